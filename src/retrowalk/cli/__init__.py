@@ -1,0 +1,1 @@
+"""Command-line interface: sub-commands, the terminal app and plain console output."""

@@ -1,0 +1,1 @@
+"""Device layer: FTMS treadmills and heart-rate straps over bleak."""

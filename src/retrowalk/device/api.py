@@ -1,0 +1,114 @@
+"""The device layer's public types: what the engine sees of a treadmill.
+
+CONTRACT shared by device/ and engine/. `FtmsTreadmill` (device/treadmill.py) implements
+`Treadmill` over a bleak BleakClient; the engine depends only on this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from retrowalk.ftms.models import (
+    Features,
+    InclineRange,
+    MachineStatus,
+    SpeedRange,
+    TargetSettingFeature,
+    TrainingStatus,
+    TreadmillData,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What was read from the machine after connecting."""
+
+    name: str
+    address: str
+    features: Features | None
+    speed_range: SpeedRange | None
+    incline_range: InclineRange | None
+    has_control_point: bool
+
+    @property
+    def can_set_speed(self) -> bool:
+        """Return whether speed targets can be written (a control point exists).
+
+        Feature bits are often wrong; a control point is what counts, and the engine still
+        watches whether the belt follows.
+        """
+        return self.has_control_point
+
+    @property
+    def can_set_incline(self) -> bool:
+        """Return whether incline targets are plausible (control point and an incline range)."""
+        if not self.has_control_point:
+            return False
+        if self.incline_range is not None:
+            return self.incline_range.maximum_pct > self.incline_range.minimum_pct
+        return self.features is not None and bool(
+            self.features.target_setting & TargetSettingFeature.INCLINATION
+        )
+
+
+@dataclass(frozen=True)
+class LinkLost:
+    """The connection dropped (the device layer is reconnecting, motion is not restored)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class LinkRestored:
+    """The connection is back after `attempts` tries; control must be requested again."""
+
+    attempts: int
+
+
+DeviceEvent = TreadmillData | MachineStatus | TrainingStatus | LinkLost | LinkRestored
+
+
+class Treadmill(Protocol):
+    """A connected FTMS treadmill. Control methods raise DeviceError subclasses on failure."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Return what the machine can do."""
+        ...
+
+    @property
+    def is_connected(self) -> bool:
+        """Return whether the link is up."""
+        ...
+
+    async def request_control(self) -> None:
+        """Request control of the machine."""
+        ...
+
+    async def start(self) -> None:
+        """Start or resume the belt."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop the belt (ends the machine's session)."""
+        ...
+
+    async def pause(self) -> None:
+        """Pause the belt (keeps the machine's counters)."""
+        ...
+
+    async def set_speed(self, kmh: float) -> float:
+        """Write a speed target, quantised to the machine's increment; return what was sent."""
+        ...
+
+    async def set_incline(self, pct: float) -> float:
+        """Write an incline target, quantised; return what was sent."""
+        ...
+
+    def events(self) -> AsyncIterator[DeviceEvent]:
+        """Iterate merged telemetry, status, training status and link events."""
+        ...

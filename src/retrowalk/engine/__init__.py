@@ -1,0 +1,1 @@
+"""The workout engine: state machine, commands, events, time."""

@@ -1,0 +1,1 @@
+"""Exports of recorded sessions (FIT, TCX)."""

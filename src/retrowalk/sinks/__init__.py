@@ -1,0 +1,1 @@
+"""Consumers of engine events: recorder, voice cues, speech, MQTT."""

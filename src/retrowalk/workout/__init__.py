@@ -1,0 +1,1 @@
+"""Workout format, loading, planning, safety profiles and energy estimate."""

@@ -125,9 +125,12 @@ class Disconnected(DeviceError):  # noqa: N818 - likewise
 class ControlRejected(DeviceError):  # noqa: N818 - likewise
     """A control procedure answered with a result code other than success."""
 
-    def __init__(self, op: str, result: str, advice: str = "") -> None:
+    def __init__(
+        self, op: str, result: str, advice: str = "", *, result_code: int | None = None
+    ) -> None:
         self.op = op
         self.result = result
+        self.result_code = result_code  # the raw FTMS result code, when the machine sent one
         message = f"the treadmill refused {op}: {result}"
         if advice:
             message += f". {advice}"

@@ -1,0 +1,168 @@
+"""Plain output for `retrowalk run` without a terminal (or with --plain/--fast): a line per event.
+
+Each line starts with the workout clock (`  12:34`), then what happened in words a person reads
+in a log or a CI job. Snapshots are not printed; the final summary is `format_summary()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from retrowalk.engine import events as ev
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from retrowalk.engine.bus import Channel, Item
+
+
+async def print_events(channel: Channel[Item], file: TextIO, *, verbose: bool = False) -> None:
+    """Print one line per event of `channel` to `file` until the channel closes.
+
+    Without `verbose`, the second-by-second countdown is printed once per change (its first
+    second) and control-point acknowledgements are left out.
+    """
+    announced: int | None = None
+    async for item in channel:
+        if isinstance(item, ev.Snapshot):
+            continue
+        if isinstance(item, ev.ChangeAhead) and not verbose:
+            if item.next_index == announced:
+                continue
+            announced = item.next_index
+        text = format_event(item, verbose=verbose)
+        if text is not None:
+            print(f"{clock(item.t):>8}  {text}", file=file, flush=True)
+
+
+def clock(seconds: float) -> str:
+    """Return `m:ss` or `h:mm:ss` for a number of seconds."""
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _speed(kmh: float | None) -> str:
+    return "speed by hand" if kmh is None else f"{kmh:.1f} km/h"
+
+
+def _origin(event: ev.Event) -> str:
+    return "" if event.origin == "engine" else f" ({event.origin})"
+
+
+def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the event types
+    """Return the one-line text of `event`, or None when it is not worth a line."""
+    match event:
+        case ev.StateChanged(state=state, previous=previous):
+            return f"state {previous} -> {state}{_origin(event)}"
+        case ev.Connected(name=name, address=address, controllable=controllable):
+            mode = "" if controllable else " (no control: coach mode)"
+            return f"connected to {name} [{address}]{mode}"
+        case ev.Disconnected(reason=reason):
+            return f"LINK LOST: {reason}"
+        case ev.Reconnected(attempts=attempts):
+            return f"link restored after {attempts} attempt(s); belt NOT restarted"
+        case ev.StepStarted():
+            return _step(event)
+        case ev.StepFinished(index=index, skipped=skipped, elapsed_s=elapsed, distance_m=dist):
+            how = "skipped" if skipped else "done"
+            return f"step {index + 1} {how} after {clock(elapsed)}, {dist:.0f} m{_origin(event)}"
+        case ev.ChangeAhead(seconds=seconds, turn=turn, next_direction=direction):
+            what = f"turn around, then {direction}" if turn else f"{direction}"
+            return f"in {seconds} s: {what} at {_speed(event.next_speed_kmh)}"
+        case ev.TurnStarted(to_direction=direction, window_s=window, confirm=confirm):
+            ask = ", confirm when turned" if confirm else ""
+            return f"TURN AROUND to walk {direction.upper()} ({window:g} s window{ask})"
+        case ev.TurnPhaseChanged(phase=phase, remaining_s=remaining):
+            if not verbose:
+                return None
+            left = "" if remaining is None else f", {remaining:.0f} s left"
+            return f"turn: {phase}{left}"
+        case ev.TurnEnded(direction=direction):
+            return f"turned: now walking {direction.upper()}"
+        case ev.TargetSet(speed_kmh=speed, incline_pct=incline):
+            parts = [] if speed is None else [f"speed {speed:.1f} km/h"]
+            parts += [] if incline is None else [f"incline {incline:g} %"]
+            return f"set {', '.join(parts) or 'nothing'}{_origin(event)}"
+        case ev.TargetConfirmed(op=op, result=result):
+            return f"treadmill: {op} -> {result}" if verbose else None
+        case ev.Override(what=what, value=value, planned=planned):
+            was = "" if planned is None else f" (plan {planned:g})"
+            return f"override {what} {value:g}{was}{_origin(event)}"
+        case ev.Hold(cause=cause, detail=detail, advice=advice):
+            return f"HOLD ({cause}): {detail}. {advice}"
+        case ev.Resumed():
+            return f"resumed{_origin(event)}"
+        case ev.Paused():
+            return f"paused{_origin(event)}"
+        case ev.CoachMode(reason=reason, speed_kmh=speed, incline_pct=incline):
+            incl = "" if incline is None else f", incline {incline:g} %"
+            return f"COACH MODE ({reason}): set {_speed(speed)}{incl} by hand"
+        case ev.Warning(message=message):
+            return f"warning: {message}"
+        case ev.CommandHandled(result=result):
+            cmd = result.command
+            verdict = "accepted" if result.accepted else f"refused: {result.reason}"
+            return f"command {cmd.kind} from {cmd.origin} {verdict}"
+        case ev.HeartRate(bpm=bpm, connected=connected):
+            return f"heart rate {'strap connected' if connected else 'strap lost'}" + (
+                f", {bpm} bpm" if bpm is not None else ""
+            )
+        case ev.Finished(elapsed_s=elapsed, distance_m=dist, energy_kcal=kcal):
+            return f"FINISHED in {clock(elapsed)}: {dist:.0f} m, {kcal:.0f} kcal"
+        case ev.Aborted(reason=reason, elapsed_s=elapsed):
+            return f"ABORTED after {clock(elapsed)}: {reason}{_origin(event)}"
+        case _:
+            return type(event).__name__
+
+
+def _step(event: ev.StepStarted) -> str:
+    if event.duration_s is not None:
+        size = clock(event.duration_s)
+    elif event.distance_m is not None:
+        size = f"{event.distance_m:.0f} m"
+    else:
+        size = "open"
+    label = f" {event.label}" if event.label else ""
+    incline = f", incline {event.incline_pct:g} %" if event.incline_pct else ""
+    cue = f' "{event.cue}"' if event.cue else ""
+    return (
+        f"step {event.index + 1}/{event.count}{label}: {event.direction.upper()} "
+        f"{size} at {_speed(event.speed_kmh)}{incline}{cue}"
+    )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What `retrowalk run` prints at the end."""
+
+    workout: str
+    ended: str  # "finished" or "aborted"
+    reason: str | None
+    elapsed_s: float
+    distance_m: float
+    energy_kcal: float
+    steps_done: int
+    steps_total: int
+    turns: int
+    belt_stopped: bool
+    session_log: Path | None
+
+
+def format_summary(summary: RunSummary) -> str:
+    """Return the multi-line end-of-run summary."""
+    how = "finished" if summary.ended == "finished" else f"aborted ({summary.reason})"
+    belt = "stopped" if summary.belt_stopped else "STILL RUNNING (you chose to keep walking)"
+    lines = [
+        f"{summary.workout}: {how}",
+        f"  time      {clock(summary.elapsed_s)}",
+        f"  distance  {summary.distance_m:.0f} m",
+        f"  energy    {summary.energy_kcal:.0f} kcal (estimate)",
+        f"  steps     {summary.steps_done}/{summary.steps_total}, {summary.turns} turn(s)",
+        f"  belt      {belt}",
+    ]
+    if summary.session_log is not None:
+        lines.append(f"  session   {summary.session_log}")
+    return "\n".join(lines)

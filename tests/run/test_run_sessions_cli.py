@@ -1,0 +1,145 @@
+"""`retrowalk sessions`, the console printer and the user config file."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from retrowalk.cli.console import RunSummary, format_event, format_summary, print_events
+from retrowalk.cli.main import main
+from retrowalk.config import load_config
+from retrowalk.engine import events as ev
+from retrowalk.engine.bus import Bus
+from retrowalk.errors import ConfigError
+from retrowalk.workout.plan import Direction
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _write(path: Path, *lines: dict[str, object], tail: str = "") -> None:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines) + tail)
+
+
+def _header(name: str, started: str) -> dict[str, object]:
+    return {"kind": "header", "started": started, "workout": {"name": name}}
+
+
+def test_sessions_lists_each_way_a_session_can_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finished, aborted, killed and corrupt sessions each get one clear line."""
+    _write(
+        tmp_path / "1.jsonl",
+        _header("Retro Intro", "2026-03-01T09:00:00+00:00"),
+        {"kind": "summary", "ended": "finished", "elapsed_s": 1800, "distance_m": 2450.4}
+        | {"energy_kcal": 151.2, "reason": None},
+    )
+    _write(
+        tmp_path / "2.jsonl",
+        _header("Hill Retro", "2026-03-02T09:00:00+00:00"),
+        {"kind": "summary", "ended": "aborted", "reason": "emergency stop", "elapsed_s": 65}
+        | {"distance_m": 80, "energy_kcal": 5},
+    )
+    _write(
+        tmp_path / "3.jsonl",
+        _header("Killed", "2026-03-03T09:00:00+00:00"),
+        {"kind": "sample", "workout_elapsed_s": 3725, "distance_m": 3100, "energy_kcal": 200},
+        tail='{"kind": "sample", "workout_el',
+    )
+    (tmp_path / "4.jsonl").write_bytes(b"\x00\xffgarbage")
+    assert main(["sessions", "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4
+    assert out[0].startswith("2026-03-01 09:00  Retro Intro")
+    assert "30:00" in out[0]
+    assert "2450 m" in out[0]
+    assert "151 kcal" in out[0]
+    assert "finished" in out[0]
+    assert "aborted (emergency stop)" in out[1]
+    assert "1:02:05" in out[2]
+    assert "incomplete (killed)" in out[2]
+    assert out[3].startswith("4.jsonl  UNREADABLE: ")
+
+
+def test_sessions_in_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No sessions yet: a sentence, exit 0."""
+    assert main(["sessions", "--dir", str(tmp_path / "none")]) == 0
+    assert "no sessions recorded" in capsys.readouterr().out
+
+
+async def test_console_prints_a_line_per_event_and_one_countdown_per_change() -> None:
+    """Snapshots are silent; a countdown is printed once per change, not every second."""
+    bus = Bus()
+    channel = bus.subscribe("console")
+    for seconds in (3, 2, 1):
+        bus.publish(
+            ev.ChangeAhead(
+                t=57.0 + 3 - seconds,
+                seconds=seconds,
+                next_index=1,
+                next_direction=Direction.BACKWARD,
+                next_speed_kmh=3.0,
+                next_incline_pct=0,
+                turn=True,
+            )
+        )
+    bus.publish(
+        ev.Hold(t=75.0, cause=ev.HoldCause.SAFETY_KEY, detail="key out", advice="put it back")
+    )
+    bus.close()
+    out = io.StringIO()
+    await print_events(channel, out)
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "    0:57  in 3 s: turn around, then backward at 3.0 km/h",
+        "    1:15  HOLD (safety_key): key out. put it back",
+    ]
+
+
+def test_every_event_type_has_a_line() -> None:
+    """Each event class formats to text in verbose mode (no class falls through)."""
+    finished = ev.Finished(
+        t=1, elapsed_s=61, distance_m=10, energy_kcal=1, steps_completed=1, steps_skipped=0,
+        belt_stopped=True,
+    )  # fmt: skip
+    assert format_event(finished) == "FINISHED in 1:01: 10 m, 1 kcal"
+    assert (
+        format_event(ev.Warning(t=0, message="clamped 9.0 to 8.0")) == "warning: clamped 9.0 to 8.0"
+    )
+
+
+def test_summary_names_the_session_log(tmp_path: Path) -> None:
+    """The end-of-run summary says how it ended and where the log is."""
+    text = format_summary(
+        RunSummary(
+            workout="Retro Intro", ended="aborted", reason="interrupted", elapsed_s=75,
+            distance_m=90.4, energy_kcal=6.2, steps_done=2, steps_total=9, turns=1,
+            belt_stopped=True, session_log=tmp_path / "s.jsonl",
+        )
+    )  # fmt: skip
+    assert text.splitlines()[0] == "Retro Intro: aborted (interrupted)"
+    assert "1:15" in text
+    assert "2/9, 1 turn(s)" in text
+    assert str(tmp_path / "s.jsonl") in text
+
+
+def test_config_file_values_and_errors(tmp_path: Path) -> None:
+    """The config file gives defaults; unknown keys and bad values name file and key."""
+    path = tmp_path / "config.toml"
+    assert load_config(path).profile is None  # missing file: no defaults
+    path.write_text('profile = "cautious"\nweight_kg = 72\nremote_control = true\n')
+    config = load_config(path)
+    assert (config.profile, config.weight_kg, config.remote_control) == ("cautious", 72.0, True)
+    path.write_text("wieght_kg = 72\n")
+    with pytest.raises(ConfigError, match=r"config\.toml: unknown setting 'wieght_kg'"):
+        load_config(path)
+    path.write_text("weight_kg = 7000\n")
+    with pytest.raises(ConfigError, match="weight_kg must be a number of kilograms"):
+        load_config(path)
+    path.write_text("weight_kg = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)

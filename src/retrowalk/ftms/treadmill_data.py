@@ -1,0 +1,290 @@
+"""Treadmill Data (0x2ACD): decode, encode, split over notifications, and merge parts again.
+
+Flags uint16, then each field group present when its flag bit says so, in bit order. Bit 0 is
+inverted ("More Data"): speed is present when it is 0. Bit 13 (reserved in the spec) is used by
+walking pads for a uint24 step count after the standard fields. "Not available" markers decode as
+None; a record shorter than its flags promise is decoded as far as it goes, with truncated=True.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from dataclasses import dataclass
+from typing import Any, Final
+
+from retrowalk.errors import ProtocolError
+from retrowalk.ftms._wire import STRUCT_CODES, Field, write_fields
+from retrowalk.ftms.models import TreadmillData
+
+CHARACTERISTIC: Final = "Treadmill Data (0x2ACD)"
+
+MORE_DATA: Final = 0x0001  # flag bit 0: speed absent, more parts follow
+STEP_COUNT: Final = 1 << 13  # vendor extension (reserved in the spec)
+
+_NA16: Final = frozenset({0xFFFF})
+_NA_S16: Final = frozenset({0x7FFF})
+
+# The one declaration of the wire format: (flag bit, fields in wire order).
+GROUPS: Final[tuple[tuple[int, tuple[Field, ...]], ...]] = (
+    (0, (Field("speed_kmh", "u16", 100),)),
+    (1, (Field("average_speed_kmh", "u16", 100),)),
+    (2, (Field("total_distance_m", "u24"),)),
+    (
+        3,
+        (
+            Field("incline_pct", "s16", 10, _NA_S16),
+            Field("ramp_angle_deg", "s16", 10, _NA_S16),
+        ),
+    ),
+    (
+        4,
+        (
+            Field("positive_elevation_gain_m", "u16", 10, _NA16),
+            # 0x7FFF seen on real machines although the field is unsigned
+            Field("negative_elevation_gain_m", "u16", 10, frozenset({0x7FFF, 0xFFFF})),
+        ),
+    ),
+    (5, (Field("instantaneous_pace_km_min", "u8", 10),)),
+    (6, (Field("average_pace_km_min", "u8", 10),)),
+    (
+        7,
+        (
+            Field("total_energy_kcal", "u16", 1, _NA16),
+            Field("energy_per_hour_kcal", "u16", 1, _NA16),
+            Field("energy_per_minute_kcal", "u8", 1, frozenset({0xFF})),
+        ),
+    ),
+    (8, (Field("heart_rate_bpm", "u8"),)),
+    (9, (Field("metabolic_equivalent", "u8", 10),)),
+    (10, (Field("elapsed_time_s", "u16"),)),
+    (11, (Field("remaining_time_s", "u16"),)),
+    (
+        12,
+        (
+            Field("force_on_belt_n", "s16", 1, _NA_S16),
+            Field("power_output_w", "s16", 1, _NA_S16),
+        ),
+    ),
+    (13, (Field("steps", "u24"),)),
+)
+
+_RECORD_FIELDS: Final = tuple(
+    f.name for f in dataclasses.fields(TreadmillData) if f.name != "truncated"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The fields a flags value promises, compiled for fast decoding."""
+
+    fields: tuple[Field, ...]
+    length: int
+    unpacker: struct.Struct
+    # (attribute, index into the unpacked tuple, is uint24, divisor, not-available markers)
+    steps: tuple[tuple[str, int, bool, int, frozenset[int]], ...]
+
+
+_PLANS: dict[int, _Plan] = {}
+_PLAN_CACHE_LIMIT: Final = 4096
+
+
+def _groups_for(flags: int) -> list[tuple[int, tuple[Field, ...]]]:
+    """Return the field groups present for a flags value, in wire order."""
+    return [
+        (bit, group)
+        for bit, group in GROUPS
+        if (bit == 0 and not flags & MORE_DATA) or (bit != 0 and flags >> bit & 1)
+    ]
+
+
+def _plan(flags: int) -> _Plan:
+    """Return the (cached) decoding plan of a flags value."""
+    plan = _PLANS.get(flags)
+    if plan is not None:
+        return plan
+    fields = tuple(f for _, group in _groups_for(flags) for f in group)
+    codes = "".join(STRUCT_CODES[f.wire] for f in fields)
+    steps: list[tuple[str, int, bool, int, frozenset[int]]] = []
+    index = 0
+    for f in fields:
+        wide = f.wire == "u24"
+        steps.append((f.name, index, wide, f.divisor, f.not_available))
+        index += 2 if wide else 1
+    plan = _Plan(fields, sum(f.size for f in fields), struct.Struct("<" + codes), tuple(steps))
+    if len(_PLANS) < _PLAN_CACHE_LIMIT:
+        _PLANS[flags] = plan
+    return plan
+
+
+def decode_treadmill_data(data: bytes) -> TreadmillData:
+    """Return the record in one notification (a More-Data part decodes to its own fields)."""
+    return decode_part(data)[0]
+
+
+def decode_part(data: bytes) -> tuple[TreadmillData, bool]:
+    """Return (record, more_data): more_data is True for a part that carries no speed."""
+    data = bytes(data)
+    size = len(data)
+    if size < 2:
+        raise ProtocolError(CHARACTERISTIC, data, f"needs the 2-byte flags, got {size} bytes")
+    flags = data[0] | data[1] << 8
+    plan = _plan(flags)
+    if flags & MORE_DATA and size - 2 == plan.length + 2:
+        # Some machines always set More Data yet send speed: exactly 2 bytes too many says so.
+        flags &= ~MORE_DATA
+        plan = _plan(flags)
+    more = bool(flags & MORE_DATA)
+    values: dict[str, Any] = {}
+    if size - 2 >= plan.length:  # trailing bytes beyond the promised fields are ignored
+        raw_values = plan.unpacker.unpack_from(data, 2)
+        for name, index, wide, divisor, not_available in plan.steps:
+            raw = raw_values[index]
+            if wide:
+                raw |= raw_values[index + 1] << 16
+            if raw in not_available:
+                continue
+            values[name] = raw if divisor == 1 else raw / divisor
+        return TreadmillData(**values), more
+    offset = 2
+    for f in plan.fields:  # truncated: decode every whole field that arrived
+        if offset + f.size > size:
+            break
+        value = f.to_domain(f.read(data, offset))
+        if value is not None:
+            values[f.name] = value
+        offset += f.size
+    return TreadmillData(**values, truncated=True), more
+
+
+def _encoded_groups(record: TreadmillData) -> list[tuple[int, bytes]]:
+    """Return (flag bit, bytes) of every group with at least one present value."""
+    out: list[tuple[int, bytes]] = []
+    for bit, group in GROUPS:
+        values = {f.name: getattr(record, f.name) for f in group}
+        if any(v is not None for v in values.values()):
+            out.append((bit, write_fields(CHARACTERISTIC, values, group)))
+    return out
+
+
+def _part(groups: list[tuple[int, bytes]]) -> bytes:
+    """Return one notification holding these groups (More Data set unless speed is in it)."""
+    flags = MORE_DATA
+    for bit, _ in groups:
+        flags = flags & ~MORE_DATA if bit == 0 else flags | 1 << bit
+    return flags.to_bytes(2, "little") + b"".join(payload for _, payload in groups)
+
+
+def encode_treadmill_data(record: TreadmillData) -> bytes:
+    """Return one notification with every present field (absent group members as N/A markers)."""
+    return _part(_encoded_groups(record))
+
+
+def split_treadmill_data(record: TreadmillData, max_payload: int = 20) -> list[bytes]:
+    """Return More-Data parts of at most `max_payload` bytes; the last one carries speed."""
+    groups = _encoded_groups(record)
+    speed = [g for g in groups if g[0] == 0]
+    others = [g for g in groups if g[0] != 0]
+    capacity = max_payload - 2
+    largest = max((len(payload) for _, payload in groups), default=0)
+    if largest > capacity:
+        msg = f"max_payload {max_payload} cannot hold a {largest}-byte field group plus flags"
+        raise ValueError(msg)
+    chunks: list[list[tuple[int, bytes]]] = []
+    used = capacity
+    for group in others:
+        if used + len(group[1]) > capacity:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(group)
+        used += len(group[1])
+    if speed:
+        if chunks and used + len(speed[0][1]) <= capacity:
+            chunks[-1].insert(0, speed[0])
+        else:
+            chunks.append([speed[0]])
+    return [_part(chunk) for chunk in chunks] or [_part([])]
+
+
+def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
+    """Return `earlier` updated with every value present in `later`."""
+    updates: dict[str, Any] = {
+        name: value for name in _RECORD_FIELDS if (value := getattr(later, name)) is not None
+    }
+    return dataclasses.replace(earlier, **updates, truncated=earlier.truncated or later.truncated)
+
+
+class TreadmillDataAssembler:
+    """Merges More-Data parts into records; never waits forever.
+
+    A part without speed is held. The record is given out when a part with speed arrives, when a
+    held part would be overwritten (a new record began), when `max_parts` are held, when the
+    oldest held part is `max_age_s` old at the next feed or `poll`, or on `flush`.
+    """
+
+    def __init__(self, max_parts: int = 4, max_age_s: float = 1.0) -> None:
+        if max_parts < 1 or max_age_s <= 0:
+            msg = f"max_parts must be >= 1 and max_age_s > 0 (got {max_parts}, {max_age_s})"
+            raise ValueError(msg)
+        self.max_parts = max_parts
+        self.max_age_s = max_age_s
+        self._pending: TreadmillData | None = None
+        self._names: set[str] = set()
+        self._count = 0
+        self._started = 0.0
+
+    @property
+    def deadline(self) -> float | None:
+        """Return the loop time by which the held parts go out (None when nothing is held)."""
+        return None if self._pending is None else self._started + self.max_age_s
+
+    def feed(self, data: bytes, now: float) -> TreadmillData | None:
+        """Return a merged record when this part completes one; ProtocolError on bad bytes."""
+        record, more = decode_part(data)
+        if not more:
+            pending = self._take()
+            return record if pending is None else merge(pending, record)
+        names = {n for n in _RECORD_FIELDS if getattr(record, n) is not None}
+        out: TreadmillData | None = None
+        if self._pending is not None and (
+            names & self._names or now - self._started >= self.max_age_s
+        ):
+            out = self._take()
+        if self._pending is None:
+            self._pending, self._started = record, now
+        else:
+            self._pending = merge(self._pending, record)
+        self._names |= names
+        self._count += 1
+        if self._count >= self.max_parts:
+            assert out is None  # only possible with max_parts == 1, when nothing was held
+            out = self._take()
+        return out
+
+    def poll(self, now: float) -> TreadmillData | None:
+        """Return the held parts as a record if they are `max_age_s` old, else None."""
+        deadline = self.deadline
+        if deadline is not None and now >= deadline:
+            return self._take()
+        return None
+
+    def flush(self) -> TreadmillData | None:
+        """Return whatever is held (None if nothing) and forget it."""
+        return self._take()
+
+    def _take(self) -> TreadmillData | None:
+        pending = self._pending
+        self._pending, self._names, self._count = None, set(), 0
+        return pending
+
+
+__all__ = [
+    "CHARACTERISTIC",
+    "GROUPS",
+    "TreadmillDataAssembler",
+    "decode_part",
+    "decode_treadmill_data",
+    "encode_treadmill_data",
+    "merge",
+    "split_treadmill_data",
+]

@@ -1,0 +1,110 @@
+"""Notification bytes -> device events: merged Treadmill Data, status and training status.
+
+Garbage never breaks the stream: a record that does not decode is logged, counted and
+skipped. A split record whose last part never arrives is flushed after `max_age_s` by a loop
+timer, so a consumer never waits forever for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from retrowalk.errors import ConfigError, ProtocolError
+from retrowalk.ftms.status import decode_status
+from retrowalk.ftms.training_status import decode_training_status
+from retrowalk.ftms.treadmill_data import TreadmillDataAssembler
+
+if TYPE_CHECKING:
+    from retrowalk.device.stream import EventHub
+    from retrowalk.ftms.models import TreadmillData
+
+log = logging.getLogger(__name__)
+
+
+class TelemetryDecoder:
+    """Decodes notifications and publishes the results on an EventHub."""
+
+    def __init__(self, hub: EventHub, *, max_age_s: float = 1.0, max_parts: int = 4) -> None:
+        if not (max_age_s > 0 and max_parts >= 1):
+            raise ConfigError(
+                f"telemetry assembly needs max_age_s > 0 and max_parts >= 1, "
+                f"got {max_age_s:g} and {max_parts}"
+            )
+        self._hub = hub
+        self._max_age_s = max_age_s
+        self._max_parts = max_parts
+        self._assembler = TreadmillDataAssembler(max_parts=max_parts, max_age_s=max_age_s)
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.decode_errors = 0
+        self.records = 0
+        self.truncated_records = 0
+
+    def on_treadmill_data(self, data: bytes) -> None:
+        """Feed one Treadmill Data notification; publish a record when one is complete."""
+        loop = asyncio.get_running_loop()
+        try:
+            record = self._assembler.feed(bytes(data), loop.time())
+        except ProtocolError as exc:
+            self._count_error(exc)
+            return
+        if record is not None:
+            self._emit(record)
+        self._cancel_flush()
+        deadline = self._assembler.deadline
+        if deadline is not None:
+            # A part is held: publish it anyway if the rest does not come in time.
+            self._flush_handle = loop.call_at(deadline, self._flush_stale)
+
+    def on_status(self, data: bytes) -> None:
+        """Decode and publish one Fitness Machine Status notification."""
+        try:
+            status = decode_status(bytes(data))
+        except ProtocolError as exc:
+            self._count_error(exc)
+            return
+        self._hub.publish(status)
+
+    def on_training_status(self, data: bytes) -> None:
+        """Decode and publish one Training Status notification."""
+        try:
+            status = decode_training_status(bytes(data))
+        except ProtocolError as exc:
+            self._count_error(exc)
+            return
+        self._hub.publish(status)
+
+    def reset(self) -> None:
+        """Forget any pending partial record (the link dropped)."""
+        self._cancel_flush()
+        self._assembler = TreadmillDataAssembler(
+            max_parts=self._max_parts, max_age_s=self._max_age_s
+        )
+
+    def close(self) -> None:
+        """Cancel the flush timer."""
+        self._cancel_flush()
+
+    def _flush_stale(self) -> None:
+        self._flush_handle = None
+        record = self._assembler.flush()
+        if record is not None:
+            self._emit(record)
+
+    def _cancel_flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+
+    def _emit(self, record: TreadmillData) -> None:
+        self.records += 1
+        if record.truncated:
+            self.truncated_records += 1
+        self._hub.publish(record)
+
+    def _count_error(self, exc: ProtocolError) -> None:
+        self.decode_errors += 1
+        # Log the first few in full, then only now and then: a noisy machine must not flood.
+        if self.decode_errors <= 5 or self.decode_errors % 100 == 0:
+            log.warning("skipped undecodable notification #%d: %s", self.decode_errors, exc)

@@ -2,19 +2,46 @@
 
 Each line starts with the workout clock (`  12:34`), then what happened in words a person reads
 in a log or a CI job. Snapshots are not printed; the final summary is `format_summary()`.
+`read_commands()` takes line commands from stdin (Enter confirms) for plain runs with a person.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from retrowalk.engine import events as ev
+from retrowalk.engine.commands import Command, CommandKind, Origin
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
     from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.commands import CommandResult
+
+# Line commands in plain mode: what a person types, then Enter.
+LINE_COMMANDS: dict[str, tuple[CommandKind, float | None]] = {
+    "": (CommandKind.CONFIRM, None),
+    "p": (CommandKind.PAUSE, None),
+    "r": (CommandKind.RESUME, None),
+    "n": (CommandKind.SKIP, None),
+    "b": (CommandKind.BACK, None),
+    "+": (CommandKind.NUDGE_SPEED, 0.5),
+    "-": (CommandKind.NUDGE_SPEED, -0.5),
+    "u": (CommandKind.NUDGE_INCLINE, 0.5),
+    "d": (CommandKind.NUDGE_INCLINE, -0.5),
+    "q": (CommandKind.STOP, None),
+    "s": (CommandKind.EMERGENCY_STOP, None),
+    "e": (CommandKind.EMERGENCY_STOP, None),
+}
+LINE_HELP = (
+    "keys (then Enter): Enter confirm | p pause | r resume | n skip | b back | "
+    "+/- speed | u/d incline | q stop | s or e EMERGENCY STOP"
+)
 
 
 async def print_events(channel: Channel[Item], file: TextIO, *, verbose: bool = False) -> None:
@@ -34,6 +61,53 @@ async def print_events(channel: Channel[Item], file: TextIO, *, verbose: bool = 
         text = format_event(item, verbose=verbose)
         if text is not None:
             print(f"{clock(item.t):>8}  {text}", file=file, flush=True)
+
+
+async def read_commands(
+    submit: Callable[[Command], Awaitable[CommandResult]], fd: int, file: TextIO
+) -> None:
+    """Turn lines typed on `fd` into keyboard commands until end of input (or cancellation).
+
+    Returns at once where the loop cannot watch `fd` (Windows consoles, regular files).
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[bytes | None] = asyncio.Queue()
+    pending = bytearray()
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            lines.put_nowait(None)
+            return
+        pending.extend(data)
+        while (cut := pending.find(b"\n")) >= 0:
+            lines.put_nowait(bytes(pending[:cut]))
+            del pending[: cut + 1]
+
+    try:
+        loop.add_reader(fd, readable)
+    except (NotImplementedError, OSError, ValueError):
+        return
+    try:
+        print(LINE_HELP, file=file, flush=True)
+        while (line := await lines.get()) is not None:
+            word = line.decode("utf-8", "replace").strip().lower()
+            if word not in LINE_COMMANDS:
+                print(f"unknown command {word!r}; {LINE_HELP}", file=file, flush=True)
+                continue
+            kind, value = LINE_COMMANDS[word]
+            result = await submit(Command(kind, Origin.KEYBOARD, value))
+            if not result.accepted:
+                print(f"{kind}: {result.reason}", file=file, flush=True)
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            loop.remove_reader(fd)
 
 
 def clock(seconds: float) -> str:

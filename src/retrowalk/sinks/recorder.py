@@ -77,6 +77,7 @@ class SessionRecorder:
         self.path: Path | None = None
         self.samples = 0
         self.events = 0
+        self.summary: dict[str, Any] | None = None  # the summary line, once written
         self._file: TextIO | None = None
         self._used = False
         self._next_sample_t: float | None = None
@@ -84,7 +85,7 @@ class SessionRecorder:
         self._end: Finished | Aborted | None = None
         self._turns = 0
         self._steps_started = 0
-        self._steps_finished = 0
+        self._steps_completed = 0
         self._last_fsync = 0.0
 
     async def __aenter__(self) -> Self:
@@ -170,7 +171,7 @@ class SessionRecorder:
         if isinstance(event, StepStarted):
             self._steps_started += 1
         elif isinstance(event, StepFinished):
-            self._steps_finished += 1
+            self._steps_completed += 0 if event.skipped else 1
         elif isinstance(event, TurnEnded):
             self._turns += 1
         elif isinstance(event, Finished | Aborted):
@@ -207,8 +208,9 @@ class SessionRecorder:
     def _close(self, *, interrupted: bool) -> None:
         if self._file is None:
             return
+        self.summary = self._summary(interrupted=interrupted)
         try:
-            self._write(self._summary(interrupted=interrupted))
+            self._write(self.summary)
             self._file.flush()
             os.fsync(self._file.fileno())
         except (OSError, SessionError):
@@ -229,7 +231,9 @@ class SessionRecorder:
             "distance_m": _pick(end, "distance_m", snap, "distance_m"),
             "energy_kcal": _pick(end, "energy_kcal", snap, "energy_kcal"),
             "steps_started": self._steps_started,
-            "steps_completed": end.steps_completed if isinstance(end, Finished) else None,
+            "steps_completed": (
+                end.steps_completed if isinstance(end, Finished) else self._steps_completed
+            ),
             "steps_skipped": end.steps_skipped if isinstance(end, Finished) else None,
             "turns": self._turns,
             "belt_stopped": end.belt_stopped if end is not None else None,

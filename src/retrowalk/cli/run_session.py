@@ -1,0 +1,280 @@
+"""The wiring of `retrowalk run`: treadmill + engine + sinks, one TaskGroup, one bus.
+
+`prepare()` does every check that needs no device (workout, safety profile, simulator profile,
+voice, MQTT URL) so bad input fails before anything connects. `session()` connects, subscribes
+every sink before the engine starts, runs the engine, and on Ctrl-C cancels only the engine
+(whose every exit path stops the belt) so the sinks still receive its last events and the
+session log gets its summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import platform
+import signal
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from retrowalk import __version__
+from retrowalk.cli.console import RunSummary, format_summary, print_events, read_commands
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ConfigError,
+    RetrowalkError,
+)
+from retrowalk.sinks.recorder import SessionRecorder
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine
+    from pathlib import Path
+
+    from retrowalk.cli.cmd_run import RunOptions
+    from retrowalk.device.api import Treadmill
+    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.commands import CommandResult
+    from retrowalk.workout.plan import Plan
+    from retrowalk.workout.safety import SafetyProfile
+
+    Submit = Callable[[Command], Awaitable[CommandResult]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything checked before connecting."""
+
+    options: RunOptions
+    path: Path
+    sha256: str
+    plan: Plan
+    profile: SafetyProfile
+
+
+@dataclass
+class Outcome:
+    """How the session ended, for the exit code and the summary."""
+
+    exit_code: int
+    summary: RunSummary | None = None
+    session_log: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare(options: RunOptions) -> Prepared:
+    """Load and check the workout, profiles and sink settings; raise before any connection."""
+    from retrowalk.cli.cmd_run import workout_path  # noqa: PLC0415 - avoid an import cycle
+    from retrowalk.workout import load_plan  # noqa: PLC0415 - lazy CLI import
+    from retrowalk.workout.safety import get_profile  # noqa: PLC0415 - lazy CLI import
+
+    profile = get_profile(options.profile)
+    path = workout_path(options.workout)
+    plan = load_plan(path, profile=options.profile, body_mass_kg=options.weight_kg)
+    if options.sim is not None:
+        from retrowalk_sim.profiles import PROFILES  # noqa: PLC0415 - simulator on demand
+
+        if options.sim not in PROFILES:
+            allowed = ", ".join(sorted(PROFILES))
+            raise ConfigError(
+                f"--sim {options.sim!r} is not a simulator profile; allowed: {allowed}"
+            )
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Prepared(options, path, sha, plan, profile)
+
+
+def header(prepared: Prepared, treadmill: Treadmill) -> dict[str, Any]:
+    """Return the session log header: workout, device, profile, body mass, versions."""
+    caps = treadmill.capabilities
+    options = prepared.options
+    totals = prepared.plan.totals
+    return {
+        "workout": {
+            "name": prepared.plan.name,
+            "file": str(prepared.path.resolve()),
+            "sha256": prepared.sha256,
+            "steps": len(prepared.plan.steps),
+            "turns": totals.turns,
+            "planned_s": totals.duration_with_turns_s,
+        },
+        "device": {
+            "name": caps.name,
+            "address": caps.address,
+            "simulated": options.sim is not None,
+            "sim_profile": options.sim,
+            "speed_range": _range(caps.speed_range),
+            "incline_range": _range(caps.incline_range),
+            "controllable": caps.has_control_point,
+        },
+        "safety_profile": prepared.profile.name,
+        "body_mass_kg": totals.body_mass_kg,
+        "body_mass_is_default": totals.body_mass_is_default,
+        "options": {
+            "clamp": options.clamp,
+            "auto_confirm": options.auto_confirm,
+            "keep_walking": options.keep_walking,
+            "remote_control": options.remote_control,
+            "time": "virtual" if options.fast else f"x{options.speedup:g}",
+        },
+        "versions": {
+            "retrowalk": __version__,
+            "bleak": _version("bleak"),
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+        },
+    }
+
+
+async def session(prepared: Prepared) -> Outcome:
+    """Connect, run the workout with every sink, print the summary; return the outcome."""
+    from retrowalk.device.scan import connect  # noqa: PLC0415 - lazy: bleak is heavy
+    from retrowalk.engine.runner import Engine, EngineOptions  # noqa: PLC0415 - lazy
+
+    options = prepared.options
+    target = options.device
+    async with connect(target, sim=options.sim) as treadmill:
+        bus = Bus()
+        channels = {
+            "recorder": bus.subscribe("recorder", maxsize=None),
+            "display": bus.subscribe("display", maxsize=None if options.plain else 100),
+        }
+        engine = Engine(
+            prepared.plan,
+            treadmill,
+            bus=bus,
+            profile=prepared.profile,
+            options=EngineOptions(
+                clamp=options.clamp,
+                auto_confirm=options.auto_confirm,
+                remote_control=options.remote_control,
+                keep_walking=options.keep_walking,
+            ),
+        )
+        recorder = SessionRecorder()
+        interrupted = False
+        try:
+            async with recorder, asyncio.TaskGroup() as tg:
+                rec = channels["recorder"]
+                recording = recorder.run(rec, header(prepared, treadmill))
+                tg.create_task(_guarded("session log", recording, bus, rec), name="recorder")
+                engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
+
+                def interrupt() -> None:
+                    nonlocal interrupted
+                    if interrupted:
+                        return
+                    interrupted = True
+                    print("retrowalk: stopping the belt...", file=sys.stderr, flush=True)
+                    engine_task.cancel()
+
+                tg.create_task(
+                    _display(prepared, channels["display"], engine.submit, engine_task),
+                    name="display",
+                )
+                with _on_sigint(interrupt):
+                    await asyncio.wait([engine_task])
+        except* RetrowalkError as group:
+            # An expected failure (a plan that does not fit the machine, a lost device before
+            # the start): one clear line from the CLI, not an exception group.
+            raise group.exceptions[0] from None
+    end = recorder.summary or {}
+    summary = RunSummary(
+        workout=prepared.plan.name,
+        ended=str(end.get("ended", "aborted")),
+        reason=end.get("reason"),
+        elapsed_s=float(end.get("elapsed_s") or 0.0),
+        distance_m=float(end.get("distance_m") or 0.0),
+        energy_kcal=float(end.get("energy_kcal") or 0.0),
+        steps_done=int(end.get("steps_completed") or 0),
+        steps_total=len(prepared.plan.steps),
+        turns=int(end.get("turns") or 0),
+        belt_stopped=bool(end.get("belt_stopped", True)),
+        session_log=recorder.path,
+    )
+    print(format_summary(summary), flush=True)
+    if interrupted:
+        code = EXIT_INTERRUPTED
+    else:
+        code = EXIT_OK if summary.ended == "finished" else EXIT_FAILURE
+    return Outcome(code, summary, recorder.path)
+
+
+async def _drive(run: Coroutine[Any, Any, object], bus: Bus) -> object:
+    """Run the engine; whatever happens, close the bus so every sink ends."""
+    try:
+        return await run
+    finally:
+        bus.close()
+
+
+async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel[Item]) -> None:
+    """Run a sink that must never end the workout: report its failure and carry on."""
+    try:
+        await run
+    except Exception as exc:  # noqa: BLE001 - a failing sink must not stop the belt's owner
+        print(f"retrowalk: {what} stopped: {exc}", file=sys.stderr, flush=True)
+        bus.unsubscribe(channel)  # a dead sink's channel must not grow for the rest of the run
+
+
+async def _display(
+    prepared: Prepared, channel: Channel[Item], submit: Submit, engine_task: asyncio.Task[object]
+) -> None:
+    """Show the workout: line output (and line commands from stdin), or the screen app."""
+    options = prepared.options
+    if options.plain:
+        async with asyncio.TaskGroup() as tg:
+            keys = None
+            if not options.auto_confirm and (fd := _stdin_fd()) is not None:
+                keys = tg.create_task(read_commands(submit, fd, sys.stdout), name="line-commands")
+            await print_events(channel, sys.stdout, verbose=options.verbose)
+            if keys is not None:
+                keys.cancel()  # the workout is over: no more commands
+        return
+    from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
+
+    await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
+    if not engine_task.done():
+        # The person quit the app before the end: stop the workout (the engine stops the belt).
+        await submit(Command(CommandKind.STOP, Origin.KEYBOARD))
+
+
+@contextlib.contextmanager
+def _on_sigint(handler: Callable[[], None]) -> Any:  # noqa: ANN401 - contextmanager generator
+    """Route Ctrl-C to `handler` while inside (where the platform allows signal handlers)."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, handler)
+    except (NotImplementedError, RuntimeError, ValueError):
+        # Windows or not the main thread: Ctrl-C cancels the main task; the recorder still
+        # writes its summary from its finally block.
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _stdin_fd() -> int | None:
+    try:
+        return sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced or closed stdin (tests, daemons)
+        return None
+
+
+def _range(value: object) -> list[float] | None:
+    if value is None:
+        return None
+    return [float(v) for v in vars(value).values() if isinstance(v, int | float)]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None

@@ -1,0 +1,201 @@
+"""Hand-built plans and an engine-like event stream for the screen and cue tests.
+
+`intro_plan()` has the shape of the library's retro-intro workout. `play()` publishes, in loop
+time, the events and snapshots an engine would publish for a plan whose turns are confirmed at
+once: a stand-in until the real engine runs these tests end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from retrowalk.engine.events import (
+    ChangeAhead,
+    EngineState,
+    Finished,
+    Snapshot,
+    StateChanged,
+    StepFinished,
+    StepStarted,
+    TurnEnded,
+    TurnPhase,
+    TurnPhaseChanged,
+    TurnStarted,
+)
+from retrowalk.errors import SourceLocation
+from retrowalk.workout.plan import (
+    Direction,
+    Plan,
+    PlanTotals,
+    SpeedTarget,
+    Step,
+    Transition,
+    TurnSpec,
+)
+
+if TYPE_CHECKING:
+    from retrowalk.engine.bus import Bus
+
+F, B, R = Direction.FORWARD, Direction.BACKWARD, Direction.REST
+TURN_S = 6.0  # ramp down + stop (2 + 2) + start + ramp (2) in the stand-in stream
+
+
+def make_plan(
+    shape: list[tuple[Direction, float, float | None, float, str | None]],
+    *,
+    name: str = "Retro intro",
+    window_s: float = 12.0,
+    countdown_s: float = 5.0,
+) -> Plan:
+    """Build a Plan from (direction, seconds, km/h, incline %, label) tuples."""
+    steps: list[Step] = []
+    transitions: list[Transition] = []
+    start = 0.0
+    facing: Direction | None = None
+    turn = TurnSpec(window_s=window_s)
+    for index, (direction, seconds, kmh, incline, label) in enumerate(shape):
+        walking = direction is not Direction.REST
+        if walking and facing is not None and facing is not direction:
+            transitions.append(Transition(index, facing, direction, turn, start))
+            start += window_s
+        if walking:
+            facing = direction
+        speed = SpeedTarget(kmh, kmh) if kmh is not None else None
+        location = SourceLocation("workouts/retro-intro.yaml", 10 + index, 5, f"intervals[{index}]")
+        cue = "Hands on the rails, small steps." if direction is B else None
+        steps.append(
+            Step(index, direction, start, seconds, seconds, None, speed, incline, label, cue,
+                 f"intervals[{index}]", location, turn)
+        )  # fmt: skip
+        start += seconds
+    walked = sum(s.planned_s for s in steps)
+    backward = sum(s.planned_s for s in steps if s.direction is B)
+    totals = PlanTotals(walked, start, backward, len(transitions), 0.0, 0.0, 70.0, True)
+    return Plan(name, "workouts/retro-intro.yaml", "standard", countdown_s, tuple(steps),
+                tuple(transitions), totals)  # fmt: skip
+
+
+def intro_plan() -> Plan:
+    """Return a plan shaped like retro-intro: warm-up, 3 x (BW 2:00, FW 3:00), cool-down."""
+    shape: list[tuple[Direction, float, float | None, float, str | None]] = [
+        (F, 300, 4.0, 0.0, "Warm-up")
+    ]
+    for n in range(1, 4):
+        shape += [(B, 120, 2.0, 0.0, f"Backward {n}"), (F, 180, 4.0, 0.0, f"Forward {n}")]
+    shape.append((F, 180, 3.5, 0.0, "Cool-down"))
+    return make_plan(shape)
+
+
+def snapshot(plan: Plan, **changes: Any) -> Snapshot:
+    """Return a plausible mid-step snapshot of `plan`, with `changes` applied."""
+    index = int(changes.get("step_index", 1))
+    step = plan.steps[index]
+    nxt = plan.steps[index + 1] if index + 1 < len(plan.steps) else None
+    base = Snapshot(
+        t=step.start_s + 45.0,
+        state=EngineState.RUNNING,
+        step_index=index,
+        step_count=len(plan.steps),
+        direction=step.direction,
+        label=step.label,
+        target_speed_kmh=step.speed.start_kmh if step.speed else None,
+        target_incline_pct=step.incline_pct,
+        actual_speed_kmh=(step.speed.start_kmh - 0.1) if step.speed else 0.0,
+        actual_incline_pct=step.incline_pct,
+        step_elapsed_s=45.0,
+        step_remaining_s=step.planned_s - 45.0,
+        step_remaining_m=None,
+        workout_elapsed_s=step.start_s + 45.0,
+        workout_remaining_s=plan.totals.duration_with_turns_s - step.start_s - 45.0,
+        distance_m=412.0,
+        energy_kcal=23.4,
+        heart_rate_bpm=112,
+        hold_cause=None,
+        hold_advice=None,
+        turn_phase=None,
+        turn_remaining_s=None,
+        coach_mode=False,
+        next_direction=nxt.direction if nxt else None,
+        next_speed_kmh=nxt.speed.start_kmh if nxt and nxt.speed else None,
+        next_incline_pct=nxt.incline_pct if nxt else None,
+        next_label=nxt.label if nxt else None,
+    )
+    return replace(base, **changes)
+
+
+async def play(plan: Plan, bus: Bus, *, snapshot_every_s: float = 1.0) -> None:
+    """Publish what an engine would for `plan`, in loop time, turns confirmed at once."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+
+    def t() -> float:
+        return loop.time() - t0
+
+    async def until(moment: float) -> None:
+        await asyncio.sleep(max(0.0, moment - t()))
+
+    bus.publish(StateChanged(t=t(), state=EngineState.WAITING_START, previous=EngineState.READY))
+    bus.publish(StateChanged(t=t(), state=EngineState.RUNNING, previous=EngineState.WAITING_START))
+    count = len(plan.steps)
+    for step in plan.steps:
+        transition = plan.transition_before(step.index)
+        if transition is not None:
+            await _turn(bus, transition, t, until)
+        begin = t()
+        bus.publish(
+            StepStarted(t=begin, index=step.index, count=count, direction=step.direction,
+                        label=step.label, cue=step.cue, duration_s=step.duration_s,
+                        distance_m=None, speed_kmh=step.speed.start_kmh if step.speed else None,
+                        incline_pct=step.incline_pct)
+        )  # fmt: skip
+        end = begin + step.planned_s
+        nxt = plan.steps[step.index + 1] if step.index + 1 < count else None
+        marks = [
+            begin + k * snapshot_every_s for k in range(int(step.planned_s / snapshot_every_s))
+        ]
+        ahead = [end - s for s in range(int(plan.countdown_s), 0, -1)] if nxt else []
+        for moment in sorted({*marks, *ahead}):
+            await until(moment)
+            if moment in ahead and nxt is not None:
+                bus.publish(
+                    ChangeAhead(t=t(), seconds=round(end - moment), next_index=nxt.index,
+                                next_direction=nxt.direction,
+                                next_speed_kmh=nxt.speed.start_kmh if nxt.speed else None,
+                                next_incline_pct=nxt.incline_pct,
+                                turn=plan.transition_before(nxt.index) is not None)
+                )  # fmt: skip
+            if moment in marks:
+                bus.publish(
+                    snapshot(plan, step_index=step.index, t=t(), step_elapsed_s=t() - begin,
+                             step_remaining_s=end - t(), workout_elapsed_s=t())
+                )  # fmt: skip
+        await until(end)
+        bus.publish(StepFinished(t=t(), index=step.index, skipped=False, elapsed_s=end - begin,
+                                 distance_m=0.0))  # fmt: skip
+    bus.publish(Finished(t=t(), elapsed_s=t(), distance_m=1234.0, energy_kcal=98.0,
+                         steps_completed=count, steps_skipped=0, belt_stopped=True))  # fmt: skip
+    bus.close()
+
+
+async def _turn(bus: Bus, transition: Transition, t: Any, until: Any) -> None:
+    start = t()
+    turn = transition.turn
+    bus.publish(TurnStarted(t=start, before_step=transition.before_step,
+                            from_direction=transition.from_direction,
+                            to_direction=transition.to_direction,
+                            window_s=turn.window_s, confirm=turn.confirm))  # fmt: skip
+    bus.publish(TurnPhaseChanged(t=start, phase=TurnPhase.RAMP_DOWN, remaining_s=None))
+    await until(start + 2.0)
+    bus.publish(TurnPhaseChanged(t=t(), phase=TurnPhase.STOPPING, remaining_s=None))
+    await until(start + 4.0)
+    bus.publish(
+        TurnPhaseChanged(t=t(), phase=TurnPhase.WINDOW, remaining_s=transition.turn.window_s)
+    )
+    await until(start + 4.0 + transition.turn.window_s)
+    bus.publish(TurnPhaseChanged(t=t(), phase=TurnPhase.AWAITING_CONFIRM, remaining_s=None))
+    bus.publish(TurnPhaseChanged(t=t(), phase=TurnPhase.STARTING, remaining_s=None))
+    await until(start + 6.0 + transition.turn.window_s)
+    bus.publish(TurnPhaseChanged(t=t(), phase=TurnPhase.RAMP_UP, remaining_s=None))
+    bus.publish(TurnEnded(t=t(), direction=transition.to_direction))

@@ -1,0 +1,162 @@
+"""Voice cues: what is said for each event, and when, against a whole workout in virtual time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from screen_plans import B, F, intro_plan, make_plan, play, snapshot
+
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.events import (
+    ChangeAhead,
+    Finished,
+    Hold,
+    HoldCause,
+    StepStarted,
+    TurnPhase,
+    TurnPhaseChanged,
+    TurnStarted,
+)
+from retrowalk.sinks.cues import HOLD_PHRASES, CueState, run_cues, select_cues
+from retrowalk.sinks.speech import URGENT, Speaker
+
+PLAN = intro_plan()
+
+
+class ClockedVoice:
+    """A speech backend paced like espeak-ng here (0.55 s + 60 ms a character); logs start times."""
+
+    name = "clocked"
+
+    def __init__(self) -> None:
+        self.log: list[tuple[float, str]] = []
+
+    async def speak(self, text: str, *, priority: int) -> None:
+        """Log the start time, then take as long as espeak-ng would."""
+        self.log.append((asyncio.get_running_loop().time(), text))
+        # Measured: "Turn around in 5." renders to 1.58 s of WAV, "4" to 0.75 s.
+        await asyncio.sleep(0.55 + 0.06 * len(text))
+
+
+def _ahead(seconds: int, *, turn: bool = True, t: float = 100.0) -> ChangeAhead:
+    return ChangeAhead(t=t, seconds=seconds, next_index=1, next_direction=B, next_speed_kmh=2.0,
+                       next_incline_pct=0.0, turn=turn)  # fmt: skip
+
+
+def test_countdown_announces_then_counts_each_valid_for_its_second() -> None:
+    """The first countdown event says what comes; later ones say the number, each for 1 s."""
+    state = CueState()
+    spoken = []
+    for n, t in zip(range(5, 0, -1), range(100, 105), strict=True):
+        state, cues = select_cues(_ahead(n, t=float(t)), state, PLAN)
+        spoken += [(c.text, c.valid_until) for c in cues]
+    assert spoken[0] == ("Turn around in 5.", 101.5)
+    assert spoken[1:] == [("4", 102.0), ("3", 103.0), ("2", 104.0), ("1", 105.0)]
+
+
+def test_countdown_without_turn_says_change() -> None:
+    """A speed change ahead is announced as a change, not a turn."""
+    _, cues = select_cues(_ahead(5, turn=False), CueState(), PLAN)
+    assert cues[0].text == "Change in 5."
+
+
+def test_turn_instructions_name_the_side_to_face() -> None:
+    """A turn to backward: belt stops, face the rear, press Enter, belt starts, walk backward."""
+    state, cues = select_cues(
+        TurnStarted(t=0.0, before_step=1, from_direction=F, to_direction=B, window_s=12.0,
+                    confirm=True), CueState(), PLAN)  # fmt: skip
+    texts = [c.text for c in cues]
+    for phase in (TurnPhase.WINDOW, TurnPhase.AWAITING_CONFIRM, TurnPhase.STARTING):
+        state, cues = select_cues(
+            TurnPhaseChanged(t=5.0, phase=phase, remaining_s=12.0), state, PLAN
+        )
+        texts += [c.text for c in cues]
+    assert texts == [
+        "Belt stopping. Hold the rails.",
+        "Turn around now, to face the rear of the treadmill.",
+        "When you are ready, press Enter.",
+        "Belt starting slowly. Walk backward.",
+    ]
+
+
+def test_step_start_speaks_target_and_the_interval_cue() -> None:
+    """A step start says direction, speed, incline and the workout's own cue text."""
+    event = StepStarted(t=0.0, index=1, count=8, direction=B, label="Backward 1",
+                        cue="Hands on the rails.", duration_s=120.0, distance_m=None,
+                        speed_kmh=2.0, incline_pct=5.0)  # fmt: skip
+    _, cues = select_cues(event, CueState(), PLAN)
+    assert [c.text for c in cues] == [
+        "Backward, 2.0 kilometres per hour, incline 5 percent. Hands on the rails."
+    ]
+
+
+@pytest.mark.parametrize("cause", list(HoldCause))
+def test_every_hold_cause_is_spoken_with_its_advice(cause: HoldCause) -> None:
+    """Each HOLD cause is said urgently, with what to do."""
+    event = Hold(t=1.0, cause=cause, detail="x", advice="Press Enter to resume.")
+    _, cues = select_cues(event, CueState(), PLAN)
+    assert len(cues) == 1
+    assert cues[0].priority == URGENT
+    assert cues[0].valid_until is None
+    assert HOLD_PHRASES[cause] in cues[0].text
+    assert cues[0].text.endswith("Press Enter to resume.")
+
+
+def test_halfway_and_minute_marks_are_said_once_per_long_step() -> None:
+    """A 3-minute step gets 'Halfway.' and 'One minute left.' once each; a 2-minute only halfway."""
+    state = CueState()
+    said: list[tuple[int, str]] = []
+    for index in (1, 2):  # 120 s backward, then 180 s forward
+        duration = PLAN.steps[index].planned_s
+        for elapsed in range(int(duration)):
+            snap = snapshot(PLAN, step_index=index, step_remaining_s=duration - elapsed, t=elapsed)
+            state, cues = select_cues(snap, state, PLAN)
+            said += [(index, c.text) for c in cues]
+    assert said == [(1, "Halfway."), (2, "Halfway."), (2, "One minute left.")]
+
+
+def test_finished_says_the_belt_state() -> None:
+    """The end of the workout is spoken, saying whether the belt is stopped."""
+    event = Finished(t=9.0, elapsed_s=9.0, distance_m=1.0, energy_kcal=1.0, steps_completed=1,
+                     steps_skipped=0, belt_stopped=True)  # fmt: skip
+    _, cues = select_cues(event, CueState(), PLAN)
+    assert cues[0].text == "Workout complete. Well done. The belt is stopped."
+
+
+async def test_whole_intro_workout_cue_timeline() -> None:
+    """Over a retro-intro run every turn is counted down 5..1 on the second and then instructed."""
+    bus = Bus()
+    channel = bus.subscribe("cues")
+    voice = ClockedVoice()
+    async with Speaker(voice) as speaker, asyncio.TaskGroup() as group:
+        group.create_task(run_cues(channel, speaker, plan=PLAN))
+        t0 = asyncio.get_running_loop().time()
+        await play(PLAN, bus)
+        await asyncio.sleep(10)
+    log = [(round(t - t0, 2), text) for t, text in voice.log]
+    turn_times = [t for t, text in log if text == "Belt stopping. Hold the rails."]
+    assert len(turn_times) == len(PLAN.transitions) == 6
+    for turn_at in turn_times:
+        before = [(turn_at - t, text) for t, text in log if turn_at - 6 < t < turn_at]
+        assert [text for _, text in before] == ["Turn around in 5.", "4", "3", "2", "1"]
+        for lead, (ahead, _text) in zip(range(5, 0, -1), before, strict=True):
+            # Said within its own second (the first phrase runs long, so numbers may lag a bit).
+            assert lead - 1.0 < ahead <= lead
+        after = [text for t, text in log if turn_at <= t < turn_at + 30]
+        assert after[:4] == [
+            "Belt stopping. Hold the rails.",
+            after[1],
+            "When you are ready, press Enter.",
+            after[3],
+        ]
+        assert after[1].startswith("Turn around now, to face the")
+        assert after[3].startswith("Belt starting slowly. Walk")
+    assert log[-1][1] == "Workout complete. Well done. The belt is stopped."
+    assert speaker.dropped_stale == 0
+
+
+def test_tiny_plan_builder_counts_turns() -> None:
+    """The test plan builder inserts a transition at each direction change (guards the helper)."""
+    plan = make_plan([(F, 60, 4.0, 0, None), (B, 60, 2.0, 0, None), (F, 60, 4.0, 0, None)])
+    assert [t.before_step for t in plan.transitions] == [1, 2]

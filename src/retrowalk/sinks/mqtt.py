@@ -1,0 +1,404 @@
+"""The MQTT sink: live state, events and the session summary out; remote commands in.
+
+`run_mqtt` reads its own bounded channel, so a slow or absent broker never stalls the engine,
+and it never raises for broker trouble: it reconnects with jittered exponential backoff, buffers
+events meanwhile, and returns once the channel is closed and what is left is delivered (or the
+final flush time is up). aiomqtt is imported here and nowhere else in retrowalk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from typing import TYPE_CHECKING
+
+import aiomqtt
+
+from retrowalk.engine.commands import CommandKind
+from retrowalk.sinks.mqtt_commands import (
+    Rejection,
+    RemoteCommand,
+    early_refusal,
+    parse_command,
+    result_payload,
+)
+from retrowalk.sinks.mqtt_outbox import Outbox
+from retrowalk.sinks.mqtt_payloads import dumps, ha_discovery
+from retrowalk.sinks.mqtt_settings import Broker, MqttSettings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.commands import Command, CommandResult
+    from retrowalk.workout.plan import Plan
+
+    Submit = Callable[[Command], Awaitable[CommandResult]]
+
+__all__ = ["Broker", "MqttSettings", "run_mqtt", "watch_room"]
+
+log = logging.getLogger("retrowalk.mqtt")
+_client_log = logging.getLogger("retrowalk.mqtt.client")
+MAX_WAITING_COMMANDS = 16
+MAX_INCOMING = 100
+
+
+async def run_mqtt(
+    settings: MqttSettings, channel: Channel[Item], submit: Submit, *, plan: Plan
+) -> None:
+    """Publish the workout and take remote commands until `channel` closes; never raises."""
+    outbox = Outbox(settings, workout=plan.name)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            dispatcher = _Dispatcher(settings, outbox, submit, tg)
+            tg.create_task(_pump(channel, outbox), name="mqtt-pump")
+            tg.create_task(dispatcher.work(), name="mqtt-commands")
+            await _Connection(settings, outbox, dispatcher).run()
+            dispatcher.close()
+    except Exception:  # a bug here must never end the workout: log it, keep going without MQTT
+        log.exception("MQTT: publishing stopped after an unexpected error; the workout goes on")
+
+
+async def _pump(channel: Channel[Item], outbox: Outbox) -> None:
+    """Move items from the engine's channel into the outbox until the channel closes."""
+    try:
+        async for item in channel:
+            outbox.feed(item)
+    finally:
+        outbox.close()
+
+
+class _Dispatcher:
+    """Hands well-formed remote commands to the engine, one at a time; emergency stop at once."""
+
+    def __init__(
+        self, settings: MqttSettings, outbox: Outbox, submit: Submit, tg: asyncio.TaskGroup
+    ) -> None:
+        self._settings = settings
+        self._outbox = outbox
+        self._submit = submit
+        self._tg = tg
+        self._queue: asyncio.Queue[RemoteCommand | None] = asyncio.Queue(MAX_WAITING_COMMANDS)
+
+    def handle(self, payload: bytes, *, via: str, retained: bool) -> None:
+        """Parse one command message and queue it, or answer at once with a refusal."""
+        parsed = parse_command(payload, via=via)
+        if isinstance(parsed, RemoteCommand) and retained:
+            parsed = Rejection(
+                parsed.request_id,
+                parsed.name,
+                "retained commands are ignored: publish commands without the retain flag",
+                via,
+            )
+        if isinstance(parsed, RemoteCommand):
+            refusal = early_refusal(parsed, remote_control=self._settings.remote_control)
+            if refusal is None:
+                self._enqueue(parsed)
+                return
+            parsed = refusal
+        self._answer(parsed)
+
+    def _enqueue(self, command: RemoteCommand) -> None:
+        if command.kind is CommandKind.EMERGENCY_STOP:  # jumps every queue
+            self._tg.create_task(self._forward(command), name="mqtt-emergency-stop")
+            return
+        try:
+            self._queue.put_nowait(command)
+        except asyncio.QueueFull:
+            self._answer(
+                Rejection(
+                    command.request_id,
+                    command.name,
+                    f"too many commands waiting (at most {MAX_WAITING_COMMANDS}); try again",
+                    command.via,
+                )
+            )
+
+    async def work(self) -> None:
+        """Forward queued commands in arrival order until closed."""
+        while (command := await self._queue.get()) is not None:
+            await self._forward(command)
+
+    def close(self) -> None:
+        """Stop the worker once the queued commands are forwarded."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+            return
+        # Full queue at shutdown: drop the backlog; the engine is finished anyway.
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+
+    async def _forward(self, command: RemoteCommand) -> None:
+        try:
+            result = await self._submit(command.to_command())
+        except Exception:  # the engine refused to even look: answer, never crash the sink
+            log.exception("MQTT: the engine failed to handle remote %s", command.name)
+            self._answer(
+                Rejection(
+                    command.request_id,
+                    command.name,
+                    "the workout is not taking commands",
+                    command.via,
+                )
+            )
+            return
+        verdict = "accepted" if result.accepted else f"refused: {result.reason}"
+        log.info(
+            "MQTT: remote %s (id=%s, %s) %s", command.name, command.request_id, command.via, verdict
+        )
+        self._outbox.add_result(
+            result_payload(result, treadmill_id=self._settings.treadmill_id, via=command.via)
+        )
+
+    def _answer(self, rejection: Rejection) -> None:
+        log.info(
+            "MQTT: refused remote %s (id=%s, %s): %s",
+            rejection.name,
+            rejection.request_id,
+            rejection.via,
+            rejection.reason,
+        )
+        self._outbox.add_result(result_payload(rejection, treadmill_id=self._settings.treadmill_id))
+
+
+class _Connection:
+    """The connect / serve / back off loop for one run."""
+
+    def __init__(self, settings: MqttSettings, outbox: Outbox, dispatcher: _Dispatcher) -> None:
+        self._s = settings
+        self._outbox = outbox
+        self._dispatcher = dispatcher
+        self._identifier = f"retrowalk-{settings.treadmill_id}-{secrets.token_hex(3)}"
+        self._random = random.Random()  # noqa: S311 - backoff jitter, not security
+        self._last_failure: str | None = None
+        self._ever_connected = False
+        self._state_sent_at: float | None = None
+
+    async def run(self) -> None:
+        """Serve until the outbox is drained; give up on the broker after the final flush time."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        deadline: float | None = None
+        while True:
+            try:
+                async with _client(self._s.broker, self._s, self._identifier) as client:
+                    attempt = 0
+                    self._on_connected()
+                    await self._serve(client)
+                    return
+            except aiomqtt.MqttError as exc:
+                self._on_failure(exc)
+            if self._outbox.closed and deadline is None:
+                deadline = loop.time() + self._s.final_flush_s
+            if deadline is not None and loop.time() >= deadline:
+                log.warning(
+                    "MQTT: %s unreachable at the end of the workout; not delivered: %s",
+                    self._s.broker.display,
+                    self._outbox.undelivered(),
+                )
+                return
+            delay = min(self._s.backoff_max_s, self._s.backoff_initial_s * 2**attempt)
+            delay *= self._random.uniform(0.5, 1.0)
+            attempt = min(attempt + 1, 30)
+            if deadline is not None:
+                delay = min(delay, max(0.0, deadline - loop.time()))
+            await self._sleep_or_close(delay)
+
+    async def _sleep_or_close(self, delay: float) -> None:
+        """Wait `delay` seconds, ending early when the workout finishes (start the final flush)."""
+        if self._outbox.closed:
+            await asyncio.sleep(delay)
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                while not self._outbox.closed:
+                    self._outbox.changed.clear()
+                    await self._outbox.changed.wait()
+
+    def _on_connected(self) -> None:
+        if self._ever_connected:
+            log.warning("MQTT: reconnected to %s", self._s.broker.display)
+        else:
+            log.info("MQTT: connected to %s as %s", self._s.broker.display, self._s.treadmill_id)
+        self._ever_connected = True
+        self._last_failure = None
+        self._outbox.report_drops()
+        self._outbox.mark_state_stale()
+
+    def _on_failure(self, exc: aiomqtt.MqttError) -> None:
+        reason = _describe(exc)
+        if reason == self._last_failure:
+            log.debug("MQTT: still failing: %s", reason)
+            return
+        self._last_failure = reason
+        lost = "lost" if self._ever_connected else "cannot reach"
+        level = logging.ERROR if "login" in reason or "authori" in reason else logging.WARNING
+        log.log(
+            level,
+            "MQTT: %s %s: %s; retrying in the background, the workout goes on",
+            lost,
+            self._s.broker.display,
+            reason,
+        )
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Announce, subscribe, then publish and receive until drained or disconnected."""
+        try:
+            await self._announce(client)
+            await self._exchange(client)
+            await client.publish(self._s.topic("status"), b"offline", qos=1, retain=True)
+        except asyncio.CancelledError:
+            await _best_effort_offline(client, self._s)
+            raise
+
+    async def _exchange(self, client: aiomqtt.Client) -> None:
+        """Receive commands while publishing; a broker failure comes out as one MqttError."""
+        try:
+            async with asyncio.TaskGroup() as tg:
+                receiver = tg.create_task(self._receive(client), name="mqtt-receive")
+                await self._publish_until_drained(client)
+                receiver.cancel()
+        except ExceptionGroup as group:
+            rest = group.subgroup(lambda e: not isinstance(e, aiomqtt.MqttError | ExceptionGroup))
+            broker = group.subgroup(aiomqtt.MqttError)
+            if rest is not None or broker is None:
+                raise
+            raise _first(broker) from None
+
+    async def _announce(self, client: aiomqtt.Client) -> None:
+        s = self._s
+        await client.publish(s.topic("status"), b"online", qos=1, retain=True)
+        if s.ha_discovery:
+            for topic, config in ha_discovery(treadmill_id=s.treadmill_id, base=s.base):
+                await client.publish(topic, dumps(config), qos=1, retain=True)
+        await client.subscribe([(s.topic("cmd"), 1), (s.fleet_cmd_topic, 1)])
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        fleet = self._s.fleet_cmd_topic
+        async for message in client.messages:
+            via = "fleet" if message.topic.matches(fleet) else "direct"
+            self._dispatcher.handle(bytes(message.payload), via=via, retained=message.retain)
+
+    async def _publish_until_drained(self, client: aiomqtt.Client) -> None:
+        """Publish results, state and events as they come; return once everything is out."""
+        loop = asyncio.get_running_loop()
+        outbox, s = self._outbox, self._s
+        while True:
+            outbox.changed.clear()
+            if outbox.drained:
+                return
+            if outbox.results:
+                await client.publish(s.topic("cmd/result"), outbox.results[0], qos=1)
+                outbox.results.popleft()
+                continue
+            if outbox.state_due(loop.time(), self._state_sent_at):
+                payload = outbox.take_state()
+                if payload is not None:
+                    try:
+                        await client.publish(s.topic("state"), payload, qos=0, retain=True)
+                    except aiomqtt.MqttError:
+                        outbox.requeue_state()
+                        raise
+                    self._state_sent_at = loop.time()
+                continue
+            if outbox.events:
+                await client.publish(s.topic("event"), outbox.events[0], qos=1)
+                outbox.events.popleft()
+                continue
+            if outbox.session is not None:
+                await client.publish(s.topic("session"), outbox.session, qos=1, retain=True)
+                outbox.session = None
+                continue
+            wait = None
+            if self._state_sent_at is not None:
+                wait = max(0.0, self._state_sent_at + s.state_interval_s - loop.time())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await outbox.changed.wait()
+
+
+def _client(broker: Broker, settings: MqttSettings | None, identifier: str) -> aiomqtt.Client:
+    """Return a fresh aiomqtt client (a new one per attempt: no state carries over)."""
+    will = None
+    timeout, keepalive = 5.0, 5
+    if settings is not None:
+        will = aiomqtt.Will(settings.topic("status"), b"offline", qos=1, retain=True)
+        timeout, keepalive = settings.timeout_s, int(settings.keepalive_s)
+    tls = None
+    if broker.tls:
+        tls = aiomqtt.TLSParameters(ca_certs=str(broker.ca_file) if broker.ca_file else None)
+    return aiomqtt.Client(
+        broker.host,
+        broker.port,
+        username=broker.username,
+        password=broker.password,
+        identifier=identifier,
+        will=will,
+        clean_session=True,  # commands sent while we were away must not arrive late
+        timeout=timeout,
+        keepalive=keepalive,
+        tls_params=tls,
+        logger=_client_log,
+        max_queued_incoming_messages=MAX_INCOMING,
+    )
+
+
+async def _best_effort_offline(client: aiomqtt.Client, settings: MqttSettings) -> None:
+    """On cancellation: say offline (a clean disconnect does not fire the Last Will)."""
+    with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+        async with asyncio.timeout(1.0):
+            await client.publish(settings.topic("status"), b"offline", qos=1, retain=True)
+
+
+def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
+    """Return the first broker error in a (possibly nested) group."""
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _describe(exc: aiomqtt.MqttError) -> str:
+    """Return a short reason for a broker failure (never credentials: none are in the error)."""
+    code = getattr(exc, "rc", None)
+    value = getattr(code, "value", code)
+    if value in {4, 134}:
+        return "the broker refused the login (bad user name or password)"
+    if value in {5, 135}:
+        return "the broker refused the login (not authorised)"
+    text = str(exc) or type(exc).__name__
+    if exc.__cause__ is not None:
+        text += f" ({exc.__cause__})"
+    return text
+
+
+async def watch_room(
+    broker: Broker, *, topic_root: str = "retrowalk", backoff_max_s: float = 3.0
+) -> AsyncIterator[tuple[str, str, bytes]]:
+    """Yield (treadmill id, leaf, payload) for every state/status/session message, reconnecting."""
+    identifier = f"retrowalk-monitor-{secrets.token_hex(3)}"
+    rng = random.Random()  # noqa: S311 - backoff jitter, not security
+    attempt = 0
+    last: str | None = None
+    while True:
+        try:
+            async with _client(broker, None, identifier) as client:
+                attempt, last = 0, None
+                log.info("MQTT: watching %s", broker.display)
+                await client.subscribe(
+                    [(f"{topic_root}/+/{leaf}", 0) for leaf in ("state", "status", "session")]
+                )
+                async for message in client.messages:
+                    parts = message.topic.value.split("/")
+                    if len(parts) == 3:
+                        yield parts[1], parts[2], bytes(message.payload)
+        except aiomqtt.MqttError as exc:
+            reason = _describe(exc)
+            if reason != last:
+                log.warning("MQTT: %s: %s; retrying", broker.display, reason)
+                last = reason
+        delay = min(backoff_max_s, 0.25 * 2**attempt) * rng.uniform(0.5, 1.0)
+        attempt = min(attempt + 1, 30)
+        await asyncio.sleep(delay)

@@ -1,0 +1,278 @@
+"""Test doubles for the MQTT tests: a small engine stand-in on a real Bus, and a subscriber.
+
+`FakeEngine` applies the same arming rule the engine does (motion commands from a remote
+controller need --remote-control; emergency stop always works), emits CommandHandled, and
+publishes Snapshots on a real Bus. `Subscriber` is a plain aiomqtt client that records messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import aiomqtt
+
+from retrowalk.engine.commands import (
+    MOTION_COMMANDS,
+    Command,
+    CommandKind,
+    CommandResult,
+    Origin,
+)
+from retrowalk.engine.events import (
+    Aborted,
+    CommandHandled,
+    EngineState,
+    Finished,
+    Hold,
+    HoldCause,
+    Paused,
+    Resumed,
+    Snapshot,
+    StateChanged,
+    StepFinished,
+    StepStarted,
+)
+from retrowalk.errors import SourceLocation
+from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
+
+if TYPE_CHECKING:
+    from retrowalk.engine.bus import Bus
+
+ENGINE_NOT_ARMED = "remote control is not armed (start with --remote-control)"
+
+
+def make_plan(name: str = "retro-intro", steps: int = 3) -> Plan:
+    """Return a small plan: alternating forward and backward minutes."""
+    made = tuple(
+        Step(
+            index=i,
+            direction=Direction.FORWARD if i % 2 == 0 else Direction.BACKWARD,
+            start_s=60.0 * i,
+            planned_s=60.0,
+            duration_s=60.0,
+            distance_m=None,
+            speed=SpeedTarget(4.0, 4.0) if i % 2 == 0 else SpeedTarget(2.0, 2.0),
+            incline_pct=1.0,
+            label=None,
+            cue=None,
+            path=f"steps[{i}]",
+            location=SourceLocation("test.yaml", i + 1, 1),
+        )
+        for i in range(steps)
+    )
+    totals = PlanTotals(
+        duration_s=60.0 * steps,
+        duration_with_turns_s=60.0 * steps,
+        backward_s=60.0,
+        turns=steps - 1,
+        distance_m=150.0,
+        energy_kcal=12.0,
+        body_mass_kg=70.0,
+        body_mass_is_default=True,
+    )
+    return Plan(name, "test.yaml", "standard", 3.0, made, (), totals)
+
+
+@dataclass
+class FakeEngine:
+    """A stand-in engine: a state, a step counter, snapshots and the remote arming rule."""
+
+    bus: Bus
+    remote_control: bool = False
+    state: EngineState = EngineState.RUNNING
+    step_index: int = 0
+    step_count: int = 3
+    t: float = 0.0
+    distance_m: float = 0.0
+    commands: list[CommandResult] = field(default_factory=list)
+
+    def snapshot(self) -> Snapshot:
+        """Return the current Snapshot."""
+        walking = self.state is EngineState.RUNNING
+        return Snapshot(
+            t=self.t,
+            state=self.state,
+            step_index=self.step_index,
+            step_count=self.step_count,
+            direction=Direction.BACKWARD if self.step_index % 2 else Direction.FORWARD,
+            label="easy",
+            target_speed_kmh=4.0,
+            target_incline_pct=1.0,
+            actual_speed_kmh=3.95 if walking else 0.0,
+            actual_incline_pct=1.0,
+            step_elapsed_s=self.t % 60,
+            step_remaining_s=60 - self.t % 60,
+            step_remaining_m=None,
+            workout_elapsed_s=self.t,
+            workout_remaining_s=180 - self.t,
+            distance_m=self.distance_m,
+            energy_kcal=self.t / 20,
+            heart_rate_bpm=101,
+            hold_cause=HoldCause.EMERGENCY_STOP if self.state is EngineState.HOLD else None,
+            hold_advice="press resume" if self.state is EngineState.HOLD else None,
+            turn_phase=None,
+            turn_remaining_s=None,
+            coach_mode=False,
+            next_direction=Direction.BACKWARD,
+            next_speed_kmh=2.0,
+            next_incline_pct=0.0,
+            next_label=None,
+        )
+
+    def tick(self, dt: float = 0.1) -> None:
+        """Advance the fake workout and publish a snapshot."""
+        self.t += dt
+        if self.state is EngineState.RUNNING:
+            self.distance_m += dt * 4.0 / 3.6
+        self.bus.publish(self.snapshot())
+
+    def start_step(self, index: int) -> None:
+        """Publish StepStarted for `index`."""
+        self.step_index = index
+        self.bus.publish(
+            StepStarted(
+                t=self.t,
+                index=index,
+                count=self.step_count,
+                direction=Direction.FORWARD,
+                label="easy",
+                cue=None,
+                duration_s=60.0,
+                distance_m=None,
+                speed_kmh=4.0,
+                incline_pct=1.0,
+            )
+        )
+
+    def finish(self) -> None:
+        """Publish StepFinished and Finished, then close the bus."""
+        self.bus.publish(
+            StepFinished(
+                t=self.t, index=self.step_index, skipped=False, elapsed_s=60.0, distance_m=66.0
+            )
+        )
+        self._move(EngineState.FINISHED)
+        self.bus.publish(
+            Finished(
+                t=self.t,
+                elapsed_s=self.t,
+                distance_m=self.distance_m,
+                energy_kcal=9.5,
+                steps_completed=self.step_count,
+                steps_skipped=0,
+                belt_stopped=True,
+            )
+        )
+        self.bus.publish(self.snapshot())
+        self.bus.close()
+
+    def abort(self, reason: str) -> None:
+        """Publish Aborted, then close the bus."""
+        self._move(EngineState.ABORTED)
+        self.bus.publish(
+            Aborted(
+                t=self.t,
+                reason=reason,
+                elapsed_s=self.t,
+                distance_m=self.distance_m,
+                energy_kcal=1.0,
+                belt_stopped=True,
+            )
+        )
+        self.bus.publish(self.snapshot())
+        self.bus.close()
+
+    async def submit(self, command: Command) -> CommandResult:
+        """Apply `command` like the engine would; publish CommandHandled."""
+        await asyncio.sleep(0)
+        result = self._decide(command)
+        self.commands.append(result)
+        self.bus.publish(CommandHandled(t=self.t, origin=command.origin, result=result))
+        self.bus.publish(self.snapshot())
+        return result
+
+    def _decide(self, command: Command) -> CommandResult:
+        kind = command.kind
+        if command.origin is Origin.REMOTE and kind in MOTION_COMMANDS and not self.remote_control:
+            return CommandResult(command, accepted=False, reason=ENGINE_NOT_ARMED)
+        if kind is CommandKind.EMERGENCY_STOP:
+            self._move(EngineState.HOLD)
+            self.bus.publish(
+                Hold(t=self.t, cause=HoldCause.EMERGENCY_STOP, detail="remote", advice="resume")
+            )
+            return CommandResult(command, accepted=True)
+        if kind is CommandKind.PAUSE and self.state is EngineState.RUNNING:
+            self._move(EngineState.PAUSED)
+            self.bus.publish(Paused(t=self.t, origin=command.origin))
+            return CommandResult(command, accepted=True)
+        if kind is CommandKind.RESUME and self.state in {EngineState.PAUSED, EngineState.HOLD}:
+            self._move(EngineState.RUNNING)
+            self.bus.publish(Resumed(t=self.t, origin=command.origin))
+            return CommandResult(command, accepted=True)
+        if kind is CommandKind.SKIP and self.state is EngineState.RUNNING:
+            self.start_step(self.step_index + 1)
+            return CommandResult(command, accepted=True)
+        return CommandResult(
+            command, accepted=False, reason=f"cannot {kind.value} while {self.state.value}"
+        )
+
+    def _move(self, state: EngineState) -> None:
+        previous, self.state = self.state, state
+        self.bus.publish(StateChanged(t=self.t, state=state, previous=previous))
+
+
+class Subscriber:
+    """A plain MQTT client that records every message on the topics it subscribes to."""
+
+    def __init__(self, url_host: str, port: int, topics: list[str], **kwargs: Any) -> None:
+        self._client = aiomqtt.Client(url_host, port, timeout=3, **kwargs)
+        self._topics = topics
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._new = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        await self._client.__aenter__()
+        await self._client.subscribe([(t, 1) for t in self._topics])
+        self._task = asyncio.get_running_loop().create_task(self._collect())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with_exc = await asyncio.gather(self._task, return_exceptions=True)
+        del with_exc
+        await self._client.__aexit__(None, None, None)
+
+    async def _collect(self) -> None:
+        async for message in self._client.messages:
+            self.messages.append((message.topic.value, bytes(message.payload), message.retain))
+            self._new.set()
+
+    async def publish(self, topic: str, payload: bytes | str, *, retain: bool = False) -> None:
+        """Publish with QoS 1."""
+        await self._client.publish(topic, payload, qos=1, retain=retain)
+
+    def payloads(self, topic: str) -> list[bytes]:
+        """Return every payload received on `topic`, in order."""
+        return [p for t, p, _ in self.messages if t == topic]
+
+    def json(self, topic: str) -> list[dict[str, Any]]:
+        """Return every payload on `topic`, decoded."""
+        return [json.loads(p) for p in self.payloads(topic)]
+
+    async def wait_for(self, predicate: Any, within_s: float = 5.0) -> None:
+        """Wait until `predicate(self)` is true."""
+        async with asyncio.timeout(within_s):
+            while not predicate(self):
+                self._new.clear()
+                await self._new.wait()
+
+
+def schema_path() -> Path:
+    """Return docs/mqtt-schema.json."""
+    return Path(__file__).resolve().parents[2] / "docs" / "mqtt-schema.json"

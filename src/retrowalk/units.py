@@ -1,0 +1,137 @@
+"""Units, parsed and formatted once: durations (s), distances (m), speeds (km/h), inclines (%).
+
+Parsers take what a person writes in a workout file and return domain units; bad text raises a
+WorkoutError (without a location: the caller knows the file and field) saying what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from retrowalk.errors import WorkoutError
+
+KMH_PER_MPH = 1.609344
+METRES_PER_MILE = 1609.344
+MIN_DISTANCE_M = 50.0
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_CLOCK = re.compile(r"(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>[0-5]\d)")
+_UNITS = re.compile(
+    rf"(?:(?P<h>{_NUMBER})\s*h)?\s*(?:(?P<min>{_NUMBER})\s*min)?\s*(?:(?P<s>{_NUMBER})\s*s)?"
+)
+_DISTANCE = re.compile(rf"(?P<n>{_NUMBER})\s*(?P<unit>km|mi|m)")
+_SPEED = re.compile(rf"(?P<n>{_NUMBER})\s*(?P<unit>mph|km/h|kmh|kph)?")
+_INCLINE = re.compile(rf"(?P<n>-?{_NUMBER})\s*%?")
+
+DURATION_FORMS = "m:ss, h:mm:ss, 90s, 5min, 1h or 1h30min"
+DISTANCE_FORMS = "400m, 1.2km or 0.25mi"
+SPEED_FORMS = 'a number in km/h, "2.5 mph" or "4 km/h"'
+
+
+def parse_duration(value: str | float) -> float:
+    """Return seconds for `5:00`, `1:02:03`, `90s`, `5min`, `1h`, `1h30min`; numbers are seconds."""
+    if isinstance(value, bool):
+        raise WorkoutError(f"expected a duration ({DURATION_FORMS}), not {value!r}")
+    if isinstance(value, int | float):
+        return _finite_non_negative(float(value), "duration")
+    text = value.strip()
+    clock = _CLOCK.fullmatch(text)
+    if clock:
+        if clock["h"] is None and len(clock["m"]) > 3:
+            raise WorkoutError(f"{text!r} has too many minutes; write h:mm:ss")
+        hours = int(clock["h"] or 0)
+        minutes = int(clock["m"])
+        if clock["h"] is not None and minutes > 59:
+            raise WorkoutError(f"{text!r}: minutes must be 00-59 in h:mm:ss")
+        return float(hours * 3600 + minutes * 60 + int(clock["s"]))
+    units = _UNITS.fullmatch(text)
+    if text and units and any(units.group(g) for g in ("h", "min", "s")):
+        return (
+            float(units["h"] or 0) * 3600 + float(units["min"] or 0) * 60 + float(units["s"] or 0)
+        )
+    distance = _DISTANCE.fullmatch(text)
+    if distance and distance["unit"] == "m":
+        raise WorkoutError(
+            f"{text!r} is {distance['n']} metres, not a duration; "
+            f"for minutes write {distance['n']}min"
+        )
+    raise WorkoutError(f"{text!r} is not a duration; write {DURATION_FORMS}")
+
+
+def parse_distance(value: str) -> float:
+    """Return metres for `400m`, `1.2km`, `0.25mi`; refuse less than 50 m (a `5m` meant 5min)."""
+    text = str(value).strip()
+    match = _DISTANCE.fullmatch(text)
+    if not match:
+        raise WorkoutError(f"{text!r} is not a distance; write {DISTANCE_FORMS}")
+    number = float(match["n"])
+    metres = number * {"m": 1.0, "km": 1000.0, "mi": METRES_PER_MILE}[match["unit"]]
+    if metres < MIN_DISTANCE_M:
+        hint = f"; for {match['n']} minutes write {match['n']}min" if match["unit"] == "m" else ""
+        raise WorkoutError(
+            f"{text!r} is {format_distance(metres)}, shorter than the "
+            f"{MIN_DISTANCE_M:g} m minimum{hint}"
+        )
+    return metres
+
+
+def looks_like_distance(text: str) -> bool:
+    """Return whether `text` is written as a distance (number and m, km or mi)."""
+    return _DISTANCE.fullmatch(text.strip()) is not None
+
+
+def parse_speed(value: str | float) -> float:
+    """Return km/h for a number (km/h), `"2.5 mph"`, `"4 km/h"`."""
+    if isinstance(value, bool):
+        raise WorkoutError(f"expected a speed ({SPEED_FORMS}), not {value!r}")
+    if isinstance(value, int | float):
+        return _finite_non_negative(float(value), "speed")
+    text = value.strip()
+    match = _SPEED.fullmatch(text)
+    if not match:
+        raise WorkoutError(f"{text!r} is not a speed; write {SPEED_FORMS}")
+    number = float(match["n"])
+    return number * KMH_PER_MPH if match["unit"] == "mph" else number
+
+
+def parse_incline(value: str | float) -> float:
+    """Return percent grade for a number or text like `"5 %"` / `"-2%"`."""
+    if isinstance(value, bool):
+        raise WorkoutError(f"expected an incline in % (a number), not {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise WorkoutError(f"incline must be a finite number, not {value!r}")
+        return float(value)
+    match = _INCLINE.fullmatch(value.strip())
+    if not match:
+        raise WorkoutError(f"{value.strip()!r} is not an incline; write a number of percent")
+    return float(match["n"])
+
+
+def format_duration(seconds: float) -> str:
+    """Return `m:ss` (under an hour) or `h:mm:ss`, rounded to the second."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def format_distance(metres: float) -> str:
+    """Return `850 m` under a kilometre, else `1.25 km`."""
+    if metres < 1000:
+        return f"{metres:.0f} m"
+    return f"{metres / 1000:.2f} km"
+
+
+def format_speed(kmh: float) -> str:
+    """Return `2.5 km/h`."""
+    return f"{kmh:.1f} km/h"
+
+
+def _finite_non_negative(number: float, what: str) -> float:
+    if not math.isfinite(number) or number < 0:
+        raise WorkoutError(f"{what} must be a finite number of at least 0, not {number!r}")
+    return number

@@ -1,0 +1,374 @@
+"""The FTMS server half of a simulated treadmill: GATT table, control point, status, faults.
+
+`FtmsServer` is the base class of `retrowalk_sim.model.TreadmillModel`; read that module for the
+public API. This module owns what crosses the GATT boundary: the characteristic handlers, the
+control point procedure (permission, result codes, status before indication), Fitness Machine
+Status and Training Status notifications, and record splitting or truncation for the MTU.
+All bytes come from the `retrowalk.ftms` codecs.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING
+
+from retrowalk.errors import ProtocolError
+from retrowalk.ftms.advertisement import encode_advertisement
+from retrowalk.ftms.control_point import decode_request, encode_response, make_response, quantize
+from retrowalk.ftms.feature import encode_features
+from retrowalk.ftms.models import (
+    CONTROL_POINT_UUID,
+    FEATURE_UUID,
+    FTMS_SERVICE_UUID,
+    INCLINE_RANGE_UUID,
+    SPEED_RANGE_UUID,
+    STATUS_UUID,
+    TRAINING_STATUS_UUID,
+    TREADMILL_DATA_UUID,
+    Advertisement,
+    ControlOp,
+    ControlRequest,
+    MachineStatus,
+    MachineType,
+    ResultCode,
+    StatusOp,
+    StopKind,
+    TrainingStatus,
+    TrainingStatusCode,
+    TreadmillData,
+)
+from retrowalk.ftms.ranges import encode_incline_range, encode_speed_range
+from retrowalk.ftms.status import encode_status
+from retrowalk.ftms.training_status import encode_training_status
+from retrowalk.ftms.treadmill_data import encode_treadmill_data, split_treadmill_data
+from retrowalk_sim.gatt import (
+    ATT_INVALID_ATTRIBUTE_VALUE_LENGTH,
+    DEVICE_INFORMATION_UUID,
+    MANUFACTURER_NAME_UUID,
+    MODEL_NUMBER_UUID,
+    AttError,
+    CharSpec,
+    ServiceSpec,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+
+    from retrowalk_sim.gatt import Port
+    from retrowalk_sim.profiles import MachineProfile
+
+TRUNCATE_AT = 20  # machines that truncate cut every record to the default 20-byte payload
+_KNOWN_OPS = frozenset(
+    {
+        ControlOp.REQUEST_CONTROL,
+        ControlOp.RESET,
+        ControlOp.SET_TARGET_SPEED,
+        ControlOp.SET_TARGET_INCLINATION,
+        ControlOp.START_OR_RESUME,
+        ControlOp.STOP_OR_PAUSE,
+    }
+)
+
+
+class FtmsServer(abc.ABC):
+    """GATT-facing half of a simulated treadmill; the belt lives in the subclass."""
+
+    def __init__(self, profile: MachineProfile, *, record_traffic: bool = False) -> None:
+        self.profile = profile
+        self.control_granted = False
+        self.training_status: int = (
+            profile.training_status_fixed
+            if profile.training_status_fixed is not None
+            else TrainingStatusCode.IDLE
+        )
+        self.control_point_log: list[bytes] = []
+        self.control_point_writes: list[tuple[float, bytes]] = []
+        self.sent: list[tuple[float, str, bytes]] = []
+        self._record_traffic = record_traffic
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._port: Port | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._reject: list[int] = []
+        self._ignore_speed = profile.ignores_speed
+        self._stop_requests = 0
+
+    # ---- SimDevice ---------------------------------------------------------------------------
+
+    def services(self) -> list[ServiceSpec]:
+        """Return the GATT table this profile exposes."""
+        p = self.profile
+        chars: list[CharSpec] = [
+            CharSpec(FEATURE_UUID, ("read",), read=lambda: encode_features(p.features)),
+            CharSpec(TREADMILL_DATA_UUID, ("notify",)),
+            CharSpec(TRAINING_STATUS_UUID, ("read", "notify"), read=self._training_bytes),
+            CharSpec(SPEED_RANGE_UUID, ("read",), read=lambda: encode_speed_range(p.speed_range)),
+        ]
+        incline_range = p.incline_range
+        if incline_range is not None:
+            read = lambda: encode_incline_range(incline_range)  # noqa: E731 - one-line handler
+            chars.append(CharSpec(INCLINE_RANGE_UUID, ("read",), read=read))
+        if p.has_control_point:
+            chars.append(
+                CharSpec(
+                    CONTROL_POINT_UUID,
+                    ("write", "indicate"),
+                    write=self.write_control_point,
+                    needs_cccd_for_write=True,
+                )
+            )
+            chars.append(CharSpec(STATUS_UUID, ("notify",)))
+        info = (
+            CharSpec(MANUFACTURER_NAME_UUID, ("read",), read=lambda: b"retrowalk simulator"),
+            CharSpec(MODEL_NUMBER_UUID, ("read",), read=p.name.encode),
+        )
+        return [
+            ServiceSpec(FTMS_SERVICE_UUID, tuple(chars)),
+            ServiceSpec(DEVICE_INFORMATION_UUID, info),
+        ]
+
+    def service_data(self) -> dict[str, bytes]:
+        """Return the FTMS advertisement: available, treadmill (`01 01 00`)."""
+        ad = Advertisement(available=True, machine_types=MachineType.TREADMILL)
+        return {FTMS_SERVICE_UUID: encode_advertisement(ad)}
+
+    def advertised_services(self) -> list[str]:
+        """Return the advertised service UUIDs (FTMS)."""
+        return [FTMS_SERVICE_UUID]
+
+    def attach(self, port: Port) -> None:
+        """A central connected: control starts not granted."""
+        self._port = port
+        self.control_granted = False
+
+    def detach(self) -> None:
+        """The central is gone: control permission ends with the connection."""
+        self._port = None
+        self.control_granted = False
+        if self._loop is not None:
+            self._on_detach()
+
+    def close(self) -> None:
+        """Cancel every timer (the world is shutting down)."""
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+
+    # ---- faults ------------------------------------------------------------------------------
+
+    def drop_link(self, refuse_s: float = 0.0) -> None:
+        """Drop the connection (disconnected callback fires); refuse reconnects for `refuse_s`."""
+        if self._port is not None:
+            self._port.drop(refuse_s)
+
+    def reject_next(self, n: int, result_code: int = ResultCode.OPERATION_FAILED) -> None:
+        """Answer the next `n` control point requests with `result_code` and do nothing."""
+        self._reject.extend([int(result_code)] * n)
+
+    def ignore_speed(self, on: bool = True) -> None:  # noqa: FBT001, FBT002 - the agreed API
+        """Acknowledge Set Target Speed with success and ignore it (a speed-locked machine)."""
+        self._ignore_speed = on
+
+    def revoke_control(self) -> None:
+        """Take control away from the client, announced with status 0xFF."""
+        self.control_granted = False
+        self._status(MachineStatus(StatusOp.CONTROL_PERMISSION_LOST), echo=False)
+
+    # ---- control point -----------------------------------------------------------------------
+
+    def write_control_point(self, data: bytes) -> None:
+        """Run one control point procedure: status notifications first, then the indication."""
+        now = self._now()
+        self.control_point_log.append(bytes(data))
+        self.control_point_writes.append((now, bytes(data)))
+        if not data:
+            raise AttError(ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, "empty control point write")
+        op = data[0]
+        if self._reject:
+            self._respond(op, self._reject.pop(0))
+            return
+        try:
+            request = decode_request(bytes(data))
+        except ProtocolError:
+            self._respond(op, ResultCode.INVALID_PARAMETER)
+            return
+        self._respond(op, self._execute(request))
+
+    def _execute(self, request: ControlRequest) -> int:  # noqa: PLR0911 - one return per rule
+        op = request.op
+        p = self.profile
+        if op == ControlOp.REQUEST_CONTROL:
+            self.control_granted = True
+            return ResultCode.SUCCESS
+        if op not in _KNOWN_OPS or (op == ControlOp.SET_TARGET_INCLINATION and not p.incline_range):
+            return ResultCode.NOT_SUPPORTED
+        if p.control_enforced and not self.control_granted:
+            return ResultCode.CONTROL_NOT_PERMITTED
+        if op == ControlOp.RESET:
+            self._halt(StopKind.STOP)
+            self.control_granted = False
+            self._status(MachineStatus(StatusOp.RESET), echo=False)
+            return ResultCode.SUCCESS
+        if op == ControlOp.SET_TARGET_SPEED:
+            return self._set_speed(request.speed_kmh)
+        if op == ControlOp.SET_TARGET_INCLINATION:
+            return self._set_incline(request.incline_pct)
+        if op == ControlOp.START_OR_RESUME:
+            return self._start()
+        return self._stop_or_pause(request.stop_kind)
+
+    def _set_speed(self, speed: float | None) -> int:
+        rng = self.profile.speed_range
+        if self._ignore_speed:
+            return ResultCode.SUCCESS
+        if self._now() < self._belt_started_at() + self.profile.speed_refused_after_start_s:
+            return ResultCode.CONTROL_NOT_PERMITTED
+        if speed is None or not rng.minimum_kmh - 1e-6 <= speed <= rng.maximum_kmh + 1e-6:
+            return ResultCode.INVALID_PARAMETER
+        if self._belt_idle() and self.profile.speed_while_idle == "reject":
+            return ResultCode.OPERATION_FAILED
+        q = quantize(
+            speed,
+            increment=rng.increment_kmh,
+            minimum=rng.minimum_kmh,
+            maximum=rng.maximum_kmh,
+            mode=self.profile.target_mode,
+        )
+        self._status(MachineStatus(StatusOp.TARGET_SPEED_CHANGED, target_speed_kmh=q), echo=True)
+        self._apply_speed_target(q)
+        return ResultCode.SUCCESS
+
+    def _set_incline(self, incline: float | None) -> int:
+        rng = self.profile.incline_range
+        if rng is None:
+            return ResultCode.NOT_SUPPORTED
+        if incline is None or not rng.minimum_pct - 1e-6 <= incline <= rng.maximum_pct + 1e-6:
+            return ResultCode.INVALID_PARAMETER
+        q = quantize(
+            incline,
+            increment=rng.increment_pct,
+            minimum=rng.minimum_pct,
+            maximum=rng.maximum_pct,
+            mode=self.profile.target_mode,
+        )
+        self._status(
+            MachineStatus(StatusOp.TARGET_INCLINE_CHANGED, target_incline_pct=q), echo=True
+        )
+        self._apply_incline_target(q)
+        return ResultCode.SUCCESS
+
+    def _start(self) -> int:
+        if not self.safety_key_in:
+            return ResultCode.OPERATION_FAILED
+        if self._belt_idle() and not self.profile.start_needs_console:
+            self._status(MachineStatus(StatusOp.STARTED_OR_RESUMED_BY_USER), echo=True)
+        self._request_start()
+        return ResultCode.SUCCESS
+
+    def _stop_or_pause(self, kind: StopKind | None) -> int:
+        if kind is None:
+            return ResultCode.INVALID_PARAMETER
+        if kind is StopKind.STOP and self.profile.stop_fails_every:
+            self._stop_requests += 1
+            if (self._stop_requests - 1) % self.profile.stop_fails_every == 0:
+                return ResultCode.OPERATION_FAILED
+        if not self._belt_idle():
+            self._status(
+                MachineStatus(StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=kind), echo=True
+            )
+        self._halt(kind)
+        revoke = self.profile.revoke_control_on_pause if kind is StopKind.PAUSE else False
+        if revoke or (kind is StopKind.STOP and self.profile.revoke_control_on_stop):
+            self.control_granted = False  # silently: the next command answers 0x05
+        return ResultCode.SUCCESS
+
+    def _respond(self, op: int, result: int) -> None:
+        self._send(CONTROL_POINT_UUID, encode_response(make_response(op, result)))
+
+    # ---- notifications -----------------------------------------------------------------------
+
+    def _send(self, uuid: str, data: bytes) -> None:
+        port = self._port
+        if port is None:
+            return
+        if self._record_traffic:
+            self.sent.append((self._now(), uuid, data))
+        port.send(uuid, data)
+
+    def _status(self, status: MachineStatus, *, echo: bool = False) -> None:
+        """Notify a Fitness Machine Status; `echo` marks one caused by the client itself."""
+        if not self.profile.has_control_point or (echo and not self.profile.echo_own_changes):
+            return
+        data = encode_status(status)
+        pad = self.profile.status_padding
+        if len(data) < pad:
+            data += bytes(pad - len(data))
+        self._send(STATUS_UUID, data)
+
+    def _set_training(self, code: TrainingStatusCode) -> None:
+        if self.profile.training_status_fixed is not None or code == self.training_status:
+            return
+        self.training_status = code
+        self._send(TRAINING_STATUS_UUID, self._training_bytes())
+
+    def _training_bytes(self) -> bytes:
+        status = TrainingStatus(
+            status=self.training_status, string_flag=self.profile.training_status_string_flag
+        )
+        return encode_training_status(status)
+
+    def _encode_record(self, record: TreadmillData, max_payload: int) -> list[bytes]:
+        p = self.profile
+        if p.split_payload is not None:
+            return split_treadmill_data(record, max_payload=min(p.split_payload, max_payload))
+        data = encode_treadmill_data(record)
+        if p.oversize == "truncate":
+            return [data[: min(TRUNCATE_AT, max_payload)]]
+        if len(data) <= max_payload:
+            return [data]
+        return split_treadmill_data(record, max_payload=max_payload)
+
+    # ---- timers ------------------------------------------------------------------------------
+
+    def _set_timer(self, name: str, when: float, callback: Callable[[], None]) -> None:
+        """(Re)arm the named one-shot timer at absolute loop time `when`."""
+        old = self._timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        if self._loop is None:
+            raise RuntimeError("the treadmill model is not running")
+        self._timers[name] = self._loop.call_at(when, callback)
+
+    def _cancel_timers(self, *names: str) -> None:
+        for name in names:
+            handle = self._timers.pop(name, None)
+            if handle is not None:
+                handle.cancel()
+
+    # ---- what the belt provides --------------------------------------------------------------
+
+    safety_key_in: bool
+
+    @abc.abstractmethod
+    def _now(self) -> float: ...
+
+    @abc.abstractmethod
+    def _belt_idle(self) -> bool: ...
+
+    @abc.abstractmethod
+    def _belt_started_at(self) -> float: ...
+
+    @abc.abstractmethod
+    def _apply_speed_target(self, speed: float) -> None: ...
+
+    @abc.abstractmethod
+    def _apply_incline_target(self, incline: float) -> None: ...
+
+    @abc.abstractmethod
+    def _request_start(self) -> None: ...
+
+    @abc.abstractmethod
+    def _halt(self, kind: StopKind) -> None: ...
+
+    @abc.abstractmethod
+    def _on_detach(self) -> None: ...

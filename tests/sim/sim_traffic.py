@@ -1,0 +1,80 @@
+"""Test helper: record what a plain BleakClient receives from a simulated device."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from retrowalk.ftms.control_point import decode_response, encode_request
+from retrowalk.ftms.models import (
+    CONTROL_POINT_UUID,
+    STATUS_UUID,
+    TRAINING_STATUS_UUID,
+    TREADMILL_DATA_UUID,
+    ControlRequest,
+    ControlResponse,
+    TreadmillData,
+)
+from retrowalk.ftms.status import decode_status
+from retrowalk.ftms.treadmill_data import TreadmillDataAssembler
+
+if TYPE_CHECKING:
+    from bleak import BleakClient
+    from bleak.backends.characteristic import BleakGATTCharacteristic
+
+
+@dataclass
+class Traffic:
+    """Everything a BleakClient received, with loop times, decoded where it is FTMS."""
+
+    client: BleakClient
+    raw: list[tuple[float, str, bytes]] = field(default_factory=list)
+    records: list[tuple[float, TreadmillData]] = field(default_factory=list)
+    assembler: TreadmillDataAssembler = field(default_factory=TreadmillDataAssembler)
+
+    def on_notify(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
+        """Record one notification or indication (bleak callback)."""
+        now = asyncio.get_running_loop().time()
+        self.raw.append((now, char.uuid, bytes(data)))
+        if char.uuid == TREADMILL_DATA_UUID:
+            record = self.assembler.feed(bytes(data), now)
+            if record is not None:
+                self.records.append((now, record))
+
+    def of(self, uuid: str) -> list[bytes]:
+        """Return the payloads received on `uuid`, in order."""
+        return [data for _, u, data in self.raw if u == uuid]
+
+    def statuses(self) -> list[bytes]:
+        """Return the Fitness Machine Status payloads."""
+        return self.of(STATUS_UUID)
+
+    def decoded_statuses(self) -> list[object]:
+        """Return the decoded Fitness Machine Status notifications."""
+        return [decode_status(s) for s in self.statuses()]
+
+    def speeds(self, since: float = 0.0) -> list[tuple[float, float | None]]:
+        """Return (time, reported speed) of every merged record since `since`."""
+        return [(t, r.speed_kmh) for t, r in self.records if t >= since]
+
+    async def subscribe_all(self) -> None:
+        """Enable every notification and indication the device has."""
+        for uuid in (TREADMILL_DATA_UUID, STATUS_UUID, TRAINING_STATUS_UUID, CONTROL_POINT_UUID):
+            if self.client.services.get_characteristic(uuid) is not None:
+                await self.client.start_notify(uuid, self.on_notify)
+
+    async def command(self, request: ControlRequest) -> ControlResponse:
+        """Write a control point request and return the indication that answered it."""
+        before = len(self.of(CONTROL_POINT_UUID))
+        await self.client.write_gatt_char(
+            CONTROL_POINT_UUID, encode_request(request), response=True
+        )
+        answers = self.of(CONTROL_POINT_UUID)
+        assert len(answers) == before + 1, "the indication must arrive before the write returns"
+        return decode_response(answers[-1])
+
+    def first_time(self, predicate: object, since: float = 0.0) -> float | None:
+        """Return the time of the first merged record since `since` satisfying `predicate`."""
+        assert callable(predicate)
+        return next((t for t, r in self.records if t >= since and predicate(r)), None)

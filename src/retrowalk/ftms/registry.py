@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from enum import Enum, IntFlag
 from typing import TYPE_CHECKING, Final
 
 from retrowalk.errors import ConfigError
@@ -89,4 +91,44 @@ def lookup(name_or_uuid: str) -> Characteristic:
     return found
 
 
-__all__ = ["CHARACTERISTICS", "Characteristic", "decode_control_point", "lookup"]
+# JSON keys carry their unit; the record attributes already do except these.
+_JSON_KEYS: Final = {"metabolic_equivalent": "metabolic_equivalent_met"}
+_OP_FIELDS: Final = frozenset({"op", "request_op"})
+
+
+def to_json(record: object) -> dict[str, object]:
+    """Return a decoded record as a JSON-ready dict: absent values left out, enums by name."""
+    if not dataclasses.is_dataclass(record) or isinstance(record, type):
+        msg = f"not a decoded record: {record!r}"
+        raise TypeError(msg)
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if value is None or value == b"":
+            continue
+        key = _JSON_KEYS.get(f.name, f.name)
+        if f.name in _OP_FIELDS and not isinstance(value, Enum):
+            out[key] = f"0x{value:02x}"  # an op code retrowalk has no name for
+        else:
+            out[key] = _json_value(value)
+    return out
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, IntFlag):
+        names = [m.name for m in type(value) if m in value and m.name]
+        known = 0
+        for m in type(value):
+            known |= m.value
+        names += [
+            f"bit{b}" for b in range(value.bit_length()) if value >> b & 1 and not known >> b & 1
+        ]
+        return names
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, bytes):
+        return value.hex(" ")
+    return value
+
+
+__all__ = ["CHARACTERISTICS", "Characteristic", "decode_control_point", "lookup", "to_json"]

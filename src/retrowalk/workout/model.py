@@ -195,7 +195,15 @@ SpeedValue = Annotated[
 InclineValue = Annotated[
     float,
     BeforeValidator(_incline),
-    WithJsonSchema({"type": "number", "minimum": MIN_INCLINE_PCT, "maximum": MAX_INCLINE_PCT}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": MIN_INCLINE_PCT, "maximum": MAX_INCLINE_PCT},
+                {"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s*%?\s*$"},
+            ],
+            "description": "percent grade, default 0; negative only when walking forward",
+        }
+    ),
 ]
 RepeatValue = Annotated[
     int,
@@ -255,10 +263,10 @@ def _only(
 ) -> dict[str, Any]:
     """Return the JSON Schema branch for one interval kind."""
     others = [k for k in (*KINDS, *absent) if k != kind]
-    return {
-        "required": [kind, *extra],
-        "properties": dict.fromkeys(others, False),
-    }
+    properties: dict[str, Any] = dict.fromkeys(others, False)
+    if kind == "backward":  # no backward downhill
+        properties["incline"] = {"not": {"type": "number", "exclusiveMaximum": 0}}
+    return {"required": [kind, *extra], "properties": properties}
 
 
 class Interval(_Strict):
@@ -281,7 +289,7 @@ class Interval(_Strict):
     repeat: RepeatValue | None = Field(None, description="repeat `intervals` this many times")
     intervals: list[Interval] | None = Field(None, min_length=1)
     speed: SpeedValue | None = None
-    incline: InclineValue | None = Field(None, description="percent grade, default 0")
+    incline: InclineValue | None = None
     label: Text | None = None
     cue: Text | None = Field(None, description="spoken when the interval starts")
     turn: TurnConfig | None = Field(None, description="override of the workout's turn")
@@ -415,3 +423,31 @@ def interval_problems(keys: set[str] | Any) -> list[tuple[str, str]]:  # noqa: A
             if key in keys
         )
     return problems
+
+
+def workout_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema (2020-12) of a workout file, as editors use it."""
+    schema = Workout.model_json_schema(mode="validation")
+    _drop_nulls(schema)
+    schema["$id"] = "https://retrowalk.invalid/schema/workout-v1.json"
+    return schema
+
+
+def _drop_nulls(node: Any) -> None:  # noqa: ANN401 - JSON data
+    """Remove `null` alternatives and `default: null`: an empty key is not allowed in a file."""
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if isinstance(options, list) and {"type": "null"} in options:
+            rest = [o for o in options if o != {"type": "null"}]
+            del node["anyOf"]
+            if len(rest) == 1 and isinstance(rest[0], dict):
+                node.update({k: v for k, v in rest[0].items() if k not in node})
+            else:
+                node["anyOf"] = rest
+            if node.get("default", 0) is None:
+                del node["default"]
+        for value in node.values():
+            _drop_nulls(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_nulls(value)

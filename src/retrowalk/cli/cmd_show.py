@@ -1,0 +1,151 @@
+"""`retrowalk show FILE`: the timeline of a workout and a compact speed/incline chart.
+
+Plain text (no colour, no rich): every step with its start time, direction and target, every
+turn-around, then the speed and incline profile over time with backward walking marked `B`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from retrowalk.workout.plan import Plan, Step
+
+CHART_WIDTH = 72
+SPEED_ROWS = 6
+INCLINE_ROWS = 3
+_MARK = {"forward": "#", "backward": "B", "rest": " "}
+_WORD = {"forward": "FWD", "backward": "BACK", "rest": "REST"}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `retrowalk show`."""
+    p = subparsers.add_parser(
+        "show",
+        help="show a workout's timeline and speed/incline chart",
+        description="Print the timeline of WORKOUT (a file or library name): each step with its "
+        "direction and target, each turn-around, cumulative time, and a speed/incline chart.",
+    )
+    p.add_argument("workout", metavar="FILE", help="workout file or library name")
+    p.add_argument("--weight", type=float, metavar="KG", help="body mass for the energy estimate")
+    p.add_argument("--width", type=int, default=CHART_WIDTH, help="chart width in columns")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the timeline and chart; return 0."""
+    from retrowalk.errors import ConfigError  # noqa: PLC0415 - keep --help fast
+    from retrowalk.workout import build_plan, load_workout  # noqa: PLC0415
+    from retrowalk.workout.library import find_workout  # noqa: PLC0415
+
+    if not 20 <= args.width <= 400:
+        raise ConfigError(f"--width must be 20 to 400 columns, not {args.width}")
+    plan = build_plan(load_workout(find_workout(args.workout)), body_mass_kg=args.weight)
+    print(render(plan, width=args.width))
+    return 0
+
+
+def render(plan: Plan, *, width: int = CHART_WIDTH) -> str:
+    """Return the timeline and the chart as text."""
+    return "\n".join([*timeline(plan), "", *chart(plan, width=width)])
+
+
+def timeline(plan: Plan) -> list[str]:
+    """Return one line per step and per turn-around, with cumulative time."""
+    from retrowalk.units import format_distance, format_duration  # noqa: PLC0415
+
+    t = plan.totals
+    lines = [
+        f"{plan.name}  ({plan.source}; needs profile {plan.profile})",
+        (
+            f"{format_duration(t.duration_with_turns_s)} with {t.turns} turns "
+            f"({format_duration(t.duration_s)} walking, {format_duration(t.backward_s)} backward), "
+            f"{format_distance(t.distance_m)}, about {t.energy_kcal:.0f} kcal"
+        ),
+        "",
+        f"{'START':>8}  {'':4} {'DIR':<5} {'LENGTH':<9} {'SPEED km/h':<11} {'INCL':>5}  LABEL",
+    ]
+    for step in plan.steps:
+        turn = plan.transition_before(step.index)
+        if turn is not None:
+            origin = turn.from_direction.value if turn.from_direction else "start"
+            how = f"{turn.turn.mode.value}, {turn.turn.window_s:g} s"
+            how += ", confirm" if turn.turn.confirm else ""
+            lines.append(
+                f"{format_duration(turn.start_s):>8}  {'':4} TURN  "
+                f"{origin} -> {turn.to_direction.value} ({how})"
+            )
+        lines.append(_step_line(step))
+    lines.append(f"{format_duration(t.duration_with_turns_s):>8}  {'':4} END")
+    return lines
+
+
+def chart(plan: Plan, *, width: int = CHART_WIDTH) -> list[str]:
+    """Return the speed and incline profile; `#` forward, `B` backward, `|` a turn."""
+    total = plan.totals.duration_with_turns_s or 1.0
+    columns = [_sample(plan, (i + 0.5) * total / width) for i in range(width)]
+    top_speed = max((s for _, s, _ in columns), default=0.0) or 1.0
+    top_incline = max((abs(g) for _, _, g in columns), default=0.0)
+    lines = ["speed km/h (# forward, B backward, | turn, blank rest)"]
+    for row in range(SPEED_ROWS, 0, -1):
+        level = top_speed * row / SPEED_ROWS
+        half = top_speed / SPEED_ROWS / 2  # a cell is filled when the value rounds up to it
+        cells = "".join(
+            _MARK[kind] if speed >= level - half and speed > 0 else ("|" if kind == "turn" else " ")
+            for kind, speed, _ in columns
+        )
+        lines.append(f"{level:5.1f} {cells}")
+    lines.append(f"{'':5} {'-' * width}")
+    if top_incline > 0:
+        lines.append("incline %")
+        for row in range(INCLINE_ROWS, 0, -1):
+            level = top_incline * row / INCLINE_ROWS
+            half = top_incline / INCLINE_ROWS / 2
+            cells = "".join(
+                _MARK[kind] if abs(grade) >= level - half and grade and kind != "turn" else " "
+                for kind, _, grade in columns
+            )
+            lines.append(f"{level:5.1f} {cells}")
+        lines.append(f"{'':5} {'-' * width}")
+    from retrowalk.units import format_duration  # noqa: PLC0415
+
+    end = format_duration(total)
+    lines.append(f"{'':5} 0:00{end:>{width - 4}}")
+    return lines
+
+
+def _sample(plan: Plan, at: float) -> tuple[str, float, float]:
+    """Return (kind, speed, incline) at time `at`: kind is forward, backward, rest or turn."""
+    for step in plan.steps:
+        turn = plan.transition_before(step.index)
+        if turn is not None and turn.start_s <= at < step.start_s:
+            return "turn", 0.0, step.incline_pct
+        if step.start_s <= at < step.start_s + step.planned_s:
+            fraction = (at - step.start_s) / step.planned_s if step.planned_s else 0.0
+            speed = step.speed.at(fraction) if step.speed is not None else 0.0
+            return step.direction.value, speed, step.incline_pct
+    return "rest", 0.0, 0.0
+
+
+def _step_line(step: Step) -> str:
+    from retrowalk.units import format_distance, format_duration  # noqa: PLC0415
+
+    extent = (
+        format_distance(step.distance_m)
+        if step.distance_m is not None
+        else format_duration(step.planned_s)
+    )
+    if step.speed is None:
+        speed = "-"
+    elif step.speed.is_ramp:
+        speed = f"{step.speed.start_kmh:.1f}->{step.speed.end_kmh:.1f}"
+    else:
+        speed = f"{step.speed.start_kmh:.1f}"
+    incline = f"{step.incline_pct:g}%" if step.direction != "rest" else "-"
+    label = step.label or ""
+    return (
+        f"{format_duration(step.start_s):>8}  {step.index + 1:>3}. {_WORD[step.direction]:<5} "
+        f"{extent:<9} {speed:<11} {incline:>5}  {label}"
+    )

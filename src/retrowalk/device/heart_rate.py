@@ -17,7 +17,7 @@ from pycycling.heart_rate_service import HeartRateService
 from retrowalk.errors import ConfigError, Disconnected
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, Callable
     from types import TracebackType
 
     from bleak import BleakClient
@@ -103,7 +103,7 @@ class HeartRateMonitor:
     ) -> None:
         await self._close()
 
-    async def readings(self) -> AsyncIterator[int | None]:
+    async def readings(self) -> AsyncGenerator[int | None]:
         """Yield bpm as it arrives, or None every `dropout_s` without a usable reading."""
         loop = asyncio.get_running_loop()
         while True:

@@ -224,6 +224,10 @@ class TreadmillModel(FtmsServer):
         now = self._now()
         self._advance(now)
         self._started_at = now
+        self._cancel_timers("belt")
+        if self.belt_running:  # Start while coasting down: resume at once, no countdown
+            self._on_countdown_end()
+            return
         self.state = BeltState.STARTING
         self._set_training(TrainingStatusCode.PRE_WORKOUT)
         self._set_timer("start", now + self.profile.start_delay_s, self._on_countdown_end)
@@ -273,7 +277,7 @@ class TreadmillModel(FtmsServer):
         """Stop or pause: coast down (or cancel a pending start)."""
         now = self._now()
         self._advance(now)
-        self._cancel_timers("start", "speed")
+        self._cancel_timers("start", "speed", "speed-reached")
         if self.state in {BeltState.STARTING, BeltState.WAITING_CONSOLE} and not self.belt_running:
             self.state = BeltState.PAUSED if kind is StopKind.PAUSE else BeltState.STOPPING
             self._on_halted()

@@ -14,6 +14,7 @@ from retrowalk.ftms.models import (
     TREADMILL_DATA_UUID,
     ControlRequest,
     ControlResponse,
+    MachineStatus,
     TreadmillData,
 )
 from retrowalk.ftms.status import decode_status
@@ -50,7 +51,7 @@ class Traffic:
         """Return the Fitness Machine Status payloads."""
         return self.of(STATUS_UUID)
 
-    def decoded_statuses(self) -> list[object]:
+    def decoded_statuses(self) -> list[MachineStatus]:
         """Return the decoded Fitness Machine Status notifications."""
         return [decode_status(s) for s in self.statuses()]
 

@@ -1,0 +1,222 @@
+"""Each real-machine quirk of reference/ftms.md, observed through a plain BleakClient."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from bleak import BleakClient
+from sim_traffic import Traffic
+
+from retrowalk.ftms import control_point as cp
+from retrowalk.ftms.models import (
+    TRAINING_STATUS_UUID,
+    TREADMILL_DATA_UUID,
+    ResultCode,
+    StatusOp,
+    StopKind,
+    TrainingStatusCode,
+)
+from retrowalk.ftms.status import decode_status
+from retrowalk.ftms.training_status import decode_training_status
+from retrowalk.ftms.treadmill_data import decode_treadmill_data
+from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
+
+
+def now() -> float:
+    """Return the loop time."""
+    return asyncio.get_running_loop().time()
+
+
+async def running(t: Traffic, speed: float, wait: float = 10.0) -> None:
+    """Take control, set a speed, start, and let the belt get there."""
+    assert (await t.command(cp.request_control())).result is ResultCode.SUCCESS
+    assert (await t.command(cp.set_target_speed(speed))).result is ResultCode.SUCCESS
+    assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
+    await asyncio.sleep(wait)
+
+
+async def test_enforced_control_answers_0x05_until_requested(world: SimWorld) -> None:
+    """The home profile enforces Request Control: commands answer 0x05 until it succeeds."""
+    p = world.add("home")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        answer = await t.command(cp.start_or_resume())
+        assert answer.result is ResultCode.CONTROL_NOT_PERMITTED
+        assert not p.model.belt_running
+        await t.command(cp.request_control())
+        assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
+
+
+async def test_ignored_control_accepts_commands_without_request(world: SimWorld) -> None:
+    """fr30z ignores Request Control: a Set Target Speed works without it."""
+    p = world.add("fr30z")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        assert (await t.command(cp.set_target_speed(2.0))).result is ResultCode.SUCCESS
+
+
+async def test_kingsmith_refuses_speed_after_start_and_revokes_on_pause(world: SimWorld) -> None:
+    """Kingsmith: speed 0x05 for ~2.5 s after Start; after a pause, control is re-requested."""
+    p = world.add("kingsmith")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        started = now()
+        await t.command(cp.start_or_resume())
+        answer = await t.command(cp.set_target_speed(2.0))
+        assert answer.result is ResultCode.CONTROL_NOT_PERMITTED
+        await asyncio.sleep(started + 2.5 - now())
+        assert (await t.command(cp.set_target_speed(2.0))).result is ResultCode.SUCCESS
+        await asyncio.sleep(8.0)
+        assert (await t.command(cp.pause())).result is ResultCode.SUCCESS
+        await asyncio.sleep(8.0)
+        assert StatusOp.CONTROL_PERMISSION_LOST not in [s.op for s in t.decoded_statuses()]
+        answer = await t.command(cp.start_or_resume())
+        assert answer.result is ResultCode.CONTROL_NOT_PERMITTED  # revoked silently
+        await t.command(cp.request_control())
+        assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
+
+
+async def test_fr30z_start_waits_for_console_and_stop_sometimes_fails(world: SimWorld) -> None:
+    """fr30z: Start acked with success but no motion until console start; Stop 0x04, then ok."""
+    p = world.add("fr30z")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
+        await asyncio.sleep(20.0)
+        assert {r.speed_kmh for _, r in t.records} == {0.0}
+        p.model.console_start()
+        await asyncio.sleep(5.0)
+        assert t.records[-1][1].speed_kmh == 0.5
+        assert (await t.command(cp.stop())).result is ResultCode.OPERATION_FAILED
+        assert p.model.belt_running
+        assert (await t.command(cp.stop())).result is ResultCode.SUCCESS
+        raw = bytes(await client.read_gatt_char(TRAINING_STATUS_UUID))
+        assert raw == b"\x00\x00"  # always "other", as captured
+
+
+async def test_walking_pad_bytes_look_like_the_capture(world: SimWorld) -> None:
+    """walking-pad: flags 0x2484 with a bit-13 step count, N/A energy rates, padded status."""
+    p = world.add("walking-pad")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 3.0, wait=70.0)
+        data = t.of(TREADMILL_DATA_UUID)[-1]
+        assert data[:2] == bytes.fromhex("8424")
+        assert data[9:12] == bytes.fromhex("ffffff")  # energy per hour / minute not available
+        record = decode_treadmill_data(data)
+        assert record.speed_kmh == 3.0
+        assert record.steps is not None
+        assert record.steps > 60
+        assert record.energy_per_hour_kcal is None
+        assert all(len(s) == 3 for s in t.statuses())
+        assert t.statuses()[0] == bytes.fromhex("052c01")  # target 3.0 km/h, as captured
+        training = decode_training_status(bytes(await client.read_gatt_char(TRAINING_STATUS_UUID)))
+        assert training.string_flag
+        assert training.text is None
+        assert training.status == TrainingStatusCode.MANUAL_MODE
+
+
+async def test_truncating_records_are_cut_at_20_bytes(world: SimWorld) -> None:
+    """truncating: every record is 20 bytes although its flags promise more; speed survives."""
+    p = world.add("truncating", mtu=185)
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 5.0)
+        parts = t.of(TREADMILL_DATA_UUID)
+        assert {len(part) for part in parts} == {20}
+        record = decode_treadmill_data(parts[-1])
+        assert record.truncated
+        assert record.speed_kmh == 5.0
+        assert record.elapsed_time_s is None
+
+
+async def test_split_records_arrive_as_more_data_parts(world: SimWorld) -> None:
+    """Split: a record comes as several parts, all but the last with bit 0 set; merged, whole."""
+    p = world.add("split")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 4.0)
+        parts = t.of(TREADMILL_DATA_UUID)[-12:]
+        more = [part[0] & 1 for part in parts]
+        assert 1 in more
+        assert more[-1] == 0
+        assert all(len(part) <= 12 for part in parts)
+        record = t.records[-1][1]
+        assert record.speed_kmh == 4.0
+        assert record.elapsed_time_s is not None
+        assert record.total_distance_m is not None
+        assert not record.truncated
+
+
+async def test_home_splits_only_when_the_mtu_is_small(world: SimWorld) -> None:
+    """At MTU 23 a home treadmill splits its 22-byte record in two; at MTU 185 it sends one."""
+    small, large = world.add("home"), world.add("home", mtu=185)
+    counts = []
+    for p in (small, large):
+        async with BleakClient(p.device, backend=SimulatedClient) as client:
+            t = Traffic(client)
+            await t.subscribe_all()
+            await asyncio.sleep(2.0)
+            counts.append(len(t.of(TREADMILL_DATA_UUID)) / len(t.records))
+            assert client.mtu_size == p.mtu
+    assert counts == [2.0, 1.0]
+
+
+async def test_speed_locked_acks_but_never_follows(world: SimWorld) -> None:
+    """speed-locked: Set Target Speed answers success, the reported speed never follows."""
+    p = world.add("speed-locked")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 6.0, wait=20.0)
+        assert {r.speed_kmh for t_, r in t.records if t_ > 5} == {0.5}
+
+
+async def test_status_echo_comes_before_the_indication(world: SimWorld) -> None:
+    """The home profile echoes the client's own change as a status before the indication."""
+    p = world.add("home")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        await t.command(cp.set_target_speed(2.35))
+        kinds = [u[4:8] for _, u, _ in t.raw if u[4:8] in {"2ada", "2ad9"}]
+        assert kinds[-2:] == ["2ada", "2ad9"]
+        status = decode_status(t.statuses()[-1])
+        assert status.target_speed_kmh == 2.4  # rounded to the 0.1 increment
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("round", 2.4), ("truncate", 2.3)])
+async def test_round_or_truncate_targets(world: SimWorld, mode: str, expected: float) -> None:
+    """A 2.39 km/h target becomes 2.4 on a rounding machine and 2.3 on a truncating one."""
+    p = world.add("home", tweaks={"target_mode": mode})
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 2.39)
+        assert p.model.target_speed_kmh == expected
+        assert t.records[-1][1].speed_kmh == expected
+
+
+async def test_console_stop_silence(world: SimWorld) -> None:
+    """A machine tweaked to go silent for 8 s after a console stop sends no data for 8 s."""
+    p = world.add("home", tweaks={"console_stop_silence_s": 8.0})
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 3.0)
+        stopped = now()
+        p.model.console_stop()
+        await asyncio.sleep(12.0)
+        times = [time for time, u, _ in t.raw if u == TREADMILL_DATA_UUID and time > stopped]
+        assert times[0] - stopped >= 8.0
+        assert decode_status(t.statuses()[-1]).stop_kind is StopKind.STOP

@@ -7,7 +7,6 @@ as None. Codecs never do their own struct arithmetic beyond what is here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -31,6 +30,10 @@ STRUCT_CODES: Final[dict[WireType, str]] = {
     "u32": "I",
     "s16": "h",
 }
+
+
+_HALF: Final = 0.5 + 1e-6
+_OUT_OF_RANGE: Final = 1 << 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +94,16 @@ class Field:
 
 def to_int(value: float, divisor: int) -> int:
     """Return round-half-away-from-zero of value * divisor (1.15 km/h -> 115, not 114)."""
-    if isinstance(value, int):
+    if type(value) is int:
         return value * divisor
     scaled = value * divisor
-    if not math.isfinite(scaled):
-        return 1 << 40  # out of every wire range: the caller reports it
-    scaled = round(scaled, 6)  # absorb binary noise: 1.15 * 100 = 114.99999999999999
-    return math.floor(abs(scaled) + 0.5) * (1 if scaled >= 0 else -1)
+    # A half within 1e-6 counts as a half: binary noise (1.15 * 100 = 114.99999999999999,
+    # 2.675 * 100 = 267.49999999999997) must not decide the step.
+    if 0 <= scaled < _OUT_OF_RANGE:
+        return int(scaled + _HALF)
+    if -_OUT_OF_RANGE < scaled < 0:
+        return -int(_HALF - scaled)
+    return _OUT_OF_RANGE  # inf, nan, or beyond every wire range: the caller reports it
 
 
 def require(characteristic: str, data: bytes, length: int, what: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from retrowalk.errors import ProtocolError
-from retrowalk.ftms._wire import STRUCT_CODES, Field, write_fields
+from retrowalk.ftms._wire import BOUNDS, STRUCT_CODES, Field, to_int, write_fields
 from retrowalk.ftms.models import TreadmillData
 
 CHARACTERISTIC: Final = "Treadmill Data (0x2ACD)"
@@ -69,6 +69,7 @@ GROUPS: Final[tuple[tuple[int, tuple[Field, ...]], ...]] = (
     (13, (Field("steps", "u24"),)),
 )
 
+_GROUP_NAMES: Final = tuple((bit, tuple(f.name for f in group)) for bit, group in GROUPS)
 _RECORD_FIELDS: Final = tuple(
     f.name for f in dataclasses.fields(TreadmillData) if f.name != "truncated"
 )
@@ -83,6 +84,8 @@ class _Plan:
     unpacker: struct.Struct
     # (attribute, index into the unpacked tuple, is uint24, divisor, not-available markers)
     steps: tuple[tuple[str, int, bool, int, frozenset[int]], ...]
+    # (field, lowest raw, highest raw, raw written for None or -1 if the field has none)
+    encode_steps: tuple[tuple[Field, int, int, int], ...]
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -111,7 +114,16 @@ def _plan(flags: int) -> _Plan:
         wide = f.wire == "u24"
         steps.append((f.name, index, wide, f.divisor, f.not_available))
         index += 2 if wide else 1
-    plan = _Plan(fields, sum(f.size for f in fields), struct.Struct("<" + codes), tuple(steps))
+    encode_steps = tuple(
+        (f, *BOUNDS[f.wire], -1 if f.encode_marker is None else f.encode_marker) for f in fields
+    )
+    plan = _Plan(
+        fields,
+        sum(f.size for f in fields),
+        struct.Struct("<" + codes),
+        tuple(steps),
+        encode_steps,
+    )
     if len(_PLANS) < _PLAN_CACHE_LIMIT:
         _PLANS[flags] = plan
     return plan
@@ -177,7 +189,28 @@ def _part(groups: list[tuple[int, bytes]]) -> bytes:
 
 def encode_treadmill_data(record: TreadmillData) -> bytes:
     """Return one notification with every present field (absent group members as N/A markers)."""
-    return _part(_encoded_groups(record))
+    flags = 0
+    for bit, names in _GROUP_NAMES:
+        for name in names:
+            if getattr(record, name) is not None:
+                flags |= 1 << bit
+                break
+    flags ^= MORE_DATA  # inverted: bit 0 set means speed absent
+    plan = _plan(flags)
+    raws: list[int] = []
+    for f, low, high, marker in plan.encode_steps:
+        value = getattr(record, f.name)
+        if value is None:
+            raw = marker
+        else:
+            raw = to_int(value, f.divisor)
+            if raw < low or raw > high or raw in f.not_available:
+                f.to_raw(value, CHARACTERISTIC)  # raises with the full explanation
+        if f.wire == "u24":
+            raws += (raw & 0xFFFF, raw >> 16)
+        else:
+            raws.append(raw)
+    return flags.to_bytes(2, "little") + plan.unpacker.pack(*raws)
 
 
 def split_treadmill_data(record: TreadmillData, max_payload: int = 20) -> list[bytes]:
@@ -208,10 +241,14 @@ def split_treadmill_data(record: TreadmillData, max_payload: int = 20) -> list[b
 
 def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
     """Return `earlier` updated with every value present in `later`."""
-    updates: dict[str, Any] = {
-        name: value for name in _RECORD_FIELDS if (value := getattr(later, name)) is not None
-    }
-    return dataclasses.replace(earlier, **updates, truncated=earlier.truncated or later.truncated)
+    values: dict[str, Any] = {}
+    for name in _RECORD_FIELDS:
+        value = getattr(later, name)
+        if value is None:
+            value = getattr(earlier, name)
+        if value is not None:
+            values[name] = value
+    return TreadmillData(**values, truncated=earlier.truncated or later.truncated)
 
 
 class TreadmillDataAssembler:

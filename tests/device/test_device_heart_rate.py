@@ -8,7 +8,7 @@ import pytest
 from bleak import BleakClient
 
 from retrowalk.device.heart_rate import HeartRateMonitor
-from retrowalk.device.scan import find_heart_rate_monitor
+from retrowalk.device.scan import connect_heart_rate, find_heart_rate_monitor, simulated_world
 from retrowalk.errors import ConfigError, DeviceNotFound
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 
@@ -89,3 +89,15 @@ def test_dropout_time_must_be_positive() -> None:
     client = BleakClient("00:00:00:00:00:01", backend=SimulatedClient)
     with pytest.raises(ConfigError):
         HeartRateMonitor(client, dropout_s=0)
+
+
+async def test_connect_heart_rate_in_a_simulated_world_with_a_strap() -> None:
+    """`simulated_world(hr_strap=True)` + `connect_heart_rate(None)` gives live readings."""
+    async with (
+        simulated_world("walking-pad", hr_strap=True),
+        connect_heart_rate(None, simulated=True, timeout_s=3) as monitor,
+    ):
+        readings = monitor.readings()
+        bpm = await anext(readings)
+        await readings.aclose()
+    assert isinstance(bpm, int)

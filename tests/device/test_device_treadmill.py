@@ -9,10 +9,17 @@ from typing import TYPE_CHECKING
 import pytest
 from bleak import BleakClient
 
-from retrowalk.device.api import LinkLost, LinkRestored
+from retrowalk.device.api import LinkLost, LinkRestored, Treadmill
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.errors import ConfigError, ControlRejected, DeviceError, Disconnected
-from retrowalk.ftms.models import MachineStatus, StatusOp, StopKind, TreadmillData
+from retrowalk.ftms.models import (
+    MachineStatus,
+    StatusOp,
+    StopKind,
+    TrainingStatus,
+    TrainingStatusCode,
+    TreadmillData,
+)
 from retrowalk_sim.bleak_backend import SimulatedClient
 from retrowalk_sim.profiles import PROFILES
 
@@ -59,7 +66,7 @@ async def test_capabilities_are_read_from_the_machine(sim_treadmill: OpenSim, pr
     """Feature, speed and incline ranges and the control point come from the GATT reads."""
     expected = PROFILES[profile]
     async with sim_treadmill(profile) as (peripheral, treadmill):
-        caps = treadmill.capabilities
+        caps = as_protocol(treadmill).capabilities
         assert treadmill.is_connected
         assert caps.address == peripheral.address
         assert caps.speed_range == expected.speed_range
@@ -214,6 +221,24 @@ async def test_console_stop_and_safety_key_arrive_as_status_events(sim_treadmill
             events, lambda e: isinstance(e, MachineStatus) and e.op != StatusOp.TARGET_SPEED_CHANGED
         )
         assert seen[-1] == MachineStatus(StatusOp.STOPPED_BY_SAFETY_KEY)
+
+
+async def test_training_status_follows_the_session(sim_treadmill: OpenSim) -> None:
+    """Training Status notifications (pre-workout, manual mode) reach the consumer."""
+    async with sim_treadmill("home") as (_peripheral, treadmill):
+        events = treadmill.events()
+        await treadmill.start()
+        seen = await collect(
+            events,
+            lambda e: isinstance(e, TrainingStatus) and e.status == TrainingStatusCode.MANUAL_MODE,
+        )
+        codes = [e.status for e in seen if isinstance(e, TrainingStatus)]
+        assert codes == [TrainingStatusCode.PRE_WORKOUT, TrainingStatusCode.MANUAL_MODE]
+
+
+def as_protocol(treadmill: FtmsTreadmill) -> Treadmill:
+    """Return the treadmill as the engine sees it (mypy checks the Protocol is implemented)."""
+    return treadmill
 
 
 async def test_reconnect_after_a_drop_never_restores_motion(sim_treadmill: OpenSim) -> None:

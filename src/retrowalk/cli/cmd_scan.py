@@ -76,7 +76,6 @@ async def _scan(timeout_s: float, out: TextIO, *, simulated: int) -> int:
 
     source = "simulated treadmills" if simulated else "Bluetooth FTMS machines"
     print(f"Scanning for {source} for {timeout_s:g} s...", file=sys.stderr, flush=True)
-    print(_HEADER, file=out, flush=True)
     found = 0
     async with contextlib.AsyncExitStack() as stack:
         if simulated:
@@ -84,6 +83,8 @@ async def _scan(timeout_s: float, out: TextIO, *, simulated: int) -> int:
             profiles = [names[i % len(names)] for i in range(simulated)]
             await stack.enter_async_context(simulated_world(*profiles))
         async for result in scan(timeout_s=timeout_s, simulated=bool(simulated)):
+            if not found:
+                print(_HEADER, file=out, flush=True)  # only once there is something to show
             found += 1
             print(format_result(result), file=out, flush=True)
     print(f"{found} machine(s) found.", file=sys.stderr, flush=True)

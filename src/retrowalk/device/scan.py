@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bleak import BleakScanner
+from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S
@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.device import BLEDevice
     from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
-    from retrowalk_sim.bleak_backend import SimWorld
 
+    from retrowalk.device.heart_rate import HeartRateMonitor
     from retrowalk.device.link import ReconnectPolicy
+    from retrowalk_sim.bleak_backend import SimWorld
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +208,13 @@ def simulator_profiles() -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def simulated_world(*profiles: str, name: str | None = None) -> AsyncIterator[SimWorld]:
-    """Run a simulated world with one treadmill per profile (default "home"), named "SIM <profile>".
+async def simulated_world(
+    *profiles: str, name: str | None = None, hr_strap: bool = False
+) -> AsyncIterator[SimWorld]:
+    """Run a simulated world with one treadmill per profile (default "home"); imports retrowalk_sim.
 
-    `name` names the single treadmill of a one-profile world.
+    Treadmills carry their profile's advertised name (`name` renames a single one); with
+    `hr_strap`, a heart-rate strap worn by the person on the first treadmill is added too.
     """
     from retrowalk_sim.bleak_backend import SimWorld  # noqa: PLC0415 - only when asked for
 
@@ -222,11 +226,14 @@ async def simulated_world(*profiles: str, name: str | None = None) -> AsyncItera
                 f"unknown simulator profile {profile!r}; choose one of: {', '.join(known)}"
             )
     world = SimWorld()
+    peripherals = []
     for index, profile in enumerate(profiles):
-        label = name if name is not None and len(profiles) == 1 else f"SIM {profile}"
-        if profiles.count(profile) > 1:
-            label += f" {index + 1}"
-        world.add(profile=profile, name=label)
+        label = name if len(profiles) == 1 else None
+        if label is None and profiles.count(profile) > 1:
+            label = f"SIM {profile} {index + 1}"
+        peripherals.append(world.add(profile=profile, name=label))
+    if hr_strap:
+        world.add_hr_strap(linked_to=peripherals[0])
     async with world:
         yield world
 
@@ -288,3 +295,25 @@ def _simulated_client() -> type[BaseBleakClient]:
     from retrowalk_sim.bleak_backend import SimulatedClient  # noqa: PLC0415 - lazily
 
     return SimulatedClient
+
+
+@contextlib.asynccontextmanager
+async def connect_heart_rate(
+    target: str | None,
+    *,
+    simulated: bool = False,
+    timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
+    dropout_s: float = 5.0,
+) -> AsyncIterator[HeartRateMonitor]:
+    """Find a heart-rate strap (address, name, or None for the first) and yield its monitor.
+
+    With `simulated`, the strap is looked for in the running simulated worlds.
+    """
+    from retrowalk.device.heart_rate import HeartRateMonitor  # noqa: PLC0415 - imports pycycling
+
+    device = await find_heart_rate_monitor(target, simulated=simulated, timeout_s=timeout_s)
+    backend = _simulated_client() if simulated else None
+    async with HeartRateMonitor(
+        BleakClient(device, backend=backend), dropout_s=dropout_s
+    ) as monitor:
+        yield monitor

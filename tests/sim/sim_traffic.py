@@ -43,6 +43,10 @@ class Traffic:
             if record is not None:
                 self.records.append((now, record))
 
+    def on_notify_raw(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
+        """Record one notification without decoding it (bleak callback)."""
+        self.raw.append((asyncio.get_running_loop().time(), char.uuid, bytes(data)))
+
     def of(self, uuid: str) -> list[bytes]:
         """Return the payloads received on `uuid`, in order."""
         return [data for _, u, data in self.raw if u == uuid]

@@ -151,7 +151,7 @@ def test_quantize_to_the_machine_grid(  # noqa: PLR0917 - one parameter per tabl
     assert got == pytest.approx(expected, abs=1e-9)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     value=st.floats(-50, 50),
     increment=st.sampled_from([0.1, 0.5, 1.0]),
@@ -192,14 +192,14 @@ requests = st.one_of(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(request_=requests)
 def test_request_round_trip(request_: ControlRequest) -> None:
     """Round trip: encode_request then decode_request gives the request back."""
     assert decode_request(encode_request(request_)) == request_
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(op=st.integers(0, 0xFF), raw=st.integers(0, 0xFF), parameter=st.binary(max_size=8))
 def test_response_round_trip(op: int, raw: int, parameter: bytes) -> None:
     """Round trip: any response indication survives encode -> decode, raw result kept."""
@@ -212,7 +212,7 @@ def test_response_round_trip(op: int, raw: int, parameter: bytes) -> None:
 # ---- pycycling as an independent oracle (where it is right) -------------------------------------
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(raw=st.integers(0, 0xFFFF))
 def test_speed_target_bytes_match_pycycling(raw: int) -> None:
     """For integer 0.01 km/h targets our bytes equal pycycling's form_ftms_control_command."""
@@ -220,7 +220,7 @@ def test_speed_target_bytes_match_pycycling(raw: int) -> None:
     assert encode_request(set_target_speed(raw / 100)) == oracle
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(raw=st.integers(-0x8000, 0x7FFF))
 def test_incline_target_bytes_match_pycycling(raw: int) -> None:
     """For integer 0.1 % targets (negative too) our bytes equal pycycling's."""

@@ -57,7 +57,7 @@ CODECS: list[tuple[Callable[[bytes], object], Callable[[object], bytes]]] = [
 
 
 @pytest.mark.parametrize(("decode", "encode"), CODECS, ids=lambda f: f.__name__)
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(data=payloads)
 def test_any_bytes_decode_to_a_record_or_protocol_error(
     decode: Callable[[bytes], object], encode: Callable[[object], bytes], data: bytes
@@ -79,7 +79,7 @@ def test_any_bytes_decode_to_a_record_or_protocol_error(
 
 
 @pytest.mark.parametrize("characteristic", CHARACTERISTICS, ids=lambda c: c.name)
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(data=payloads)
 def test_registry_decoders_never_crash(characteristic: object, data: bytes) -> None:
     """Every decoder the CLI can reach gives a record or ProtocolError."""
@@ -88,7 +88,7 @@ def test_registry_decoders_never_crash(characteristic: object, data: bytes) -> N
         decode(data)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     parts=st.lists(st.tuples(payloads, st.floats(0, 0.5)), max_size=12),
     max_parts=st.integers(1, 5),

@@ -101,7 +101,7 @@ statuses = st.one_of(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(status=statuses)
 def test_status_round_trip(status: MachineStatus) -> None:
     """Round trip: encode_status then decode_status gives the status back."""
@@ -118,7 +118,7 @@ ORACLE_NAMES = {
 }
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     op=st.sampled_from([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0xFF]),
     parameter=st.binary(min_size=2, max_size=4),
@@ -169,7 +169,7 @@ def test_training_status_too_short_is_a_protocol_error(hex_text: str) -> None:
         decode_training_status(bytes.fromhex(hex_text))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     code=st.sampled_from(list(TrainingStatusCode)) | st.integers(16, 255),
     text=st.none() | st.text(min_size=1, max_size=16).filter(lambda t: not t.endswith("\x00")),
@@ -207,7 +207,7 @@ def test_short_advertisement_is_a_protocol_error() -> None:
         decode_advertisement(b"\x01\x01")
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(available=st.booleans(), types=st.integers(1, 0x3F), swapped=st.booleans())
 def test_advertisement_round_trip(available: bool, types: int, swapped: bool) -> None:
     """Round trip: any defined machine-type set survives, in either byte order."""
@@ -224,7 +224,7 @@ def test_features_short_read_is_a_protocol_error() -> None:
         decode_features(bytes.fromhex("44120000010000"))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(machine=st.integers(0, 0xFFFFFFFF), target=st.integers(0, 0xFFFFFFFF))
 def test_features_round_trip(machine: int, target: int) -> None:
     """Round trip: all 64 bits survive, reserved ones included."""
@@ -245,7 +245,7 @@ def test_short_range_is_a_protocol_error(decode: object) -> None:
         decode(bytes.fromhex("6400580232"))  # type: ignore[operator]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(values=st.tuples(*[st.integers(0, 0xFFFF)] * 3))
 def test_speed_range_round_trip(values: tuple[int, int, int]) -> None:
     """Round trip: any speed range survives encode -> decode."""
@@ -253,7 +253,7 @@ def test_speed_range_round_trip(values: tuple[int, int, int]) -> None:
     assert decode_speed_range(encode_speed_range(speed)) == speed
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     low=st.integers(-0x8000, 0x7FFF), high=st.integers(-0x8000, 0x7FFF), step=st.integers(0, 0xFFFF)
 )

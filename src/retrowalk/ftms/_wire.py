@@ -87,6 +87,10 @@ class Field:
         size = SIZES[self.wire]
         return int.from_bytes(data[offset : offset + size], "little", signed=self.wire == "s16")
 
+    def float_at(self, data: bytes, offset: int) -> float:
+        """Return the field at `offset` in domain units, as a float (for marker-free fields)."""
+        return self.read(data, offset) / self.divisor
+
     def write(self, raw: int) -> bytes:
         """Return the little-endian bytes of a raw integer."""
         return raw.to_bytes(SIZES[self.wire], "little", signed=self.wire == "s16")

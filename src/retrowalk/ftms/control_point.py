@@ -61,10 +61,10 @@ def decode_request(data: bytes) -> ControlRequest:
         return ControlRequest(op)
     if op is ControlOp.SET_TARGET_SPEED:
         expect(SPEED_PARAMETER.size)
-        return ControlRequest(op, speed_kmh=float(SPEED_PARAMETER.read(data, 1)) / 100)
+        return ControlRequest(op, speed_kmh=SPEED_PARAMETER.float_at(data, 1))
     if op is ControlOp.SET_TARGET_INCLINATION:
         expect(INCLINE_PARAMETER.size)
-        return ControlRequest(op, incline_pct=INCLINE_PARAMETER.read(data, 1) / 10)
+        return ControlRequest(op, incline_pct=INCLINE_PARAMETER.float_at(data, 1))
     if op is ControlOp.STOP_OR_PAUSE:
         expect(STOP_PARAMETER.size)
         kind = _STOP_KINDS.get(parameter[0])

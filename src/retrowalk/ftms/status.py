@@ -45,10 +45,10 @@ def decode_status(data: bytes) -> MachineStatus:
         return MachineStatus(op, stop_kind=kind)
     if op is StatusOp.TARGET_SPEED_CHANGED:
         _need(data, 3, "Target Speed Changed needs its uint16 speed")
-        return MachineStatus(op, target_speed_kmh=TARGET_SPEED.read(data, 1) / 100)
+        return MachineStatus(op, target_speed_kmh=TARGET_SPEED.float_at(data, 1))
     if op is StatusOp.TARGET_INCLINE_CHANGED:
         _need(data, 3, "Target Incline Changed needs its sint16 incline")
-        return MachineStatus(op, target_incline_pct=TARGET_INCLINE.read(data, 1) / 10)
+        return MachineStatus(op, target_incline_pct=TARGET_INCLINE.float_at(data, 1))
     return MachineStatus(op, raw_parameter=data[1:])
 
 

@@ -44,11 +44,16 @@ LINE_HELP = (
 )
 
 
-async def print_events(channel: Channel[Item], file: TextIO, *, verbose: bool = False) -> None:
+async def print_events(
+    channel: Channel[Item], file: TextIO, *, verbose: bool = False, prompts: bool = True
+) -> None:
     """Print one line per event of `channel` to `file` until the channel closes.
 
+    `prompts` adds "confirm (Enter)" hints where the engine waits for a person (not with --yes).
+
     Without `verbose`, the second-by-second countdown is printed once per change (its first
-    second) and control-point acknowledgements are left out.
+    second); ramp writes, state changes, turn phases other than "turn now" and control-point
+    acknowledgements are left out.
     """
     announced: int | None = None
     async for item in channel:
@@ -59,6 +64,8 @@ async def print_events(channel: Channel[Item], file: TextIO, *, verbose: bool = 
                 continue
             announced = item.next_index
         text = format_event(item, verbose=verbose)
+        if not prompts and text is not None and "(Enter)" in text:
+            continue
         if text is not None:
             print(f"{clock(item.t):>8}  {text}", file=file, flush=True)
 
@@ -130,7 +137,9 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
     """Return the one-line text of `event`, or None when it is not worth a line."""
     match event:
         case ev.StateChanged(state=state, previous=previous):
-            return f"state {previous} -> {state}{_origin(event)}"
+            if state == ev.EngineState.WAITING_START and not verbose:
+                return "ready: confirm the start (Enter) when you stand on the belt"
+            return f"state {previous} -> {state}{_origin(event)}" if verbose else None
         case ev.Connected(name=name, address=address, controllable=controllable):
             mode = "" if controllable else " (no control: coach mode)"
             return f"connected to {name} [{address}]{mode}"
@@ -150,13 +159,18 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
             ask = ", confirm when turned" if confirm else ""
             return f"TURN AROUND to walk {direction.upper()} ({window:g} s window{ask})"
         case ev.TurnPhaseChanged(phase=phase, remaining_s=remaining):
-            if not verbose:
-                return None
+            if phase == ev.TurnPhase.WINDOW and not verbose:
+                return "belt stopped: turn around now"
+            if phase == ev.TurnPhase.AWAITING_CONFIRM and not verbose:
+                return "turned? confirm (Enter) to start the belt"
             left = "" if remaining is None else f", {remaining:.0f} s left"
-            return f"turn: {phase}{left}"
+            return f"turn: {phase}{left}" if verbose else None
         case ev.TurnEnded(direction=direction):
             return f"turned: now walking {direction.upper()}"
         case ev.TargetSet(speed_kmh=speed, incline_pct=incline):
+            # Ramps write a target every second; the step line already says where they go.
+            if not verbose and event.origin == Origin.ENGINE:
+                return None
             parts = [] if speed is None else [f"speed {speed:.1f} km/h"]
             parts += [] if incline is None else [f"incline {incline:g} %"]
             return f"set {', '.join(parts) or 'nothing'}{_origin(event)}"

@@ -231,7 +231,9 @@ async def _display(
             keys = None
             if not options.auto_confirm and (fd := _stdin_fd()) is not None:
                 keys = tg.create_task(read_commands(submit, fd, sys.stdout), name="line-commands")
-            await print_events(channel, sys.stdout, verbose=options.verbose)
+            await print_events(
+                channel, sys.stdout, verbose=options.verbose, prompts=not options.auto_confirm
+            )
             if keys is not None:
                 keys.cancel()  # the workout is over: no more commands
         return

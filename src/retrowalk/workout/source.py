@@ -23,6 +23,8 @@ MAX_DEPTH = 40
 
 _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 _TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {"!", *(_TAG + t for t in ("str", "null", "bool", "int", "float", "timestamp"))}
+_COLLECTION_TAGS = {_TAG + "seq", _TAG + "map"}
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -86,8 +88,9 @@ def parse_tree(text: str, name: str) -> SourceTree:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "not valid YAML"
-        if exc.context and exc.context_mark is not None and mark is not exc.context_mark:
-            problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
+        if exc.context:
+            line = f" (line {exc.context_mark.line + 1})" if exc.context_mark else ""
+            problem = f"{exc.context}{line}, {problem}"
         location = SourceLocation(name, mark.line + 1, mark.column + 1) if mark else None
         raise WorkoutError(
             f"YAML syntax error: {problem}", location or SourceLocation(name)
@@ -135,6 +138,9 @@ class _Walker:
         self.tree.values.setdefault(path, where)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            self._problem(f"unsupported YAML tag {node.tag!r}", path, where)
+            return None
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
@@ -164,6 +170,10 @@ class _Walker:
     def _scalar(self, node: yaml.ScalarNode, path: str) -> Any:  # noqa: ANN401, PLR0911 - YAML data by tag
         text: str = node.value
         tag: str = node.tag
+        if tag not in _SCALAR_TAGS:
+            at = (node.start_mark.line + 1, node.start_mark.column + 1)
+            self._problem(f"unsupported YAML tag {tag!r}", path, at)
+            return text
         if node.style or tag == _TAG + "str":  # plain style is None (or "" from libyaml)
             return text  # quoted or explicitly text
         if tag == _TAG + "null":
@@ -175,11 +185,7 @@ class _Walker:
                 return int(text.replace("_", "")) if tag == _TAG + "int" else float(text)
             except ValueError:
                 return text  # 0x1F, .inf and other YAML 1.1 spellings: left as text
-        if tag.startswith(_TAG) or tag == "!":
-            return text  # sexagesimal "5:00", timestamps, ...: kept exactly as written
-        at = (node.start_mark.line + 1, node.start_mark.column + 1)
-        self._problem(f"unsupported YAML tag {tag!r}", path, at)
-        return text
+        return text  # sexagesimal "5:00", timestamps, "!" ...: kept exactly as written
 
     def _problem(self, message: str, path: str, at: tuple[int, int]) -> None:
         self.problems.append(WorkoutError(message, SourceLocation(self.tree.file, *at, path)))

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from retrowalk.cli.main import main
-from retrowalk.device.scan import connect, find_treadmill, is_address, scan
+from retrowalk.device.api import LinkLost, LinkRestored
+from retrowalk.device.scan import connect, find_treadmill, is_address, scan, simulated_world
 from retrowalk.errors import ConfigError, DeviceNotFound
 from retrowalk.ftms.models import MachineType
 from retrowalk_sim.bleak_backend import SimWorld
@@ -115,3 +116,21 @@ def test_cli_scan_refuses_bad_options(argv: list[str], capsys: pytest.CaptureFix
     """Bad options exit 2 with one clear line."""
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("retrowalk: ")
+
+
+async def test_connect_reports_a_drop_through_the_disconnected_callback() -> None:
+    """A treadmill from `connect` hears of a dropped link at once, via bleak's callback."""
+    async with simulated_world("home") as world, connect(None, world=world) as treadmill:
+        events = treadmill.events()
+        loop = asyncio.get_running_loop()
+        dropped_at = loop.time()
+        world.peripherals[0].model.drop_link()
+        async with asyncio.timeout(0.2):  # well under the 0.5 s link poll
+            async for event in events:
+                if isinstance(event, LinkLost):
+                    break
+        assert loop.time() - dropped_at < 0.1
+        async for event in events:
+            if isinstance(event, LinkRestored):
+                break
+        assert treadmill.is_connected

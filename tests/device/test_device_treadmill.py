@@ -10,6 +10,7 @@ import pytest
 from bleak import BleakClient
 
 from retrowalk.device.api import LinkLost, LinkRestored, Treadmill
+from retrowalk.device.link import ReconnectPolicy
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.errors import ConfigError, ControlRejected, DeviceError, Disconnected
 from retrowalk.ftms.models import (
@@ -315,3 +316,28 @@ def test_control_timeout_beyond_thirty_seconds_is_refused() -> None:
     with pytest.raises(ConfigError, match="30"):
         FtmsTreadmill(client, control_timeout_s=31)
     assert FtmsTreadmill(client, control_timeout_s=30).control_timeout_s == 30
+
+
+async def test_reconnect_gives_up_after_max_attempts(sim_treadmill: OpenSim) -> None:
+    """With max_attempts, a machine that never comes back ends the stream with Disconnected."""
+    policy = ReconnectPolicy(
+        initial_delay_s=0.5, max_delay_s=2.0, connect_timeout_s=1.0, max_attempts=3
+    )
+    async with sim_treadmill("home", reconnect=policy) as (peripheral, treadmill):
+        events = treadmill.events()
+        peripheral.model.drop_link(refuse_s=1000.0)
+        with pytest.raises(Disconnected, match="gave up reconnecting after 3 attempts"):
+            await collect(events, lambda _e: False, timeout_s=60)
+        assert not treadmill.is_connected
+
+
+def test_reconnect_policy_backoff_grows_and_is_capped() -> None:
+    """Delays double from the initial delay up to the cap, scaled down by at most the jitter."""
+    policy = ReconnectPolicy(initial_delay_s=0.5, max_delay_s=8.0, jitter=0.25)
+    rng = random.Random(3)  # noqa: S311 - jitter in a test
+    delays = [policy.delay_s(n, rng) for n in range(1, 9)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(8.0, 0.5 * 2 ** (n - 1))
+        assert 0.75 * ceiling <= delay <= ceiling
+    with pytest.raises(ConfigError):
+        ReconnectPolicy(initial_delay_s=0)

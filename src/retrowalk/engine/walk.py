@@ -1,0 +1,442 @@
+"""The walker: drives the plan step by step, turn by turn, and handles interrupts.
+
+The plan runs as a sequence of segments (a turn-around, a step), each in its own task so an
+interrupt (pause, hold, skip, back, stop) can cancel it at any await. Between segments the
+walker handles the pending interrupt. A segment always begins from what the belt is doing:
+a step with the belt stopped starts it low and ramps; a turn with the belt moving ramps it
+down and stops it first. So resuming is just running the interrupted segment again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from retrowalk.engine import clock
+from retrowalk.engine.commands import Origin
+from retrowalk.engine.control import Halted
+from retrowalk.engine.events import (
+    ChangeAhead,
+    EngineState,
+    Hold,
+    HoldCause,
+    Paused,
+    Resumed,
+    StepFinished,
+    StepStarted,
+)
+from retrowalk.engine.session import Interrupt
+from retrowalk.engine.turns import TurnRunner
+from retrowalk.errors import ControlRejected, DeviceError, Disconnected
+from retrowalk.ftms.models import ResultCode
+from retrowalk.workout.plan import Direction, Step
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from retrowalk.device.api import Capabilities
+    from retrowalk.engine.control import Control
+    from retrowalk.engine.options import EngineOptions
+    from retrowalk.engine.session import Session
+
+_EPS = 1e-6
+_POLL_S = 0.5  # distance steps and speed ramps re-check this often
+# Causes after which the machine may still be moving, so the engine stops the belt itself.
+_STOP_ON_HOLD = {
+    HoldCause.HEART_RATE,
+    HoldCause.SPEED_NOT_FOLLOWING,
+    HoldCause.CONTROL_LOST,
+    HoldCause.DEVICE_ERROR,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the walk ended: finished, or aborted with a reason."""
+
+    finished: bool
+    reason: str = ""
+
+
+class Walker(TurnRunner):
+    """Runs the whole plan against `control`, sharing state through `session`."""
+
+    def __init__(
+        self, session: Session, control: Control, options: EngineOptions, caps: Capabilities
+    ) -> None:
+        super().__init__(session, control, options, caps)
+        self._resumed_by = Origin.KEYBOARD
+        self._countdown_sent: set[int] = set()
+
+    async def drive(self) -> Outcome:
+        """Run the workout from WAITING_START to its last step; return how it ended."""
+        s = self.s
+        if not await self._wait_start():
+            assert s.pending is not None
+            return Outcome(finished=False, reason=_stop_reason(s.pending))
+        steps = self.s.plan.steps
+        while True:
+            if s.pending is not None:
+                outcome = await self._handle_pending()
+                if outcome is not None:
+                    return outcome
+                continue
+            if s.index >= len(steps):
+                break
+            step = steps[s.index]
+            if not s.step_started and self.needs_turn(step):
+                await self._segment(self.turn(step))
+            else:
+                await self._segment(self._walk(step))
+        if not s.keep_walking and not self.options.keep_walking:
+            await self._segment(self._wind_down())
+            s.pending = None
+        return Outcome(finished=True)
+
+    async def _wait_start(self) -> bool:
+        """Wait for the person's confirmation (True), or a stop (False)."""
+        s = self.s
+        s.set_state(EngineState.WAITING_START)
+        while not (s.confirmed or self.options.auto_confirm):
+            if s.pending is not None and s.pending.kind == "stop":
+                return False
+            s.wake.clear()
+            await s.wake.wait()
+        s.confirmed = False
+        if s.pending is not None and s.pending.kind == "stop":
+            return False
+        s.pending = None
+        s.started_at = clock.now()
+        if s.motion_writes:
+            try:
+                await self.control.request_control()
+            except DeviceError as exc:
+                self.warn(f"could not request control of the treadmill: {exc}")
+        return True
+
+    # ---- segments ----------------------------------------------------------------------------
+
+    async def _segment(self, coro: Coroutine[None, None, None]) -> None:
+        """Run one segment in its own task; turn device trouble into a hold or coach mode."""
+        error: BaseException | None = None
+
+        async def guarded() -> None:
+            nonlocal error
+            try:
+                await coro
+            except (DeviceError, Halted) as exc:
+                error = exc
+
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self.s.segment = tg.create_task(guarded(), name="retrowalk-segment")
+        finally:
+            self.s.segment = None
+        if isinstance(error, DeviceError):
+            self._on_device_error(error)
+
+    def _on_device_error(self, exc: DeviceError) -> None:
+        if isinstance(exc, ControlRejected) and exc.result_code == ResultCode.NOT_SUPPORTED:
+            self.enter_coach(f"the treadmill does not accept {exc.op}; set it by hand")
+            if exc.op.lower().startswith(("start", "stop")):
+                self.s.motion_writes = False
+            return
+        cause = HoldCause.DISCONNECTED if isinstance(exc, Disconnected) else HoldCause.DEVICE_ERROR
+        self.s.interrupt(
+            Interrupt(
+                "hold",
+                Origin.DEVICE,
+                cause=cause,
+                detail=str(exc),
+                advice="Check the treadmill and its console, then resume.",
+            )
+        )
+
+    async def _walk(self, step: Step) -> None:
+        s = self.s
+        s.set_state(EngineState.RUNNING)
+        if not s.step_started:
+            self._start_step(step)
+        s.step_run_since = clock.now()
+        try:
+            if step.direction == Direction.REST:
+                await self._rest_belt()
+            else:
+                await self._prepare_incline(step)
+                if self.control.belt != "running":
+                    await self.start_belt(step)
+            await self._step_loop(step)
+        finally:
+            if s.step_run_since is not None:
+                s.step_accumulated_s += clock.now() - s.step_run_since
+                s.step_run_since = None
+        self._finish_step(skipped=False)
+
+    def _start_step(self, step: Step) -> None:
+        s = self.s
+        s.step_started = True
+        s.step_accumulated_s = 0.0
+        s.step_distance_m = 0.0
+        s.speed_override = None
+        s.incline_override = None
+        self._countdown_sent = set()
+        self._coach_told = None
+        s.publish(
+            StepStarted(
+                t=s.elapsed(),
+                index=step.index,
+                count=len(s.plan.steps),
+                direction=step.direction,
+                label=step.label,
+                cue=step.cue,
+                duration_s=step.duration_s,
+                distance_m=step.distance_m,
+                speed_kmh=step.speed.start_kmh if step.speed else None,
+                incline_pct=step.incline_pct,
+            )
+        )
+
+    def _finish_step(self, *, skipped: bool) -> None:
+        s = self.s
+        step = s.step
+        if step is None:
+            return
+        s.publish(
+            StepFinished(
+                t=s.elapsed(),
+                index=step.index,
+                skipped=skipped,
+                elapsed_s=s.step_accumulated_s,
+                distance_m=s.step_distance_m,
+            )
+        )
+        if skipped:
+            s.steps_skipped += 1
+        else:
+            s.steps_completed += 1
+        s.step_started = False
+        s.index += 1
+        s.speed_override = None
+        s.incline_override = None
+
+    async def _rest_belt(self) -> None:
+        if self.control.belt == "running" and self.s.motion_writes:
+            await self.ramp_to(self.low_speed(None), self.s.facing)
+            await self.control.pause()
+        elif not self.s.motion_writes:
+            self.coach_say("rest: stop the belt", None, 0.0)
+
+    async def _prepare_incline(self, step: Step) -> None:
+        target = self.s.target_incline(step)
+        if not self.can_incline() or not self.incline_differs(target):
+            return
+        if step.direction != Direction.BACKWARD or self.control.belt != "running":
+            await self.control.set_incline(target, step.direction)
+            return
+        # Walking backward: the incline changes only with the belt stopped.
+        self.warn(f"stopping the belt to change the incline to {target:g} %")
+        await self.ramp_to(self.low_speed(None), step.direction)
+        await self.control.pause()
+        await self.control.set_incline(target, step.direction)
+        await self.wait_incline(target)
+
+    async def _step_loop(self, step: Step) -> None:
+        s = self.s
+        while True:
+            next_ramp = self.control.speed_written_at + self.options.ramp_interval_s
+            now = clock.now()
+            if self._step_done(step):
+                return
+            self._countdown(step)
+            wake = self._next_wake(step, now)
+            desired = s.target_speed(step)
+            if self.s.coach:
+                self.coach_step(step)
+            elif desired is not None:
+                want = self.control.limit_speed(desired, step.direction)
+                if abs(want - self.control.commanded_speed) > _EPS:
+                    if now >= next_ramp - _EPS:
+                        await self.ramp_once(want, step.direction)
+                        next_ramp = clock.now() + self.options.ramp_interval_s
+                    wake = min(wake, next_ramp)
+            incline = s.target_incline(step)
+            forward = step.direction == Direction.FORWARD
+            if forward and self.can_incline() and self.incline_differs(incline):
+                await self.control.set_incline(incline, step.direction)
+            s.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(wake if math.isfinite(wake) else None):
+                    await s.wake.wait()
+
+    def _next_wake(self, step: Step, now: float) -> float:
+        """Return when the step loop must look again: step end, a countdown second, a poll."""
+        polled = step.distance_m is not None or (step.speed is not None and step.speed.is_ramp)
+        wake = now + _POLL_S if polled else math.inf
+        remaining = self.s.remaining_s()
+        if remaining is not None:
+            wake = min(wake, now + remaining)
+            for n in range(1, math.ceil(self.s.plan.countdown_s) + 1):
+                if remaining - n > _EPS:
+                    wake = min(wake, now + remaining - n)
+        return wake
+
+    def _step_done(self, step: Step) -> bool:
+        s = self.s
+        if step.distance_m is not None:
+            return s.step_distance_m >= step.distance_m - 1e-3
+        remaining = s.remaining_s()
+        return remaining is not None and remaining <= _EPS
+
+    def _countdown(self, step: Step) -> None:
+        s = self.s
+        steps = s.plan.steps
+        if s.index + 1 >= len(steps):
+            return
+        remaining = s.remaining_s()
+        if remaining is None:  # a distance step: estimate from the speed
+            speed = s.telemetry.fresh_speed(clock.now()) or self.control.commanded_speed
+            left_m = s.remaining_m() or 0.0
+            remaining = left_m / (speed / 3.6) if speed > 0.1 else math.inf
+        upcoming = steps[s.index + 1]
+        facing = step.direction if step.direction != Direction.REST else s.facing
+        for n in range(math.ceil(s.plan.countdown_s), 0, -1):
+            if n in self._countdown_sent or remaining > n + _EPS:
+                continue
+            self._countdown_sent.add(n)
+            if remaining <= n - 1 + _EPS:
+                continue  # that second is already past
+            s.publish(
+                ChangeAhead(
+                    t=s.elapsed(),
+                    seconds=n,
+                    next_index=upcoming.index,
+                    next_direction=upcoming.direction,
+                    next_speed_kmh=upcoming.speed.start_kmh if upcoming.speed else None,
+                    next_incline_pct=upcoming.incline_pct,
+                    turn=upcoming.direction not in {Direction.REST, facing},
+                )
+            )
+
+    async def _wind_down(self) -> None:
+        if self.control.belt == "running" and self.s.motion_writes and not self.s.coach:
+            await self.ramp_to(self.low_speed(None), self.s.facing)
+
+    # ---- interrupts --------------------------------------------------------------------------
+
+    async def _handle_pending(self) -> Outcome | None:
+        s = self.s
+        request = s.pending
+        assert request is not None
+        s.pending = None
+        if request.kind == "stop":
+            return Outcome(finished=False, reason=_stop_reason(request))
+        if request.kind == "skip":
+            if s.step_started:
+                self._finish_step(skipped=True)
+            elif s.index < len(s.plan.steps):
+                s.index += 1  # skipping during a turn skips the step it leads to
+                s.turn_started = False
+            return None
+        if request.kind == "back":
+            target = max(0, s.index - 1)
+            if s.step_started:
+                self._finish_step(skipped=True)
+            s.index = target
+            s.turn_started = False
+            return None
+        if request.kind == "pause":
+            await self._pause(request)
+        else:
+            await self._hold(request)
+        return None
+
+    async def _pause(self, request: Interrupt) -> None:
+        s = self.s
+        if self.control.belt == "running" and s.motion_writes:
+            try:
+                await self.control.pause()
+            except DeviceError as exc:
+                self._on_device_error(exc)
+        resumed_state = EngineState.TURNING if s.turn_started else EngineState.RUNNING
+        s.set_state(EngineState.PAUSED)
+        s.publish(Paused(t=s.elapsed(), origin=request.origin))
+        if await self._wait_resume():
+            s.publish(Resumed(t=s.elapsed(), origin=self._resumed_by))
+            s.set_state(resumed_state)
+
+    async def _hold(self, request: Interrupt) -> None:
+        s = self.s
+        cause = request.cause or HoldCause.DEVICE_ERROR
+        s.hold = request
+        resumed_state = EngineState.TURNING if s.turn_started else EngineState.RUNNING
+        if cause in _STOP_ON_HOLD and s.motion_writes and s.link_up:
+            await self.safe_stop()
+        else:
+            self.control.mark_stopped()
+        s.set_state(EngineState.HOLD)
+        s.publish(
+            Hold(
+                t=s.elapsed(),
+                origin=request.origin,
+                cause=cause,
+                detail=request.detail,
+                advice=request.advice,
+            )
+        )
+        stopped_after_restore = False
+        while True:
+            if await self._wait_resume(in_hold=True):
+                break
+            again = s.pending
+            if again is None:
+                if cause == HoldCause.DISCONNECTED and s.link_up and not stopped_after_restore:
+                    # The link is back: make sure the belt is stopped, never restart it.
+                    stopped_after_restore = True
+                    await self.safe_stop(request_control=True)
+                continue
+            if again.kind != "hold":
+                return  # stop: the caller sees it pending
+            s.pending = None
+            s.hold = again
+            s.publish(
+                Hold(
+                    t=s.elapsed(),
+                    origin=again.origin,
+                    cause=again.cause or HoldCause.DEVICE_ERROR,
+                    detail=again.detail,
+                    advice=again.advice,
+                )
+            )
+        s.hold = None
+        if s.motion_writes:
+            s.need_control = True
+        s.publish(Resumed(t=s.elapsed(), origin=self._resumed_by))
+        s.set_state(resumed_state)
+
+    async def _wait_resume(self, *, in_hold: bool = False) -> bool:
+        """Wait for a resume (True), or return False on a stronger interrupt or link news."""
+        s = self.s
+        s.resume_requested = False
+        link_was_up = s.link_up
+        while True:
+            if s.resume_requested:
+                s.resume_requested = False
+                self._resumed_by = s.resume_origin or Origin.KEYBOARD
+                return True
+            if s.pending is not None and s.pending.kind in {"stop", "hold"}:
+                if not in_hold and s.pending.kind == "hold":
+                    # Paused, then a hold: the hold takes over (handled by the caller's loop).
+                    return False
+                return False
+            if in_hold and s.link_up and not link_was_up:
+                return False
+            link_was_up = s.link_up
+            s.wake.clear()
+            await s.wake.wait()
+
+
+def _stop_reason(request: Interrupt) -> str:
+    return request.detail or f"stopped ({request.origin.value})"

@@ -1,0 +1,202 @@
+"""Engine fixtures: plans built from the plan dataclasses, and an engine on a simulated treadmill."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from bleak import BleakClient
+
+from retrowalk.device.treadmill import FtmsTreadmill
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.engine.runner import Engine, EngineOptions
+from retrowalk.errors import SourceLocation
+from retrowalk.ftms.control_point import decode_request
+from retrowalk.ftms.models import ControlOp, StopKind
+from retrowalk.workout.plan import (
+    Direction,
+    Plan,
+    PlanTotals,
+    SpeedTarget,
+    Step,
+    Transition,
+    TurnMode,
+    TurnSpec,
+)
+from retrowalk.workout.safety import get_profile
+from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from retrowalk.engine.bus import Item
+    from retrowalk_sim.bleak_backend import SimPeripheral
+    from retrowalk_sim.model import TreadmillModel
+
+FW, BW, REST = Direction.FORWARD, Direction.BACKWARD, Direction.REST
+
+
+def make_plan(
+    steps: Sequence[tuple[Direction, float, float | None, float]],
+    *,
+    confirm: bool = False,
+    window_s: float = 12.0,
+    countdown_s: float = 5.0,
+    mode: TurnMode = TurnMode.STOP,
+    distance_steps: frozenset[int] = frozenset(),
+) -> Plan:
+    """Build a Plan: (direction, seconds or metres, km/h or None, incline %) per step."""
+    turn = TurnSpec(mode=mode, window_s=window_s, confirm=confirm)
+    built: list[Step] = []
+    transitions: list[Transition] = []
+    facing: Direction | None = None
+    start = 0.0
+    for index, (direction, amount, speed, incline) in enumerate(steps):
+        if direction != REST and direction != (facing or FW):
+            transitions.append(Transition(index, facing, direction, turn, start))
+            start += window_s
+        if direction != REST:
+            facing = direction
+        is_distance = index in distance_steps
+        planned = amount / (speed / 3.6) if is_distance and speed else amount
+        built.append(
+            Step(
+                index=index,
+                direction=direction,
+                start_s=start,
+                planned_s=planned,
+                duration_s=None if is_distance else amount,
+                distance_m=amount if is_distance else None,
+                speed=SpeedTarget(speed, speed) if speed is not None else None,
+                incline_pct=incline,
+                label=f"{direction.value} {index + 1}",
+                cue=None,
+                path=f"steps[{index}]",
+                location=SourceLocation("test.yaml", index + 1, 1),
+                turn=turn,
+            )
+        )
+        start += planned
+    totals = PlanTotals(
+        duration_s=sum(s.planned_s for s in built),
+        duration_with_turns_s=start,
+        backward_s=sum(s.planned_s for s in built if s.direction == BW),
+        turns=len(transitions),
+        distance_m=0.0,
+        energy_kcal=0.0,
+        body_mass_kg=70.0,
+        body_mass_is_default=True,
+    )
+    return Plan(
+        name="test",
+        source="test.yaml",
+        profile="standard",
+        countdown_s=countdown_s,
+        steps=tuple(built),
+        transitions=tuple(transitions),
+        totals=totals,
+    )
+
+
+def describe(data: bytes) -> str:
+    """Return a control point write as a short readable token: 'speed 1.0', 'stop', ..."""
+    request = decode_request(data)
+    if request.op == ControlOp.SET_TARGET_SPEED:
+        return f"speed {request.speed_kmh:.1f}"
+    if request.op == ControlOp.SET_TARGET_INCLINATION:
+        return f"incline {request.incline_pct:.1f}"
+    if request.op == ControlOp.STOP_OR_PAUSE:
+        return "pause" if request.stop_kind == StopKind.PAUSE else "stop"
+    names = {ControlOp.REQUEST_CONTROL: "control", ControlOp.START_OR_RESUME: "start"}
+    return names.get(ControlOp(request.op), f"op {request.op}")
+
+
+@dataclass
+class Rig:
+    """One engine on one simulated treadmill, and everything it published."""
+
+    peripheral: SimPeripheral[TreadmillModel]
+    treadmill: FtmsTreadmill
+    engine: Engine
+    bus: Bus
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def model(self) -> TreadmillModel:
+        """Return the simulated machine."""
+        return self.peripheral.model
+
+    def writes(self) -> list[str]:
+        """Return every control point write so far, readable."""
+        return [describe(data) for data in self.model.control_point_log]
+
+    def timed_writes(self) -> list[tuple[float, str]]:
+        """Return every control point write with its loop time."""
+        return [(t, describe(data)) for t, data in self.model.control_point_writes]
+
+    def events(self, kind: type | None = None) -> list[Any]:
+        """Return published events (of one type), snapshots excluded."""
+        from retrowalk.engine.events import Event  # noqa: PLC0415 - test helper
+
+        found = [i for i in self.items if isinstance(i, Event)]
+        return [e for e in found if kind is None or isinstance(e, kind)]
+
+    def names(self) -> list[str]:
+        """Return the type names of published events in order."""
+        return [type(e).__name__ for e in self.events()]
+
+    async def send(
+        self, kind: CommandKind, origin: Origin = Origin.KEYBOARD, value: float | None = None
+    ):
+        """Submit a command."""
+        return await self.engine.submit(Command(kind, origin, value))
+
+
+async def _collect(channel: Any, items: list[Item]) -> None:
+    async for item in channel:
+        items.append(item)
+
+
+@contextlib.asynccontextmanager
+async def engine_rig(
+    plan: Plan,
+    *,
+    machine: str = "home",
+    tweaks: dict[str, object] | None = None,
+    profile: str = "advanced",
+    options: EngineOptions | None = None,
+    heart_rate: Any = None,
+) -> AsyncIterator[Rig]:
+    """Yield a Rig whose engine is ready to `run()`; the collector runs alongside."""
+    world = SimWorld()
+    peripheral = world.add(profile=machine, tweaks=tweaks)
+    async with world:
+        client = BleakClient(peripheral.device, backend=SimulatedClient)
+        async with FtmsTreadmill(client) as treadmill:
+            bus = Bus()
+            channel = bus.subscribe("test", maxsize=None)
+            engine = Engine(
+                plan,
+                treadmill,
+                bus=bus,
+                profile=get_profile(profile),
+                options=options or EngineOptions(auto_confirm=True),
+                heart_rate=heart_rate,
+            )
+            rig = Rig(peripheral, treadmill, engine, bus)
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(_collect(channel, rig.items), name="test-collector")
+                try:
+                    yield rig
+                finally:
+                    bus.close()
+
+
+@pytest.fixture
+def rig_factory():
+    """Return `engine_rig(plan, machine=..., options=...)` (an async context manager)."""
+    return engine_rig

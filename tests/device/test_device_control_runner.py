@@ -163,3 +163,33 @@ def test_timeouts_beyond_the_ftms_limit_are_config_errors(timeout_s: float) -> N
     """A control timeout must be in (0, 30] s, the FTMS limit."""
     with pytest.raises(ConfigError, match="at most 30"):
         check_timeout(timeout_s)
+
+
+async def test_stop_goes_ahead_of_queued_procedures() -> None:
+    """An urgent Stop waits only for the procedure in flight, not for those queued behind it."""
+    machine, runner = make()
+    machine.answer_inline = False
+    async with asyncio.TaskGroup() as group:
+        group.create_task(runner.run(cp.set_target_speed(2.0)))
+        await asyncio.sleep(0)
+        group.create_task(runner.run(cp.set_target_speed(3.0)))
+        group.create_task(runner.run(cp.set_target_incline(1.0)))
+        await asyncio.sleep(0.01)
+        group.create_task(runner.run(cp.stop(), urgent=True))
+    assert [w[0] for w in machine.writes] == [0x02, 0x08, 0x02, 0x03]
+
+
+async def test_cancelled_waiter_does_not_block_the_gate() -> None:
+    """A caller cancelled while queued leaves the queue; the next caller still runs."""
+    machine, runner = make()
+    machine.answer_inline = False
+    first = asyncio.create_task(runner.run(cp.start_or_resume()))
+    await asyncio.sleep(0)
+    queued = asyncio.create_task(runner.run(cp.set_target_speed(2.0)))
+    await asyncio.sleep(0.01)
+    queued.cancel()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    await runner.run(cp.stop())
+    assert [w[0] for w in machine.writes] == [0x07, 0x08]

@@ -9,7 +9,9 @@ registered before the write, the deadline is absolute and covers the write too, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 from retrowalk.errors import (
@@ -23,7 +25,7 @@ from retrowalk.ftms.control_point import decode_response, encode_request, reques
 from retrowalk.ftms.models import ControlOp, ControlRequest, ControlResponse, ResultCode, StopKind
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,46 @@ def describe_result(response: ControlResponse) -> str:
     return f"{words} (0x{response.raw_result:02x})"
 
 
+class _PriorityGate:
+    """A FIFO mutex where urgent holders (stop, pause) go ahead of every normal waiter."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, *, urgent: bool) -> AsyncIterator[None]:
+        """Hold the gate for one procedure."""
+        if self._busy:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            queue = self._urgent if urgent else self._normal
+            queue.append(future)
+            try:
+                await future
+            except asyncio.CancelledError:
+                if future in queue:
+                    queue.remove(future)
+                elif future.done() and not future.cancelled():
+                    self._release()  # the gate was handed over just as we were cancelled
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # ownership passes on; the gate stays busy
+                    return
+        self._busy = False
+
+
 class ControlPointRunner:
     """Runs control procedures one at a time over a write function and fed indications."""
 
@@ -91,7 +133,7 @@ class ControlPointRunner:
     ) -> None:
         self._write = write
         self._timeout_s = check_timeout(timeout_s)
-        self._lock = asyncio.Lock()
+        self._gate = _PriorityGate()
         self._waiter: tuple[int, asyncio.Future[ControlResponse]] | None = None
         self.decode_errors = 0
         self.stray_responses = 0
@@ -101,12 +143,13 @@ class ControlPointRunner:
         """Return how long each procedure waits for its indication."""
         return self._timeout_s
 
-    async def run(self, request: ControlRequest) -> ControlResponse:
+    async def run(self, request: ControlRequest, *, urgent: bool = False) -> ControlResponse:
         """Run one procedure to success; raise ControlRejected, ControlTimeout or Disconnected.
 
         On CONTROL_NOT_PERMITTED, Request Control is sent once and the request retried once.
+        An `urgent` request (a stop) waits only for the procedure in flight, not for the queue.
         """
-        async with self._lock:
+        async with self._gate.hold(urgent=urgent):
             response = await self._attempt(request)
             if (
                 response.result == ResultCode.CONTROL_NOT_PERMITTED

@@ -177,12 +177,12 @@ class FtmsTreadmill:
         await self._run(cp.start_or_resume())
 
     async def stop(self) -> None:
-        """Stop the belt (ends the machine's session)."""
-        await self._run(cp.stop())
+        """Stop the belt (ends the machine's session); goes ahead of queued procedures."""
+        await self._run(cp.stop(), urgent=True)
 
     async def pause(self) -> None:
-        """Pause the belt (keeps the machine's counters)."""
-        await self._run(cp.pause())
+        """Pause the belt (keeps the machine's counters); goes ahead of queued procedures."""
+        await self._run(cp.pause(), urgent=True)
 
     async def set_speed(self, kmh: float) -> float:
         """Write a speed target, quantised and clamped to the machine's range; return it."""
@@ -225,7 +225,7 @@ class FtmsTreadmill:
         if self._state == "open" and self._connected:
             self._mark_lost("the treadmill disconnected")
 
-    async def _run(self, request: ControlRequest) -> ControlResponse:
+    async def _run(self, request: ControlRequest, *, urgent: bool = False) -> ControlResponse:
         if self._state != "open":
             raise RuntimeError(
                 "control needs an open treadmill: use `async with FtmsTreadmill(...)`"
@@ -234,7 +234,7 @@ class FtmsTreadmill:
             raise DeviceError(f"{self.capabilities.name} cannot be controlled: {COACH_MODE_ADVICE}")
         if not self._connected:
             raise Disconnected(f"the link to {self.capabilities.name} is down; reconnecting")
-        return await self._runner.run(request)
+        return await self._runner.run(request, urgent=urgent)
 
     async def _write_control(self, payload: bytes) -> None:
         gatt = self._gatt

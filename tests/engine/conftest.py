@@ -200,3 +200,18 @@ async def engine_rig(
 def rig_factory():
     """Return `engine_rig(plan, machine=..., options=...)` (an async context manager)."""
     return engine_rig
+
+
+async def until(predicate: Any, *, timeout_s: float = 900.0, step_s: float = 0.05) -> None:
+    """Wait (virtual time) until `predicate()` is true; fail after `timeout_s`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(step_s)
+
+
+def speeds(tokens: Sequence[str]) -> list[float]:
+    """Return the speeds of the 'speed x' tokens."""
+    return [float(t.split()[1]) for t in tokens if t.startswith("speed ")]

@@ -1,4 +1,4 @@
-"""Engine fixtures: plans built from the plan dataclasses, and an engine on a simulated treadmill."""
+"""Engine fixtures: plans built from the plan dataclasses, an engine on a simulated treadmill."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def make_plan(
     facing: Direction | None = None
     start = 0.0
     for index, (direction, amount, speed, incline) in enumerate(steps):
-        if direction != REST and direction != (facing or FW):
+        if direction not in {REST, facing or FW}:
             transitions.append(Transition(index, facing, direction, turn, start))
             start += window_s
         if direction != REST:
@@ -157,7 +157,7 @@ class Rig:
 
 
 async def _collect(channel: Any, items: list[Item]) -> None:
-    async for item in channel:
+    async for item in channel:  # noqa: PERF401 - items must appear while the run goes on
         items.append(item)
 
 

@@ -6,8 +6,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import FW, engine_rig, make_plan, until
 
+from conftest import FW, engine_rig, make_plan, until
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     Aborted,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from conftest import BW, FW, engine_rig, make_plan, speeds, until
-
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     EngineState,
@@ -50,7 +50,7 @@ async def test_turn_stops_before_window_and_restarts_low_with_ramp():
     assert raw[start_at + 1] == bytes.fromhex("026400")  # 1.00 km/h
     # Ramp steps are a ramp interval apart, never a jump.
     ramp_times = [t for t, _ in timed[start_at + 1 : start_at + 4]]
-    assert all(b - a >= 0.99 for a, b in zip(ramp_times, ramp_times[1:], strict=False))
+    assert all(b - a >= 0.99 for a, b in itertools.pairwise(ramp_times))
     phases = [e.phase for e in rig.events(TurnPhaseChanged)][:6]
     assert phases == [
         TurnPhase.RAMP_DOWN,

@@ -157,8 +157,8 @@ class Rig:
 
 
 async def _collect(channel: Any, items: list[Item]) -> None:
-    async for item in channel:  # noqa: PERF401 - items must appear while the run goes on
-        items.append(item)
+    async for item in channel:
+        items.append(item)  # noqa: PERF401 - items must appear while the run goes on
 
 
 @contextlib.asynccontextmanager

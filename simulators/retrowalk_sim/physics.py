@@ -11,30 +11,42 @@ Nothing here reads a clock: callers pass loop times, so the model runs in virtua
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 WALKER_MASS_KG = 70.0
 MOVING_KMH = 0.05  # below this the belt counts as stopped
 
 
-@dataclass
 class Ramp:
     """A value that moves from `start` (at `t0`) toward `goal` at `rate` units per second."""
 
-    start: float
-    t0: float
-    goal: float
-    rate: float
+    __slots__ = ("_reach", "goal", "rate", "start", "t0")
+
+    def __init__(self, start: float, t0: float, goal: float, rate: float) -> None:
+        self.start = start
+        self.t0 = t0
+        self.goal = goal
+        self.rate = rate
+        self._reach = self._compute_reach()
+
+    def __repr__(self) -> str:
+        return f"Ramp({self.start} at {self.t0} -> {self.goal} at {self.rate}/s)"
+
+    def _compute_reach(self) -> float:
+        if self.start == self.goal:
+            return self.t0
+        if self.rate <= 0:
+            return math.inf
+        return self.t0 + abs(self.goal - self.start) / self.rate
 
     def reach_time(self) -> float:
         """Return the loop time at which the value reaches its goal."""
-        if self.rate <= 0:
-            return float("inf") if self.start != self.goal else self.t0
-        return self.t0 + abs(self.goal - self.start) / self.rate
+        return self._reach
 
     def at(self, t: float) -> float:
         """Return the value at loop time `t` (>= t0)."""
-        if t >= self.reach_time():
+        if t >= self._reach:
             return self.goal
         step = self.rate * (t - self.t0)
         return self.start + step if self.goal > self.start else self.start - step
@@ -43,7 +55,7 @@ class Ramp:
         """Return the exact integral of the value over [ta, tb] (value-units times seconds)."""
         if tb <= ta:
             return 0.0
-        knee = self.reach_time()
+        knee = self._reach
         total = 0.0
         if ta < knee:
             end = min(tb, knee)
@@ -59,11 +71,13 @@ class Ramp:
         self.t0 = t
         self.goal = goal
         self.rate = rate
+        self._reach = self._compute_reach()
 
     def hold(self, t: float, value: float) -> None:
         """Jump to `value` at `t` (a safety-key stop, a reset)."""
         self.start = self.goal = value
         self.t0 = t
+        self._reach = t
 
 
 def kcal_per_min(speed_kmh: float, incline_pct: float) -> float:

@@ -92,6 +92,7 @@ class FtmsServer(abc.ABC):
         self._reject: list[int] = []
         self._ignore_speed = profile.ignores_speed
         self._stop_requests = 0
+        self._fits: dict[int, bool] = {}
 
     # ---- SimDevice ---------------------------------------------------------------------------
 
@@ -321,12 +322,16 @@ class FtmsServer(abc.ABC):
         p = self.profile
         if p.split_payload is not None:
             return split_treadmill_data(record, max_payload=min(p.split_payload, max_payload))
-        data = encode_treadmill_data(record)
         if p.oversize == "truncate":
-            return [data[: min(TRUNCATE_AT, max_payload)]]
-        if len(data) <= max_payload:
-            return [data]
-        return split_treadmill_data(record, max_payload=max_payload)
+            return [encode_treadmill_data(record)[: min(TRUNCATE_AT, max_payload)]]
+        # A profile always sends the same fields, so one record's size tells whether all fit.
+        fits = self._fits.get(max_payload)
+        if fits is False:
+            return split_treadmill_data(record, max_payload=max_payload)
+        data = encode_treadmill_data(record)
+        if fits is None:
+            self._fits[max_payload] = fits = len(data) <= max_payload
+        return [data] if fits else split_treadmill_data(record, max_payload=max_payload)
 
     # ---- timers ------------------------------------------------------------------------------
 

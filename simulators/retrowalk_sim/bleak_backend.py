@@ -27,6 +27,7 @@ accept (already connected, refusing after a drop) waits for the client's timeout
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
@@ -201,7 +202,7 @@ class SimPeripheral(Generic[D]):
     def _release(self, link: _Link) -> None:
         if self._link is link:
             self._link = None
-            link.open = False
+            link.close()
             self.model.detach()
 
     def _drop(self, refuse_s: float) -> None:
@@ -228,6 +229,7 @@ class _Link:
         self.mtu = mtu
         self.open = True
         self.callbacks: dict[str, NotifyCallback] = {}
+        self.pending: set[asyncio.TimerHandle] = set()
         self.collection = _collection(peripheral.model.services(), wanted, lambda: mtu - 3)
 
     @property
@@ -244,6 +246,23 @@ class _Link:
 
     def drop(self, refuse_s: float) -> None:
         self.peripheral._drop(refuse_s)  # noqa: SLF001 - the link belongs to its peripheral
+
+    def command(self, spec: CharSpec, payload: bytes) -> None:
+        """Handle an ATT Write Command that reached the peripheral (no response, no error)."""
+        self.pending = {h for h in self.pending if not h.cancelled() and h.when() > _now()}
+        if not self.open or spec.write is None:
+            return
+        if spec.needs_cccd_for_write and not self.subscribed(spec.uuid):
+            return
+        with contextlib.suppress(AttError):
+            spec.write(payload)
+
+    def close(self) -> None:
+        """Mark the link down and forget Write Commands still in flight."""
+        self.open = False
+        for handle in self.pending:
+            handle.cancel()
+        self.pending.clear()
 
 
 def _collection(
@@ -269,6 +288,10 @@ def _collection(
                 handle += 1
                 collection.add_descriptor(BleakGATTDescriptor(char_spec, handle, CCCD_UUID, char))
     return collection
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def _find(address: str) -> SimPeripheral[Any] | None:
@@ -401,29 +424,34 @@ class SimulatedClient(BaseBleakClient):
         data: SizedBuffer,
         response: bool,  # noqa: FBT001 - bleak's signature
     ) -> None:
-        """Write a characteristic; its indications are delivered before this returns."""
+        """Write a characteristic; its indications are delivered before this returns.
+
+        A write without response (an ATT command) returns at once; the peripheral handles it
+        half a link latency later and silently drops it where an error would be due.
+        """
         spec = self._spec(characteristic)
         payload = bytes(data)
+        link = self._require_link()
         if not response:
             if not spec.has("write-without-response"):
                 raise BleakError(
                     f"characteristic {spec.uuid} does not support write without response"
                 )
-        elif spec.write is None or not spec.has("write"):
+            loop = asyncio.get_running_loop()
+            link.pending.add(loop.call_later(LINK_LATENCY_S / 2, link.command, spec, payload))
+            return
+        if spec.write is None or not spec.has("write"):
             raise BleakGATTProtocolError(BleakGATTProtocolErrorCode.WRITE_NOT_PERMITTED)
-        link = self._require_link()
         if spec.needs_cccd_for_write and not link.subscribed(spec.uuid):
             raise BleakGATTProtocolError(BleakGATTProtocolErrorCode.CCCD_IMPROPERLY_CONFIGURED)
         await asyncio.sleep(LINK_LATENCY_S / 2)
         self._require_link()
         try:
-            if spec.write is not None:
-                spec.write(payload)
+            spec.write(payload)
         except AttError as error:
             raise BleakGATTProtocolError(error.code) from error
-        if response:
-            await asyncio.sleep(LINK_LATENCY_S / 2)
-            self._require_link()
+        await asyncio.sleep(LINK_LATENCY_S / 2)
+        self._require_link()
 
     async def write_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, data: SizedBuffer

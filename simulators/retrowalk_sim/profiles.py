@@ -82,6 +82,7 @@ class MachineProfile:
     start_delay_s: float = 2.0  # countdown between Start and belt motion
     target_mode: Literal["round", "truncate"] = "round"
     # -- notifications --
+    advertisement_byte_swapped: bool = False  # `01 00 01` instead of `01 01 00`
     notify_hz: float = 4.0
     split_payload: int | None = None  # always split records at this payload size
     oversize: Literal["split", "truncate"] = "split"  # what a record too big for the MTU becomes
@@ -93,6 +94,7 @@ class MachineProfile:
     console_stop_silence_s: float = 0.0  # no Treadmill Data for this long after a console stop
     # -- control point --
     has_control_point: bool = True
+    control_point_without_response: bool = False  # write-without-response only (spec violation)
     control_enforced: bool = True  # 0x05 until Request Control succeeded
     revoke_control_on_pause: bool = False  # silently, no 0xFF (Kingsmith)
     revoke_control_on_stop: bool = False

@@ -48,6 +48,7 @@ from retrowalk_sim.gatt import (
     MODEL_NUMBER_UUID,
     AttError,
     CharSpec,
+    Property,
     ServiceSpec,
 )
 
@@ -110,10 +111,13 @@ class FtmsServer(abc.ABC):
             read = lambda: encode_incline_range(incline_range)  # noqa: E731 - one-line handler
             chars.append(CharSpec(INCLINE_RANGE_UUID, ("read",), read=read))
         if p.has_control_point:
+            write_kind: Property = (
+                "write-without-response" if p.control_point_without_response else "write"
+            )
             chars.append(
                 CharSpec(
                     CONTROL_POINT_UUID,
-                    ("write", "indicate"),
+                    (write_kind, "indicate"),
                     write=self.write_control_point,
                     needs_cccd_for_write=True,
                 )
@@ -130,7 +134,11 @@ class FtmsServer(abc.ABC):
 
     def service_data(self) -> dict[str, bytes]:
         """Return the FTMS advertisement: available, treadmill (`01 01 00`)."""
-        ad = Advertisement(available=True, machine_types=MachineType.TREADMILL)
+        ad = Advertisement(
+            available=True,
+            machine_types=MachineType.TREADMILL,
+            byte_swapped=self.profile.advertisement_byte_swapped,
+        )
         return {FTMS_SERVICE_UUID: encode_advertisement(ad)}
 
     def advertised_services(self) -> list[str]:

@@ -6,10 +6,13 @@ import asyncio
 
 import pytest
 from bleak import BleakClient
+from bleak.exc import BleakGATTProtocolError, BleakGATTProtocolErrorCode
 from sim_traffic import Traffic
 
 from retrowalk.ftms import control_point as cp
 from retrowalk.ftms.models import (
+    CONTROL_POINT_UUID,
+    FTMS_SERVICE_UUID,
     TRAINING_STATUS_UUID,
     TREADMILL_DATA_UUID,
     ResultCode,
@@ -220,3 +223,70 @@ async def test_console_stop_silence(world: SimWorld) -> None:
         times = [time for time, u, _ in t.raw if u == TREADMILL_DATA_UUID and time > stopped]
         assert times[0] - stopped >= 8.0
         assert decode_status(t.statuses()[-1]).stop_kind is StopKind.STOP
+
+
+async def test_write_without_response_only_control_point(world: SimWorld) -> None:
+    """A write-without-response-only control point: 0x03 to a request, acts on a command."""
+    p = world.add("home", tweaks={"control_point_without_response": True})
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        request = cp.encode_request(cp.request_control())
+        with pytest.raises(BleakGATTProtocolError) as caught:
+            await client.write_gatt_char(CONTROL_POINT_UUID, request, response=True)
+        assert caught.value.code is BleakGATTProtocolErrorCode.WRITE_NOT_PERMITTED
+        await client.write_gatt_char(CONTROL_POINT_UUID, request, response=False)
+        assert t.of(CONTROL_POINT_UUID) == []  # a command returns before the machine acts
+        await asyncio.sleep(0.1)
+        assert t.of(CONTROL_POINT_UUID) == [b"\x80\x00\x01"]
+
+
+async def test_speed_refused_while_idle(world: SimWorld) -> None:
+    """A machine that refuses Set Target Speed while idle answers 0x04 until it runs."""
+    p = world.add("home", tweaks={"speed_while_idle": "reject"})
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        answer = await t.command(cp.set_target_speed(3.0))
+        assert answer.result is ResultCode.OPERATION_FAILED
+        await t.command(cp.start_or_resume())
+        await asyncio.sleep(3.0)
+        assert (await t.command(cp.set_target_speed(3.0))).result is ResultCode.SUCCESS
+
+
+async def test_targets_outside_the_range_are_invalid(world: SimWorld) -> None:
+    """Out-of-range targets answer 0x03; incline on a machine without incline answers 0x02."""
+    home, pad = world.add("home"), world.add("walking-pad")
+    async with BleakClient(home.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        assert (await t.command(cp.set_target_speed(25.0))).raw_result == 0x03
+        assert (await t.command(cp.set_target_incline(-2.0))).raw_result == 0x03
+        assert (await t.command(cp.set_target_speed(0.2))).raw_result == 0x03
+    async with BleakClient(pad.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        assert (await t.command(cp.set_target_incline(1.0))).raw_result == 0x02
+
+
+async def test_negative_incline_machine(world: SimWorld) -> None:
+    """The split profile goes down to -3 %: the data shows a negative incline and descent."""
+    p = world.add("split")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 5.0)
+        assert (await t.command(cp.set_target_incline(-3.0))).result is ResultCode.SUCCESS
+        await asyncio.sleep(60.0)
+        record = t.records[-1][1]
+        assert record.incline_pct == -3.0
+        assert (record.negative_elevation_gain_m or 0) > 1.0
+
+
+async def test_swapped_advertisement(world: SimWorld) -> None:
+    """A machine that swaps its machine-type bytes advertises `01 00 01`."""
+    p = world.add("home", tweaks={"advertisement_byte_swapped": True})
+    assert p.advertisement().service_data[FTMS_SERVICE_UUID] == b"\x01\x00\x01"

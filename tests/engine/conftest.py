@@ -33,7 +33,7 @@ from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from retrowalk.engine.bus import Item
+    from retrowalk.engine.bus import Channel, Item
     from retrowalk_sim.bleak_backend import SimPeripheral
     from retrowalk_sim.model import TreadmillModel
 
@@ -123,7 +123,15 @@ class Rig:
     treadmill: FtmsTreadmill
     engine: Engine
     bus: Bus
-    items: list[Item] = field(default_factory=list)
+    channel: Channel[Item]
+    collected: list[Item] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[Item]:
+        """Return everything published so far (drained from the lossless test channel)."""
+        while (item := self.channel.get_nowait()) is not None:
+            self.collected.append(item)
+        return self.collected
 
     @property
     def model(self) -> TreadmillModel:
@@ -156,11 +164,6 @@ class Rig:
         return await self.engine.submit(Command(kind, origin, value))
 
 
-async def _collect(channel: Any, items: list[Item]) -> None:
-    async for item in channel:
-        items.append(item)  # noqa: PERF401 - items must appear while the run goes on
-
-
 @contextlib.asynccontextmanager
 async def engine_rig(
     plan: Plan,
@@ -187,13 +190,11 @@ async def engine_rig(
                 options=options or EngineOptions(auto_confirm=True),
                 heart_rate=heart_rate,
             )
-            rig = Rig(peripheral, treadmill, engine, bus)
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(_collect(channel, rig.items), name="test-collector")
-                try:
-                    yield rig
-                finally:
-                    bus.close()
+            rig = Rig(peripheral, treadmill, engine, bus, channel)
+            try:
+                yield rig
+            finally:
+                bus.close()
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 def render(plan: Plan, *, width: int = CHART_WIDTH) -> str:
     """Return the timeline and the chart as text."""
-    return "\n".join([*timeline(plan), "", *chart(plan, width=width)])
+    return "\n".join(line.rstrip() for line in [*timeline(plan), "", *chart(plan, width=width)])
 
 
 def timeline(plan: Plan) -> list[str]:
@@ -86,6 +86,8 @@ def chart(plan: Plan, *, width: int = CHART_WIDTH) -> list[str]:
     """Return the speed and incline profile; `#` forward, `B` backward, `|` a turn."""
     total = plan.totals.duration_with_turns_s or 1.0
     columns = [_sample(plan, (i + 0.5) * total / width) for i in range(width)]
+    for turn in plan.transitions:  # a short turn may fall between samples: always show it
+        columns[min(int(turn.start_s / total * width), width - 1)] = ("turn", 0.0, 0.0)
     top_speed = max((s for _, s, _ in columns), default=0.0) or 1.0
     top_incline = max((abs(g) for _, _, g in columns), default=0.0)
     lines = ["speed km/h (# forward, B backward, | turn, blank rest)"]

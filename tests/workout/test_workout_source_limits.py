@@ -76,6 +76,22 @@ def test_alias_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     assert peak < 20 * 1024 * 1024
 
 
+def test_a_megabyte_of_tiny_nodes_is_refused_while_streaming() -> None:
+    """Half a million one-letter list items are refused before any node tree is built."""
+    text = "name: [" + "a," * 400_000 + "a]\n"
+    tracemalloc.start()
+    try:
+        with pytest.raises(WorkoutError) as caught:
+            parse_workout(text, "w.yaml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (
+        "w.yaml:1:40002: the document has more than 20000 YAML nodes; a workout is far smaller"
+    )
+    assert peak < 5 * 1024 * 1024  # the text itself is 0.8 MB; a node tree would be ~100 MB
+
+
 def test_aliases_within_the_bound_are_fine() -> None:
     """An ordinary anchor reused a few times (a shared turn) still works."""
     workout = parse_workout(

@@ -84,6 +84,7 @@ def parse_tree(text: str, name: str) -> SourceTree:
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise WorkoutError(_oversize(len(text.encode("utf-8"))), SourceLocation(name))
     try:
+        _count_events(text, name)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -111,6 +112,31 @@ def parse_tree(text: str, name: str) -> SourceTree:
     if walker.problems:
         raise WorkoutErrors(walker.problems)
     return tree
+
+
+def _count_events(text: str, name: str) -> None:
+    """Stream the parser's events (constant memory) and refuse a document too big or deep.
+
+    This runs before composing, so a megabyte of tiny nodes never becomes a node tree; alias
+    expansion is bounded later, by the walk.
+    """
+    nodes = depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if nodes > MAX_NODES or depth > MAX_DEPTH:
+            mark = event.start_mark
+            what = f"more than {MAX_NODES} YAML nodes" if nodes > MAX_NODES else None
+            message = (
+                f"the document has {what}; a workout is far smaller"
+                if what
+                else f"nested more deeply than {MAX_DEPTH} levels"
+            )
+            raise WorkoutError(message, SourceLocation(name, mark.line + 1, mark.column + 1))
 
 
 class _Walker:

@@ -136,7 +136,8 @@ def _count_events(text: str, name: str) -> None:
                 if what
                 else f"nested more deeply than {MAX_DEPTH} levels"
             )
-            raise WorkoutError(message, SourceLocation(name, mark.line + 1, mark.column + 1))
+            where = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+            raise WorkoutError(message, SourceLocation(name, *where))
 
 
 class _Walker:

@@ -5,6 +5,7 @@ These tests are sync `def` tests: `main()` runs its own (virtual-time) event loo
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -12,20 +13,19 @@ import pytest
 
 from retrowalk.cli.main import main
 from retrowalk.sinks.recorder import list_sessions, read_session
+from retrowalk.workout import build_plan, load_workout
+from retrowalk.workout.library import find_workout, library_dir
+from retrowalk_sim.profiles import PROFILES
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def _library() -> list[str]:
-    from retrowalk.workout.library import library_dir
-
     return sorted(p.stem for p in library_dir().glob("*.yaml"))
 
 
 def _sim_profiles() -> list[str]:
-    from retrowalk_sim.profiles import PROFILES
-
     return sorted(PROFILES)
 
 
@@ -45,7 +45,7 @@ def test_the_readme_demo_runs_and_prints_the_summary(
     assert ": finished" in out
     assert "session   " in out
     assert "belt      stopped" in out
-    header, records = _session(tmp_path)
+    _, records = _session(tmp_path)
     assert records[-1]["kind"] == "summary"
     assert records[-1]["ended"] == "finished"
 
@@ -65,7 +65,7 @@ def test_the_session_log_of_a_normal_run(tmp_path: Path) -> None:
     assert "T" in header["started"]
     samples = [r for r in records if r["kind"] == "sample"]
     times = [s["t"] for s in samples]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps, "no samples"
     assert all(0.5 <= g <= 1.5 for g in gaps), max(gaps)
     summary = records[-1]
@@ -110,3 +110,80 @@ def test_unknown_profiles_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def _json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _fits(plan: Any, machine: Any) -> bool:
+    """Independent check: every target inside the machine's ranges and on its increments."""
+
+    def on(value: float, low: float, high: float, inc: float) -> bool:
+        ratio = (value - low) / inc
+        return low - 1e-6 <= value <= high + 1e-6 and abs(ratio - round(ratio)) < 1e-6
+
+    if not machine.has_control_point:
+        return True  # coach mode: the person sets what the plan says
+    speeds, inclines = machine.speed_range, machine.incline_range
+    for step in plan.steps:
+        if step.direction == "rest" or step.speed is None:
+            continue
+        for kmh in (step.speed.start_kmh, step.speed.end_kmh):
+            if not on(kmh, speeds.minimum_kmh, speeds.maximum_kmh, speeds.increment_kmh):
+                return False
+        if inclines is None:
+            if abs(step.incline_pct) > 1e-6:
+                return False
+        elif not on(
+            step.incline_pct, inclines.minimum_pct, inclines.maximum_pct, inclines.increment_pct
+        ):
+            return False
+    return True
+
+
+def _matrix() -> list[Any]:
+    cases = []
+    for workout in _library():
+        for machine in _sim_profiles():
+            marks = []
+            if machine == "fr30z":
+                marks.append(
+                    pytest.mark.skip(
+                        reason="fr30z waits for a start at its console that nobody presses in an "
+                        "unattended run (the engine finishes with the belt never moving)"
+                    )
+                )
+            cases.append(pytest.param(workout, machine, marks=marks, id=f"{workout}@{machine}"))
+    return cases
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("workout", "machine"), _matrix())
+def test_every_library_workout_on_every_simulator_profile(
+    workout: str, machine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs to the end where the plan fits; elsewhere refused (exit 2), or run with --clamp."""
+    plan = build_plan(load_workout(find_workout(workout)))
+    argv = ["run", workout, "--sim", machine, "--fast", "--yes", "--profile", plan.profile]
+    code = main(argv)
+    captured = capsys.readouterr()
+    sessions = tmp_path / "data" / "sessions"
+    if _fits(plan, PROFILES[machine]):
+        assert code == 0, captured.err
+        expected_log = 1
+    else:
+        assert code == 2, captured.out
+        assert "does not fit" in captured.err
+        assert "--clamp" in captured.err
+        assert main([*argv, "--clamp"]) == 0
+        assert "fitted to the machine" in capsys.readouterr().out
+        expected_log = 2
+    logs = list_sessions(sessions)
+    assert len(logs) == expected_log
+    _, records = read_session(logs[-1].path)
+    summary = records[-1]
+    assert summary["kind"] == "summary"
+    assert summary["ended"] == "finished"
+    assert summary["belt_stopped"] is True
+    events = [r for r in records if r["kind"] == "event"]
+    finished = [e["index"] for e in events if e["type"] == "StepFinished"]
+    assert finished == list(range(len(plan.steps)))
+    if PROFILES[machine].has_control_point and not PROFILES[machine].ignores_speed:
+        assert summary["distance_m"] > 0.5 * plan.totals.distance_m

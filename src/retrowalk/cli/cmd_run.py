@@ -8,6 +8,7 @@ then `run_session.session()` connects, drives the engine and feeds the sinks. Ex
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
     from retrowalk.config import UserConfig
 
-DEFAULT_PROFILE = "standard"
 VOICE_KINDS = ("auto", "espeak", "say", "sapi", "bell", "off")
 
 
@@ -45,7 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="PROFILE",
         help="use the simulated treadmill (profile: home, walking-pad, kingsmith, ...)",
     )
-    p.add_argument("--profile", metavar="P", help="safety profile (default: standard)")
+    p.add_argument(
+        "--profile",
+        metavar="P",
+        help="safety profile: beginner, standard, advanced, supervised (default: the one the "
+        "workout declares, but never looser than standard)",
+    )
     p.add_argument("--weight", type=float, metavar="KG", help="body mass for the energy estimate")
     p.add_argument("--hr", metavar="ADDRESS|auto", help="heart-rate strap")
     p.add_argument(
@@ -76,7 +81,7 @@ class RunOptions:
     workout: str
     device: str | None
     sim: str | None
-    profile: str
+    profile: str | None  # None: the workout's own, if no looser than "standard"
     weight_kg: float | None
     hr: str | None
     clamp: bool
@@ -137,7 +142,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         workout=args.workout,
         device=device,
         sim=sim,
-        profile=args.profile or config.profile or DEFAULT_PROFILE,
+        profile=args.profile or config.profile,
         weight_kg=weight,
         hr=hr,
         clamp=args.clamp,
@@ -163,11 +168,27 @@ def run(args: argparse.Namespace) -> int:
     from retrowalk.engine import clock  # noqa: PLC0415 - lazy CLI import
 
     options = resolve_options(args, load_config())
+    _configure_logging(plain=options.plain)
     prepared = run_session.prepare(options)
     outcome = clock.run(
         lambda: run_session.session(prepared), fast=options.fast, speedup=options.speedup
     )
     return outcome.exit_code
+
+
+def _configure_logging(*, plain: bool) -> None:
+    """Send library warnings to stderr as `retrowalk: ...` lines, but never over the screen app.
+
+    The engine also publishes what matters as Warning events, which the app shows and the
+    session log keeps.
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return  # the embedding program (or a test harness) configured logging
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if plain else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("retrowalk: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
 
 
 def workout_path(name: str) -> Path:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from retrowalk.engine import events as ev
 from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -129,6 +130,12 @@ def _speed(kmh: float | None) -> str:
     return "speed by hand" if kmh is None else f"{kmh:.1f} km/h"
 
 
+def _doing(direction: Direction, kmh: float | None) -> str:
+    if direction == Direction.REST:
+        return "rest (belt paused)"
+    return f"{direction} at {_speed(kmh)}"
+
+
 def _origin(event: ev.Event) -> str:
     return "" if event.origin == "engine" else f" ({event.origin})"
 
@@ -153,8 +160,8 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
             how = "skipped" if skipped else "done"
             return f"step {index + 1} {how} after {clock(elapsed)}, {dist:.0f} m{_origin(event)}"
         case ev.ChangeAhead(seconds=seconds, turn=turn, next_direction=direction):
-            what = f"turn around, then {direction}" if turn else f"{direction}"
-            return f"in {seconds} s: {what} at {_speed(event.next_speed_kmh)}"
+            what = _doing(direction, event.next_speed_kmh)
+            return f"in {seconds} s: {'turn around, then ' if turn else ''}{what}"
         case ev.TurnStarted(to_direction=direction, window_s=window, confirm=confirm):
             ask = ", confirm when turned" if confirm else ""
             return f"TURN AROUND to walk {direction.upper()} ({window:g} s window{ask})"
@@ -216,6 +223,8 @@ def _step(event: ev.StepStarted) -> str:
     label = f" {event.label}" if event.label else ""
     incline = f", incline {event.incline_pct:g} %" if event.incline_pct else ""
     cue = f' "{event.cue}"' if event.cue else ""
+    if event.direction == Direction.REST:
+        return f"step {event.index + 1}/{event.count}{label}: REST {size} (belt paused){cue}"
     return (
         f"step {event.index + 1}/{event.count}{label}: {event.direction.upper()} "
         f"{size} at {_speed(event.speed_kmh)}{incline}{cue}"
@@ -237,12 +246,18 @@ class RunSummary:
     turns: int
     belt_stopped: bool
     session_log: Path | None
+    keep_walking: bool = False
 
 
 def format_summary(summary: RunSummary) -> str:
     """Return the multi-line end-of-run summary."""
     how = "finished" if summary.ended == "finished" else f"aborted ({summary.reason})"
-    belt = "stopped" if summary.belt_stopped else "STILL RUNNING (you chose to keep walking)"
+    if summary.belt_stopped:
+        belt = "stopped"
+    elif summary.keep_walking:
+        belt = "still running (you chose to keep walking)"
+    else:
+        belt = "NOT CONFIRMED STOPPED: check the treadmill and stop it at its console"
     lines = [
         f"{summary.workout}: {how}",
         f"  time      {clock(summary.elapsed_s)}",

@@ -348,11 +348,22 @@ def summarize(path: Path) -> SessionSummary:
 
 
 def list_sessions(directory: Path | None = None) -> list[SessionSummary]:
-    """Return a summary of every session log in `directory` (default: sessions_dir())."""
+    """Return a summary of every session log in `directory` (default sessions_dir()), by start."""
     directory = sessions_dir() if directory is None else directory
     if not directory.is_dir():
         return []
-    return [summarize(p) for p in sorted(directory.glob("*.jsonl"))]
+    return sorted((summarize(p) for p in directory.glob("*.jsonl")), key=_start_order)
+
+
+def _start_order(summary: SessionSummary) -> tuple[float, str]:
+    # The header's start time (microseconds) orders two sessions of the same second; an
+    # unreadable file sorts by its modification time.
+    if summary.started is not None:
+        return (summary.started.timestamp(), summary.path.name)
+    try:
+        return (summary.path.stat().st_mtime, summary.path.name)
+    except OSError:
+        return (0.0, summary.path.name)
 
 
 def _num(value: object) -> float | None:

@@ -40,7 +40,10 @@ def test_show_prints_timeline_turns_and_chart(
     assert main(["show", "--width", "40", str(path)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"Small  ({path}; needs profile standard)",
-        "8:50 with 2 turns (8:30 walking, 1:00 backward), 575 m, about 33 kcal",
+        (
+            "8:50 with 2 turns (8:30 walking, 1:00 backward), 575 m, about 33 kcal "
+            "(estimate for 70 kg, the default)"
+        ),
         "",
         "   START       DIR   LENGTH    SPEED km/h   INCL  LABEL",
         "    0:00    1. FWD   2:00      4.0            0%  Warm-up",

@@ -326,6 +326,14 @@ def test_the_full_example_of_the_issue_loads() -> None:
             id="bool expected",
         ),
         pytest.param(
+            "name: T\nturn: slow\nintervals:\n  - forward\n  - {forward: 1:00, speed: 4}\n",
+            [
+                "w.yaml:2:7: turn: expected a mapping (key: value lines), not 'slow'",
+                "w.yaml:4:5: intervals[0]: expected a mapping (key: value lines), not 'forward'",
+            ],
+            id="text where a mapping belongs",
+        ),
+        pytest.param(
             "name: T\nname: U\nintervals:\n  - {forward: 5:00, speed: 4}\n",
             ["w.yaml:2:1: name: duplicate key 'name'"],
             id="duplicate key",
@@ -398,3 +406,12 @@ def test_yes_and_on_are_booleans_and_quoted_text_stays_text() -> None:
     assert workout.name == "5:00"
     assert workout.turn.confirm is False
     assert workout.intervals[0].speed == SpeedTarget(4.0, 4.0)
+
+
+def test_countdown_and_turn_window_accept_bare_seconds() -> None:
+    """`countdown: 5` and `window: 12` are seconds (only these two fields take bare numbers)."""
+    workout = parse_workout(
+        "name: T\ncountdown: 5\nturn: {window: 12}\nintervals:\n  - {forward: 1:00, speed: 4}\n",
+        "w.yaml",
+    )
+    assert (workout.countdown, workout.turn.window) == (5.0, 12.0)

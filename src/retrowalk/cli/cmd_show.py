@@ -57,12 +57,14 @@ def timeline(plan: Plan) -> list[str]:
     from retrowalk.units import format_distance, format_duration  # noqa: PLC0415
 
     t = plan.totals
+    default = ", the default" if t.body_mass_is_default else ""
     lines = [
         f"{plan.name}  ({plan.source}; needs profile {plan.profile})",
         (
             f"{format_duration(t.duration_with_turns_s)} with {t.turns} turns "
             f"({format_duration(t.duration_s)} walking, {format_duration(t.backward_s)} backward), "
-            f"{format_distance(t.distance_m)}, about {t.energy_kcal:.0f} kcal"
+            f"{format_distance(t.distance_m)}, about {t.energy_kcal:.0f} kcal "
+            f"(estimate for {t.body_mass_kg:g} kg{default})"
         ),
         "",
         f"{'START':>8}  {'':4} {'DIR':<5} {'LENGTH':<9} {'SPEED km/h':<11} {'INCL':>5}  LABEL",

@@ -6,7 +6,6 @@ These tests are sync `def` tests: `main()` runs its own (virtual-time) event loo
 from __future__ import annotations
 
 import itertools
-import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -59,7 +58,7 @@ def test_the_session_log_of_a_normal_run(tmp_path: Path) -> None:
     assert header["device"]["simulated"] is True
     assert header["device"]["sim_profile"] == "home"
     assert header["device"]["address"]
-    assert header["safety_profile"] == "standard"
+    assert header["safety_profile"] == "beginner"  # the profile retro-intro declares
     assert header["body_mass_kg"] == 81
     assert set(header["versions"]) >= {"retrowalk", "bleak", "python"}
     assert "T" in header["started"]
@@ -108,8 +107,14 @@ def test_unknown_profiles_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "standard" in capsys.readouterr().err
 
 
-def _json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+def test_a_workout_beyond_standard_needs_an_explicit_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An 'advanced' workout is refused by default (exit 2) and runs with --profile advanced."""
+    assert main(["run", "retro-hill-20", "--sim", "--fast", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "--profile advanced" in err
+    assert main(["run", "retro-hill-20", "--sim", "--fast", "--yes", "--profile", "advanced"]) == 0
 
 
 def _fits(plan: Any, machine: Any) -> bool:

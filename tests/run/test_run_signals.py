@@ -1,0 +1,94 @@
+"""`retrowalk run` as a real process: Ctrl-C stops and saves; SIGKILL loses at most a second.
+
+These start the CLI as a child process with --speedup (scaled real time), so they are marked
+realtime and kept short.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from retrowalk.sinks.recorder import list_sessions, read_session
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.realtime
+
+CLOCK = re.compile(r"^\s*(\d+):(\d\d)\s")
+
+
+def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
+        "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
+    argv += ["--plain", "--voice", "off", *extra]
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _read_until(child: subprocess.Popen[str], pattern: str, deadline_s: float = 30.0) -> str:
+    """Return the first stdout line containing `pattern` (fails if the child ends first)."""
+    assert child.stdout is not None
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        line = child.stdout.readline()
+        if not line:
+            break
+        if pattern in line:
+            return line
+    child.kill()
+    child.wait()
+    pytest.fail(f"no line with {pattern!r} before the run ended")
+
+
+def test_ctrl_c_stops_the_belt_saves_the_session_and_exits_130(tmp_path: Path) -> None:
+    """SIGINT mid-run: exit 130, summary printed, session log ends 'aborted' with belt stopped."""
+    child = _start(tmp_path, "--speedup", "20")
+    _read_until(child, "step 1/8")
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    assert "aborted (interrupted)" in out
+    assert "belt      stopped" in out
+    assert "Traceback" not in err
+    [session] = list_sessions(tmp_path / "data" / "sessions")
+    assert session.ended == "aborted"
+    _, records = read_session(session.path)
+    assert records[-1]["belt_stopped"] is True
+    assert [r["type"] for r in records if r["kind"] == "event"][-1] == "Aborted"
+
+
+def test_a_killed_run_leaves_a_log_readable_up_to_its_last_second(tmp_path: Path) -> None:
+    """SIGKILL mid-run: the log has the header and everything up to a second before the kill."""
+    child = _start(tmp_path, "--speedup", "20", "--verbose")
+    line = _read_until(child, "set speed 3.0 km/h")  # the start ramp, about 4 s in
+    match = CLOCK.match(line)
+    assert match is not None
+    seen_at = int(match[1]) * 60 + int(match[2])
+    time.sleep(0.2)  # 4 s of workout at x20: the recorder has flushed what was printed
+    child.kill()
+    child.communicate(timeout=30)
+    [session] = list_sessions(tmp_path / "data" / "sessions")
+    assert session.ended == "incomplete"
+    header, records = read_session(session.path)
+    assert header["workout"]["name"] == "Retro Intro"
+    samples = [r["t"] for r in records if r["kind"] == "sample"]
+    assert samples[-1] >= seen_at - 1
+    speeds = [r["speed_kmh"] for r in records if r.get("type") == "TargetSet"]
+    assert 3.0 in speeds
+    assert records[-1]["kind"] != "summary"

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 ECHO_WINDOW_S = 5.0  # a status echo of our own write arrives within this time
+ECHO_GRACE_S = 1.0  # ... and at most this long after the procedure completed
 _RETRY_DELAY_S = 1.0
 _SPEED_RETRIES = 4  # Kingsmith refuses speed for ~2.5 s after a start
 
@@ -232,9 +233,15 @@ class Control:
         async with self._lock:
             if self._halted and not bypass:
                 raise Halted(op)
+            expected = None
             if echo is not None:
-                self.expected.append(Expected(echo[0], echo[1], clock.now() + ECHO_WINDOW_S))
+                expected = Expected(echo[0], echo[1], clock.now() + ECHO_WINDOW_S)
+                self.expected.append(expected)
             # No await between the gate check and the device call: nothing can slip between.
             result = await call()
+            if expected is not None:
+                # The echo comes before (or just after) the indication: a later status of the
+                # same kind is the person at the console, not us.
+                expected.until = min(expected.until, clock.now() + ECHO_GRACE_S)
         self._publish(TargetConfirmed(t=self._elapsed(), op=op, result="success"))
         return result

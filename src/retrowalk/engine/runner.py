@@ -187,6 +187,8 @@ class Engine:
     async def _finish(self, outcome: Outcome) -> Finished | Aborted:
         s = self._s
         s.segment = None
+        if not outcome.finished:
+            self._walker.finish_current()
         belt_stopped, cancelled = await self._final_stop(outcome)
         s.set_state(EngineState.FINISHED if outcome.finished else EngineState.ABORTED)
         self._bus.publish(

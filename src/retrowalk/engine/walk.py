@@ -199,6 +199,14 @@ class Walker(TurnRunner):
             )
         )
 
+    def finish_current(self) -> None:
+        """Record the step in progress as skipped (the workout ends early)."""
+        if self.s.step_started:
+            if self.s.step_run_since is not None:
+                self.s.step_accumulated_s += clock.now() - self.s.step_run_since
+                self.s.step_run_since = None
+            self._finish_step(skipped=True)
+
     def _finish_step(self, *, skipped: bool) -> None:
         s = self.s
         step = s.step
@@ -337,8 +345,11 @@ class Walker(TurnRunner):
             if s.step_started:
                 self._finish_step(skipped=True)
             elif s.index < len(s.plan.steps):
-                s.index += 1  # skipping during a turn skips the step it leads to
+                # Skipping during a turn skips the step it leads to: recorded, never walked.
                 s.turn_started = False
+                s.turn_phase = None
+                self._start_step(s.plan.steps[s.index])
+                self._finish_step(skipped=True)
             return None
         if request.kind == "back":
             target = max(0, s.index - 1)
@@ -346,6 +357,7 @@ class Walker(TurnRunner):
                 self._finish_step(skipped=True)
             s.index = target
             s.turn_started = False
+            s.turn_phase = None
             return None
         if request.kind == "pause":
             await self._pause(request)

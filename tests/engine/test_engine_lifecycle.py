@@ -118,12 +118,12 @@ async def test_backward_incline_changes_only_with_the_belt_stopped():
         result = await rig.engine.run()
     assert isinstance(result, Finished)
     running = False
-    for token in rig.writes():
-        if token == "start":
+    for write in rig.writes():
+        if write == "start":
             running = True
-        elif token in {"stop", "pause"}:
+        elif write in {"stop", "pause"}:
             running = False
-        elif token == "incline 2.0":
+        elif write == "incline 2.0":
             assert not running
     assert "incline 2.0" in rig.writes()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
@@ -136,13 +136,24 @@ def test_schema_is_valid_json_schema_accepting_the_library(
         ),
     ],
 )
+@pytest.mark.parametrize(
+    "validator_class",
+    [jsonschema.Draft202012Validator, jsonschema.Draft7Validator],
+    ids=["2020-12", "draft-07"],
+)
 def test_schema_flags_what_an_editor_should_underline(
-    data: dict[str, object], why: str, capsys: pytest.CaptureFixture[str]
+    data: dict[str, Any],
+    why: str,
+    validator_class: type[jsonschema.protocols.Validator],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The schema itself rejects the common mistakes, so an editor shows them while typing."""
+    """The schema rejects the common mistakes (read as 2020-12 or, by older editors, draft-07)."""
     assert main(["schema"]) == 0
-    validator = jsonschema.Draft202012Validator(json.loads(capsys.readouterr().out))
+    schema = json.loads(capsys.readouterr().out)
+    validator = validator_class(schema)
     assert not validator.is_valid(data), why
+    for path in library_dir().glob("*.yaml"):
+        validator.validate(parse_tree(path.read_text(encoding="utf-8"), str(path)).data)
 
 
 def test_schema_output_file(tmp_path: Path) -> None:

@@ -203,3 +203,17 @@ def test_plan_header_fields() -> None:
         "beginner",
         8,
     )
+
+
+def test_a_repeats_label_labels_its_unlabelled_steps() -> None:
+    """`label` on a repeat names the steps inside that have no label of their own."""
+    plan = plan_of(
+        """\
+        - repeat: 2
+          label: Block A
+          intervals:
+            - {forward: 1:00, speed: 4}
+            - {backward: 1:00, speed: 2, label: Back}
+        """
+    )
+    assert [s.label for s in plan.steps] == ["Block A", "Back", "Block A", "Back"]

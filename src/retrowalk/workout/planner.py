@@ -31,7 +31,7 @@ def build_plan(workout: Workout, *, body_mass_kg: float | None = None) -> Plan:
     transitions: list[Transition] = []
     clock = 0.0
     facing: Direction | None = None  # the walking direction the person faces; None at the start
-    for path, interval in _flatten(workout.intervals, "intervals"):
+    for path, interval, label in _flatten(workout.intervals, "intervals", None):
         direction = interval.direction
         assert direction is not None  # _flatten yields no repeats
         turn = interval.turn.apply_to(default_turn) if interval.turn else default_turn
@@ -40,7 +40,7 @@ def build_plan(workout: Workout, *, body_mass_kg: float | None = None) -> Plan:
                 transitions.append(Transition(len(steps), facing, direction, turn, clock))
                 clock += turn.window_s
             facing = direction
-        step = _step(workout, interval, path, len(steps), clock, turn)
+        step = _step(workout, interval, path, len(steps), clock, turn, label)
         steps.append(step)
         clock += step.planned_s
     return Plan(
@@ -54,18 +54,28 @@ def build_plan(workout: Workout, *, body_mass_kg: float | None = None) -> Plan:
     )
 
 
-def _flatten(intervals: list[Interval], path: str) -> Iterator[tuple[str, Interval]]:
+def _flatten(
+    intervals: list[Interval], path: str, label: str | None
+) -> Iterator[tuple[str, Interval, str | None]]:
+    """Yield (path, interval, label) in run order; a repeat's label labels unlabelled steps."""
     for index, interval in enumerate(intervals):
         here = f"{path}[{index}]"
         if interval.repeat is not None and interval.intervals is not None:
             for _ in range(interval.repeat):
-                yield from _flatten(interval.intervals, f"{here}.intervals")
+                inner = interval.label or label
+                yield from _flatten(interval.intervals, f"{here}.intervals", inner)
         else:
-            yield here, interval
+            yield here, interval, interval.label or label
 
 
 def _step(  # noqa: PLR0913, PLR0917 - the fields of one Step
-    workout: Workout, interval: Interval, path: str, index: int, start: float, turn: TurnSpec
+    workout: Workout,
+    interval: Interval,
+    path: str,
+    index: int,
+    start: float,
+    turn: TurnSpec,
+    label: str | None,
 ) -> Step:
     extent = interval.extent
     direction = interval.direction or Direction.REST
@@ -83,7 +93,7 @@ def _step(  # noqa: PLR0913, PLR0917 - the fields of one Step
         distance_m=extent.metres,
         speed=speed,
         incline_pct=interval.incline or 0.0,
-        label=interval.label,
+        label=label,
         cue=interval.cue,
         path=path,
         location=location_of(workout, path),

@@ -242,7 +242,6 @@ def workout_json_schema() -> dict[str, Any]:
     """Return the JSON Schema (2020-12) of a workout file, as editors use it."""
     schema = Workout.model_json_schema(mode="validation")
     _drop_nulls(schema)
-    schema["$id"] = "https://retrowalk.invalid/schema/workout-v1.json"
     return schema
 
 

@@ -27,17 +27,10 @@ accept (already connected, refusing after a drop) waits for the client's timeout
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-import math
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
-from bleak.backends.descriptor import BleakGATTDescriptor
-from bleak.backends.device import BLEDevice
-from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
-from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
+from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import (
     BleakDeviceNotFoundError,
     BleakError,
@@ -45,17 +38,17 @@ from bleak.exc import (
     BleakGATTProtocolErrorCode,
 )
 
-from retrowalk_sim.gatt import CCCD_UUID, AttError, CharSpec, ServiceSpec, SimDevice
-from retrowalk_sim.heart_rate import HeartRateStrap
-from retrowalk_sim.model import TreadmillModel
-from retrowalk_sim.profiles import MachineProfile, get_profile
+from retrowalk_sim.gatt import CCCD_UUID, AttError, CharSpec
+from retrowalk_sim.world import Link, SimPeripheral, SimWorld, find_peripheral, running_worlds
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from types import TracebackType
+    from collections.abc import Callable
 
     from bleak.args import SizedBuffer
+    from bleak.backends.characteristic import BleakGATTCharacteristic
     from bleak.backends.client import NotifyCallback
+    from bleak.backends.descriptor import BleakGATTDescriptor
+    from bleak.backends.device import BLEDevice
 
 __all__ = ["SimPeripheral", "SimWorld", "SimulatedClient", "SimulatedScanner"]
 
@@ -63,243 +56,6 @@ LINK_LATENCY_S = 0.03  # one ATT request and its response (a couple of connectio
 CONNECT_S = 0.25
 ADVERTISING_INTERVAL_S = 0.5
 DEFAULT_CENTRAL_MTU = 517
-D = TypeVar("D", bound=SimDevice)
-_RUNNING: list[SimWorld] = []  # worlds inside `async with`, searched by address and scanners
-_addresses = itertools.count(1)
-
-
-class SimWorld:
-    """A room of simulated peripherals, running on the current event loop while entered."""
-
-    def __init__(self) -> None:
-        self.peripherals: list[SimPeripheral[Any]] = []
-        self._state = "new"
-
-    def add(  # noqa: PLR0913 - keyword-only knobs of one peripheral
-        self,
-        profile: str | MachineProfile = "home",
-        *,
-        name: str | None = None,
-        address: str | None = None,
-        mtu: int = 23,
-        tweaks: Mapping[str, object] | None = None,
-        record_traffic: bool = False,
-    ) -> SimPeripheral[TreadmillModel]:
-        """Add a treadmill; `tweaks` replaces profile fields by name (e.g. notify_hz=5)."""
-        machine = get_profile(profile) if isinstance(profile, str) else profile
-        if tweaks:
-            machine = machine.with_tweaks(**tweaks)
-        model = TreadmillModel(machine, record_traffic=record_traffic)
-        return self._add(model, name or machine.local_name, address, mtu)
-
-    def add_hr_strap(
-        self,
-        *,
-        linked_to: SimPeripheral[TreadmillModel] | None = None,
-        name: str = "RW HR Strap",
-        address: str | None = None,
-        seed: int = 1,
-    ) -> SimPeripheral[HeartRateStrap]:
-        """Add a heart-rate strap following the workload of `linked_to`'s treadmill."""
-        strap = HeartRateStrap(linked_to.model if linked_to else None, seed=seed)
-        return self._add(strap, name, address, 23)
-
-    def get(self, address: str) -> SimPeripheral[Any] | None:
-        """Return the peripheral with this address (case-insensitive), if any."""
-        wanted = address.upper()
-        return next((p for p in self.peripherals if p.address.upper() == wanted), None)
-
-    @property
-    def running(self) -> bool:
-        """Return whether the world is entered."""
-        return self._state == "running"
-
-    async def __aenter__(self) -> Self:
-        if self._state != "new":
-            raise RuntimeError("a SimWorld is single use: create a new one")
-        self._state = "running"
-        _RUNNING.append(self)
-        for peripheral in self.peripherals:
-            peripheral.model.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._state = "closed"
-        if self in _RUNNING:
-            _RUNNING.remove(self)
-        for peripheral in self.peripherals:
-            peripheral.power_off()
-
-    def _add(self, device: D, name: str, address: str | None, mtu: int) -> SimPeripheral[D]:
-        if self._state == "closed":
-            raise RuntimeError("this SimWorld is closed")
-        if address is None:
-            n = next(_addresses)
-            address = f"5A:11:00:00:{n >> 8 & 0xFF:02X}:{n & 0xFF:02X}"
-        if self.get(address) is not None or _find(address) is not None:
-            raise ValueError(f"a simulated peripheral already has address {address}")
-        peripheral = SimPeripheral(self, device, name=name, address=address, mtu=mtu)
-        self.peripherals.append(peripheral)
-        if self.running:
-            device.start()
-        return peripheral
-
-
-class SimPeripheral(Generic[D]):
-    """One simulated peripheral: a device, its GATT table, advertisement and (single) link."""
-
-    def __init__(self, world: SimWorld, model: D, *, name: str, address: str, mtu: int) -> None:
-        self.world = world
-        self.model = model
-        self.name = name
-        self.address = address
-        self.mtu = mtu
-        self.rssi = -55 - sum(address.encode()) % 20
-        self.device = BLEDevice(address, name, self)
-        self._link: _Link | None = None
-        self._refuse_until = -math.inf
-
-    def __repr__(self) -> str:
-        return f"<SimPeripheral {self.name!r} {self.address}>"
-
-    @property
-    def connected(self) -> bool:
-        """Return whether a central is connected."""
-        return self._link is not None
-
-    def accepting(self, now: float) -> bool:
-        """Return whether the peripheral advertises and accepts a connection now."""
-        return self.world.running and self._link is None and now >= self._refuse_until
-
-    def advertisement(self) -> AdvertisementData:
-        """Return the advertisement a scanner receives (name, service UUIDs, service data)."""
-        return AdvertisementData(
-            local_name=self.name,
-            manufacturer_data={},
-            service_data=self.model.service_data(),
-            service_uuids=self.model.advertised_services(),
-            tx_power=None,
-            rssi=self.rssi,
-            platform_data=(self,),
-        )
-
-    def power_off(self) -> None:
-        """Switch the device off: the link drops and every timer stops."""
-        self._drop(0.0)
-        self.model.close()
-
-    def _accept(self, client: SimulatedClient, central_mtu: int, wanted: set[str] | None) -> _Link:
-        link = _Link(self, client, min(self.mtu, central_mtu), wanted)
-        self._link = link
-        self.model.attach(link)
-        return link
-
-    def _release(self, link: _Link) -> None:
-        if self._link is link:
-            self._link = None
-            link.close()
-            self.model.detach()
-
-    def _drop(self, refuse_s: float) -> None:
-        link = self._link
-        if refuse_s > 0:
-            self._refuse_until = asyncio.get_running_loop().time() + refuse_s
-        if link is not None:
-            self._release(link)
-            link.client.on_link_lost()
-
-
-class _Link:
-    """One connection: the GATT collection the central saw, and its subscriptions."""
-
-    def __init__(
-        self,
-        peripheral: SimPeripheral[Any],
-        client: SimulatedClient,
-        mtu: int,
-        wanted: set[str] | None,
-    ) -> None:
-        self.peripheral = peripheral
-        self.client = client
-        self.mtu = mtu
-        self.open = True
-        self.callbacks: dict[str, NotifyCallback] = {}
-        self.pending: set[asyncio.TimerHandle] = set()
-        self.collection = _collection(peripheral.model.services(), wanted, lambda: mtu - 3)
-
-    @property
-    def max_payload(self) -> int:
-        return self.mtu - 3
-
-    def subscribed(self, uuid: str) -> bool:
-        return uuid in self.callbacks
-
-    def send(self, uuid: str, data: bytes) -> None:
-        callback = self.callbacks.get(uuid)
-        if callback is not None and self.open:
-            callback(bytearray(data))
-
-    def drop(self, refuse_s: float) -> None:
-        self.peripheral._drop(refuse_s)  # noqa: SLF001 - the link belongs to its peripheral
-
-    def command(self, spec: CharSpec, payload: bytes) -> None:
-        """Handle an ATT Write Command that reached the peripheral (no response, no error)."""
-        self.pending = {h for h in self.pending if not h.cancelled() and h.when() > _now()}
-        if not self.open or spec.write is None:
-            return
-        if spec.needs_cccd_for_write and not self.subscribed(spec.uuid):
-            return
-        with contextlib.suppress(AttError):
-            spec.write(payload)
-
-    def close(self) -> None:
-        """Mark the link down and forget Write Commands still in flight."""
-        self.open = False
-        for handle in self.pending:
-            handle.cancel()
-        self.pending.clear()
-
-
-def _collection(
-    services: list[ServiceSpec], wanted: set[str] | None, max_write: Callable[[], int]
-) -> BleakGATTServiceCollection:
-    """Lay the services out on ATT handles: service, then per characteristic decl/value/CCCD."""
-    collection = BleakGATTServiceCollection()
-    handle = 0x000B
-    for spec in services:
-        handle += 1
-        service = BleakGATTService(spec, handle, spec.uuid)
-        if wanted is not None and spec.uuid not in wanted:
-            handle += 3 * len(spec.characteristics)
-            continue
-        collection.add_service(service)
-        for char_spec in spec.characteristics:
-            handle += 2  # declaration, then value
-            char = BleakGATTCharacteristic(
-                char_spec, handle, char_spec.uuid, list(char_spec.properties), max_write, service
-            )
-            collection.add_characteristic(char)
-            if char_spec.has("notify") or char_spec.has("indicate"):
-                handle += 1
-                collection.add_descriptor(BleakGATTDescriptor(char_spec, handle, CCCD_UUID, char))
-    return collection
-
-
-def _now() -> float:
-    return asyncio.get_running_loop().time()
-
-
-def _find(address: str) -> SimPeripheral[Any] | None:
-    for world in _RUNNING:
-        found = world.get(address)
-        if found is not None:
-            return found
-    return None
 
 
 class SimulatedClient(BaseBleakClient):
@@ -324,13 +80,13 @@ class SimulatedClient(BaseBleakClient):
         )
         self._central_mtu = mtu
         self._wanted = services
-        self._link: _Link | None = None
+        self._link: Link | None = None
         del kwargs
 
     @property
     def name(self) -> str:
         """Return the peripheral's name."""
-        peripheral = self._peripheral or _find(self.address)
+        peripheral = self._peripheral or find_peripheral(self.address)
         return peripheral.name if peripheral else self.address.replace(":", "-")
 
     @property
@@ -347,7 +103,7 @@ class SimulatedClient(BaseBleakClient):
         """Connect (waiting up to the timeout while the peripheral does not accept)."""
         if self.is_connected:
             return
-        peripheral = self._peripheral or _find(self.address)
+        peripheral = self._peripheral or find_peripheral(self.address)
         if peripheral is None:
             raise BleakDeviceNotFoundError(
                 self.address, f"Device with address {self.address} was not found."
@@ -359,7 +115,7 @@ class SimulatedClient(BaseBleakClient):
                 await asyncio.sleep(CONNECT_S)
                 if peripheral.accepting(loop.time()):
                     break
-        self._link = peripheral._accept(self, self._central_mtu, self._wanted)  # noqa: SLF001
+        self._link = peripheral.accept(self, self._central_mtu, self._wanted)
         self.services = self._link.collection
 
     async def disconnect(self) -> None:
@@ -369,7 +125,7 @@ class SimulatedClient(BaseBleakClient):
             return
         await asyncio.sleep(LINK_LATENCY_S)
         if link.open:
-            link.peripheral._release(link)  # noqa: SLF001
+            link.peripheral.release(link)
             self.on_link_lost()
 
     def on_link_lost(self) -> None:
@@ -481,7 +237,7 @@ class SimulatedClient(BaseBleakClient):
         await self._round_trip()
         self._require_link().callbacks.pop(spec.uuid, None)
 
-    def _require_link(self) -> _Link:
+    def _require_link(self) -> Link:
         link = self._link
         if link is None or not link.open:
             raise BleakError("Not connected")
@@ -532,7 +288,7 @@ class SimulatedScanner(BaseBleakScanner):
     def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        for world in tuple(_RUNNING):
+        for world in running_worlds():
             for peripheral in world.peripherals:
                 if not peripheral.accepting(now):
                     continue

@@ -36,7 +36,8 @@ from retrowalk.ftms.models import (
     TrainingStatusCode,
     TreadmillData,
 )
-from retrowalk_sim.physics import MOVING_KMH, Counters, Ramp, kcal_per_min
+from retrowalk_sim.physics import MOVING_KMH, Counters, Ramp
+from retrowalk_sim.records import build_record
 from retrowalk_sim.server import FtmsServer
 
 if TYPE_CHECKING:
@@ -369,54 +370,7 @@ class TreadmillModel(FtmsServer):
 
     def _record(self, now: float) -> TreadmillData:
         """Return the record the machine reports now, with the fields its profile sends."""
-        fields = self.profile.record_fields
-        speed = self._belt.at(now)
-        if speed < MOVING_KMH:
-            speed = 0.0
-        incline = self._incline.at(now)
-        c = self._counters
-        rate = kcal_per_min(speed, incline) if speed > 0 else 0.0
-        avg = c.distance_m / c.elapsed_s * 3.6 if c.elapsed_s > 1 else 0.0
-        kw: dict[str, float | int | None] = {"speed_kmh": round(speed, 2)}
-        if "average_speed_kmh" in fields:
-            kw["average_speed_kmh"] = round(avg, 2)
-        if "total_distance_m" in fields:
-            kw["total_distance_m"] = int(c.distance_m)
-        if "incline_pct" in fields:
-            kw["incline_pct"] = round(incline, 1)
-            kw["ramp_angle_deg"] = round(math.degrees(math.atan(incline / 100.0)), 1)
-        if "elevation_gain_m" in fields:
-            kw["positive_elevation_gain_m"] = round(c.elevation_up_m, 1)
-            kw["negative_elevation_gain_m"] = round(c.elevation_down_m, 1)
-        if "pace" in fields:
-            kw["instantaneous_pace_km_min"] = round(speed / 60.0, 1)
-            kw["average_pace_km_min"] = round(avg / 60.0, 1)
-        if "energy" in fields:
-            kw["total_energy_kcal"] = int(c.energy_kcal)
-            kw["energy_per_hour_kcal"] = round(rate * 60) if self.profile.energy_rates else None
-            kw["energy_per_minute_kcal"] = round(rate) if self.profile.energy_rates else None
-        kw.update(self._rare_fields(fields, speed, incline, rate))
-        return TreadmillData(**kw)  # type: ignore[arg-type]
-
-    def _rare_fields(
-        self, fields: frozenset[str], speed: float, incline: float, rate: float
-    ) -> dict[str, float | int | None]:
-        kw: dict[str, float | int | None] = {}
-        if "heart_rate_bpm" in fields:
-            kw["heart_rate_bpm"] = 0  # no grip sensors held
-        if "metabolic_equivalent" in fields:
-            kw["metabolic_equivalent"] = round(rate / (3.5 * 70.0 / 200.0), 1)
-        if "elapsed_time_s" in fields:
-            kw["elapsed_time_s"] = int(self._counters.elapsed_s)
-        if "remaining_time_s" in fields:
-            kw["remaining_time_s"] = 0
-        if "force_and_power" in fields:
-            grade = incline / 100.0 if speed > 0 else 0.0
-            kw["force_on_belt_n"] = round(70.0 * 9.81 * grade)
-            kw["power_output_w"] = round(70.0 * 9.81 * grade * speed / 3.6)
-        if "steps" in fields:
-            kw["steps"] = int(self._counters.steps)
-        return kw
+        return build_record(self.profile, self._belt.at(now), self._incline.at(now), self._counters)
 
     # ---- hooks for FtmsServer ------------------------------------------------------------------
 

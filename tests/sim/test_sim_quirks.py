@@ -290,3 +290,26 @@ async def test_swapped_advertisement(world: SimWorld) -> None:
     """A machine that swaps its machine-type bytes advertises `01 00 01`."""
     p = world.add("home", tweaks={"advertisement_byte_swapped": True})
     assert p.advertisement().service_data[FTMS_SERVICE_UUID] == b"\x01\x00\x01"
+
+
+async def test_walking_pad_coasts_down_like_the_capture(world: SimWorld) -> None:
+    """After Stop a walking pad coasts down at 0.3-0.45 km/h per s, then sends all zeros."""
+    p = world.add("walking-pad")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 4.0, wait=15.0)
+        stopped = now()
+        await t.command(cp.stop())
+        await asyncio.sleep(15.0)
+        coast = [(time, s) for time, s in t.speeds(stopped) if s and 0.5 < s < 3.5]
+        (t0, v0), (t1, v1) = coast[0], coast[-1]
+        assert 0.3 <= (v0 - v1) / (t1 - t0) <= 0.45
+        last = t.records[-1][1]
+        assert (last.speed_kmh, last.total_distance_m, last.elapsed_time_s, last.steps) == (
+            0,
+            0,
+            0,
+            0,
+        )
+        assert t.of(TREADMILL_DATA_UUID)[-1] == bytes.fromhex("842400000000000000ffffff0000000000")

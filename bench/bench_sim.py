@@ -41,8 +41,8 @@ async def _drive(client: BleakClient, seconds: float, counter: list[int]) -> Non
     speed = 3.0
     while loop.time() < end:
         speed = 3.0 if speed > 4.0 else speed + 0.5
-        request = cp.encode_request(cp.set_target_speed(speed))
-        await client.write_gatt_char(CONTROL_POINT_UUID, request, response=True)
+        data = cp.encode_request(cp.set_target_speed(speed))
+        await client.write_gatt_char(CONTROL_POINT_UUID, data, response=True)
         await asyncio.sleep(min(30.0, end - loop.time()))
 
 

@@ -90,7 +90,7 @@ def intro_plan() -> Plan:
 
 def snapshot(plan: Plan, **changes: Any) -> Snapshot:
     """Return a plausible mid-step snapshot of `plan`, with `changes` applied."""
-    index = int(changes.get("step_index", 1))
+    index = int(changes.get("step_index") or 1)
     step = plan.steps[index]
     nxt = plan.steps[index + 1] if index + 1 < len(plan.steps) else None
     base = Snapshot(

@@ -1,0 +1,80 @@
+"""The two screens over the main one: "stop and quit?" and the end-of-workout summary."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from retrowalk.cli.tui_view import fmt_clock
+from retrowalk.engine.events import Finished
+
+if TYPE_CHECKING:
+    from textual import events
+    from textual.app import ComposeResult
+
+    from retrowalk.engine.events import Aborted
+
+
+class QuitScreen(ModalScreen[bool]):
+    """Ask before stopping the workout; Esc (the app's emergency stop) still works here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,q", "answer(True)", "Yes, stop and quit"),
+        Binding("n", "answer(False)", "No, carry on"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Show the question."""
+        with Vertical(id="quit-box"):
+            yield Static("Stop the workout and quit?", id="quit-title")
+            yield Static("The belt stops, the session is saved.")
+            yield Static("[b]Y[/b] or [b]Q[/b]: yes, stop    [b]N[/b]: no, carry on")
+            yield Static("[b]Esc[/b]: emergency stop, always", classes="dim")
+
+    def action_answer(self, stop: bool) -> None:  # noqa: FBT001 - Textual action argument
+        """Close the question with the answer."""
+        self.dismiss(stop)
+
+
+class SummaryScreen(ModalScreen[None]):
+    """The end of the workout: what was done; any key quits."""
+
+    def __init__(self, ended: Finished | Aborted | None, *, name: str) -> None:
+        super().__init__()
+        self.ended = ended
+        self.workout_name = name
+
+    def compose(self) -> ComposeResult:
+        """Show the totals."""
+        ended = self.ended
+        with Vertical(id="summary-box"):
+            if isinstance(ended, Finished):
+                yield Static("WORKOUT COMPLETE", id="summary-title", classes="done")
+            elif ended is not None:
+                yield Static("WORKOUT STOPPED", id="summary-title", classes="stopped")
+                yield Static(f"Reason: {ended.reason}")
+            else:
+                yield Static(
+                    "CONNECTION TO THE ENGINE ENDED", id="summary-title", classes="stopped"
+                )
+            yield Static(self.workout_name)
+            if ended is not None:
+                yield Static(f"Time         {fmt_clock(ended.elapsed_s)}")
+                yield Static(f"Distance     {ended.distance_m / 1000:.2f} km")
+                yield Static(f"Energy est.  {ended.energy_kcal:.0f} kcal (±25 %)")
+                if isinstance(ended, Finished):
+                    yield Static(
+                        f"Intervals    {ended.steps_completed} done, {ended.steps_skipped} skipped"
+                    )
+                belt = "stopped" if ended.belt_stopped else "STILL RUNNING: press Esc"
+                yield Static(f"Belt         {belt}")
+            yield Static("Press any key to quit.", id="summary-hint")
+
+    def on_key(self, event: events.Key) -> None:
+        """Quit on any key that the app's own bindings did not take."""
+        event.stop()
+        self.app.exit()

@@ -1,0 +1,206 @@
+"""Widgets of the gym screen: big digits that scale, a metric panel, and the workout bar.
+
+Each widget draws what it is given (values from a View, the Plan's layout) and decides nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.align import Align, AlignMethod
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.containers import Vertical
+from textual.renderables.digits import Digits as DigitsRenderable
+from textual.widget import Widget
+from textual.widgets import Digits
+
+from retrowalk.cli.tui_view import fmt_clock
+from retrowalk.workout.plan import Direction
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult, RenderResult
+    from textual.geometry import Size
+
+    from retrowalk.engine.events import Snapshot
+    from retrowalk.workout.plan import Plan
+
+# Which arms each box-drawing character of the digit font has: (up, down, left, right).
+_ARMS: dict[str, tuple[bool, bool, bool, bool]] = {}
+for _chars, _arms in (
+    ("┏╭┌", (False, True, False, True)),
+    ("┓╮┐", (False, True, True, False)),
+    ("┗╰└", (True, False, False, True)),
+    ("┛╯┘", (True, False, True, False)),
+    ("━─═", (False, False, True, True)),
+    ("┃│", (True, True, False, False)),
+    ("┣├", (True, True, False, True)),
+    ("┫┤", (True, True, True, False)),
+    ("┻┴┷", (True, False, True, True)),
+    ("┳┬", (False, True, True, True)),
+    ("╋┼╪╫", (True, True, True, True)),
+    ("╺╶", (False, False, False, True)),
+    ("╸╴", (False, False, True, False)),
+    ("╻╷", (False, True, False, False)),
+    ("╹╵", (True, False, False, False)),
+):
+    for _char in _chars:
+        _ARMS[_char] = _arms
+
+
+def scale_glyphs(lines: list[str], k: int) -> list[str]:
+    """Return the 3-line digit font drawn k times larger, strokes extended (not pixel-doubled)."""
+    width = max((len(line) for line in lines), default=0)
+    rows = [[" "] * (width * k) for _ in range(len(lines) * k)]
+    for r, line in enumerate(lines):
+        for c, char in enumerate(line.ljust(width)):
+            top, left = r * k, c * k
+            rows[top][left] = char
+            up, down, _, right = _ARMS.get(char, (False, False, False, False))
+            del up  # an arm up is drawn by the cell above, which reaches down
+            for step in range(1, k):
+                if right:
+                    rows[top][left + step] = "━" if char in "┏┗━┣┻┳╋╺" else "─"
+                if down:
+                    rows[top + step][left] = "┃" if char in "┏┓┃┣┫┳╋╻" else "│"
+    text = ["".join(row).rstrip() for row in rows]
+    while text and not text[-1]:
+        text.pop()
+    return text
+
+
+class BigDigits(Digits):
+    """Textual's Digits, drawn `scale` times larger on a big terminal."""
+
+    DEFAULT_CSS = """
+    BigDigits { text-style: bold; }
+    """
+
+    scale = 1
+
+    def set_scale(self, scale: int) -> None:
+        """Draw `scale` times larger (1 is Textual's 3-row font)."""
+        if scale != self.scale:
+            self.scale = scale
+            self.refresh(layout=True)
+
+    def _lines(self) -> list[str]:
+        rendered = DigitsRenderable(self.value).render(Style(bold=True))
+        lines = "".join(s.text for s in rendered if isinstance(s, Segment)).split("\n")
+        return scale_glyphs(lines[:3], self.scale)
+
+    def render(self) -> RenderResult:
+        """Render the value, scaled."""
+        if self.scale == 1:
+            return super().render()
+        align = self.styles.text_align
+        method: AlignMethod = align if align in {"left", "center", "right"} else "left"
+        return Align(Text("\n".join(self._lines()), style=self.rich_style), method)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:  # noqa: ARG002 - API
+        """Return the width of the scaled value."""
+        return DigitsRenderable.get_width(self.value) * self.scale
+
+    def get_content_height(
+        self,
+        container: Size,  # noqa: ARG002 - Textual's signature
+        viewport: Size,  # noqa: ARG002 - Textual's signature
+        width: int,  # noqa: ARG002 - Textual's signature
+    ) -> int:
+        """Return the height of the scaled font."""
+        return 3 if self.scale == 1 else 2 * self.scale + 1
+
+
+class Metric(Vertical):
+    """A labelled panel holding one big number and a small line under it."""
+
+    def __init__(self, label: str, *, id: str) -> None:  # noqa: A002 - Textual's own name
+        super().__init__(id=id, classes="metric")
+        self.border_title = label
+        self.digits = BigDigits("--", classes="metric-value")
+
+    def compose(self) -> ComposeResult:
+        """Hold the digits."""
+        yield self.digits
+
+    def show(self, value: str, subtitle: str, *, label: str | None = None) -> None:
+        """Show `value` big, `subtitle` on the bottom border, and optionally a new label."""
+        if self.digits.value != value:
+            self.digits.update(value)
+        self.border_subtitle = subtitle
+        if label is not None:
+            self.border_title = label
+
+
+class PlanBar(Widget):
+    """The whole workout as a bar: forward and backward parts coloured, the current spot marked."""
+
+    DEFAULT_CSS = """
+    PlanBar { height: 2; }
+    """
+    STYLES: ClassVar[dict[Direction | None, tuple[str, str]]] = {
+        Direction.FORWARD: ("█", "green"),
+        Direction.BACKWARD: ("█", "magenta"),
+        Direction.REST: ("░", "blue"),
+        None: ("┊", "yellow"),  # a turn-around
+    }
+
+    def __init__(self, plan: Plan, *, id: str) -> None:  # noqa: A002 - Textual's own name
+        super().__init__(id=id)
+        self.plan = plan
+        self.position_s = 0.0
+
+    def show(self, position_s: float) -> None:
+        """Mark `position_s` seconds into the planned timeline."""
+        if position_s != self.position_s:
+            self.position_s = position_s
+            self.refresh()
+
+    def _kind_at(self, moment: float) -> Direction | None:
+        for step in self.plan.steps:
+            if step.start_s <= moment < step.start_s + step.planned_s:
+                return step.direction
+        return None
+
+    def render(self) -> RenderResult:
+        """Draw the bar and, under it, the marker with elapsed/total planned time."""
+        width = max(self.size.width, 10)
+        total = self.plan.totals.duration_with_turns_s or 1.0
+        bar = Text()
+        for x in range(width):
+            moment = (x + 0.5) / width * total
+            char, colour = self.STYLES[self._kind_at(moment)]
+            done = moment < self.position_s
+            bar.append(char, style=colour if done else f"{colour} dim")
+        at = min(width - 1, int(self.position_s / total * width))
+        times = f"{fmt_clock(self.position_s)} / {fmt_clock(total)}"
+        legend = Text.assemble(
+            ("█", "green"), " forward ", ("█", "magenta"), " backward ", ("┊", "yellow"), " turn"
+        )
+        under = [" "] * width
+        under[at] = "▲"
+        marker = Text("".join(under), style="bold")
+        if at + 2 + len(times) <= width:
+            marker = Text("".join(under[: at + 2]), style="bold") + Text(times)
+        elif at - len(times) - 2 >= 0:
+            marker = Text(" " * (at - len(times) - 1)) + Text(times + " ") + Text("▲", style="bold")
+        if width - len(marker.plain) > len(legend.plain) + 2:
+            marker += Text(" " * (width - len(marker.plain) - len(legend.plain))) + legend
+        return Text("\n").join([bar, marker])
+
+
+def timeline_position(plan: Plan, snapshot: Snapshot | None, turn_before: int | None) -> float:
+    """Return where the workout is on the plan's timeline (seconds), from what the engine said."""
+    if snapshot is None or snapshot.step_index is None:
+        return 0.0
+    if turn_before is not None:
+        transition = plan.transition_before(turn_before)
+        if transition is not None:
+            window = transition.turn.window_s
+            left = snapshot.turn_remaining_s if snapshot.turn_remaining_s is not None else window
+            return transition.start_s + max(0.0, min(window, window - left))
+    if not 0 <= snapshot.step_index < len(plan.steps):
+        return plan.totals.duration_with_turns_s
+    step = plan.steps[snapshot.step_index]
+    return step.start_s + max(0.0, min(step.planned_s, snapshot.step_elapsed_s))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import pwd
 import shutil
 import signal
 import socket
@@ -166,7 +168,15 @@ class MqttBroker:
             return self._write_amqtt_config()
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "persistence false",
+            # Started as root, mosquitto would drop to user "mosquitto" and lose our tmp files.
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}",
+            # Persistent sessions survive a kill, so a test's subscriber misses nothing that
+            # was published while it reconnected.
+            "persistence true",
+            f"persistence_location {self.directory}/",
+            "autosave_on_changes true",
+            "autosave_interval 1",
+            "queue_qos0_messages true",
             "log_dest stdout",
             "log_type error",
             "log_type warning",

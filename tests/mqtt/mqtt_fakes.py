@@ -8,6 +8,7 @@ publishes Snapshots on a real Bus. `Subscriber` is a plain aiomqtt client that r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +38,12 @@ from retrowalk.engine.events import (
     StepStarted,
 )
 from retrowalk.errors import SourceLocation
+from retrowalk.sinks.mqtt import MqttSettings, run_mqtt
 from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
     from retrowalk.engine.bus import Bus
 
 ENGINE_NOT_ARMED = "remote control is not armed (start with --remote-control)"
@@ -89,6 +93,8 @@ class FakeEngine:
     t: float = 0.0
     distance_m: float = 0.0
     commands: list[CommandResult] = field(default_factory=list)
+    ticks: int = 0
+    max_gap_s: float = 0.0
 
     def snapshot(self) -> Snapshot:
         """Return the current Snapshot."""
@@ -129,6 +135,18 @@ class FakeEngine:
         if self.state is EngineState.RUNNING:
             self.distance_m += dt * 4.0 / 3.6
         self.bus.publish(self.snapshot())
+
+    async def run_ticks(self, tick_s: float) -> None:
+        """Tick every `tick_s` seconds for ever, recording the longest gap between ticks."""
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            self.tick(tick_s)
+            await asyncio.sleep(tick_s)
+            now = loop.time()
+            self.max_gap_s = max(self.max_gap_s, now - last)
+            self.ticks += 1
+            last = now
 
     def start_step(self, index: int) -> None:
         """Publish StepStarted for `index`."""
@@ -228,8 +246,12 @@ class FakeEngine:
 class Subscriber:
     """A plain MQTT client that records every message on the topics it subscribes to."""
 
-    def __init__(self, url_host: str, port: int, topics: list[str], **kwargs: Any) -> None:
-        self._client = aiomqtt.Client(url_host, port, timeout=3, **kwargs)
+    def __init__(
+        self, host: str, port: int, topics: list[str], *, session: str | None = None, **kwargs: Any
+    ) -> None:
+        if session is not None:  # a persistent session: the broker queues what it misses
+            kwargs |= {"identifier": session, "clean_session": False}
+        self._client = aiomqtt.Client(host, port, timeout=3, **kwargs)
         self._topics = topics
         self.messages: list[tuple[str, bytes, bool]] = []
         self._new = asyncio.Event()
@@ -273,6 +295,36 @@ class Subscriber:
                 await self._new.wait()
 
 
+def settings_for(url: str, treadmill_id: str, **options: Any) -> MqttSettings:
+    """Return MqttSettings with short intervals and backoff, so broker tests stay quick."""
+    tuning = {"state_interval_s": 0.2, "backoff_initial_s": 0.05, "backoff_max_s": 0.3}
+    return MqttSettings.from_url(url, treadmill_id=treadmill_id, **(tuning | options))
+
+
+async def wait_until(condition: Callable[[], bool], within_s: float = 5.0) -> None:
+    """Poll `condition` (something no event signals, like a log line) until it holds."""
+    async with asyncio.timeout(within_s):
+        while not condition():  # noqa: ASYNC110 - nothing signals a log line: poll it
+            await asyncio.sleep(0.01)
+
+
 def schema_path() -> Path:
     """Return docs/mqtt-schema.json."""
     return Path(__file__).resolve().parents[2] / "docs" / "mqtt-schema.json"
+
+
+@contextlib.asynccontextmanager
+async def sink_running(
+    settings: MqttSettings, engine: FakeEngine, *, tick_s: float = 0.05
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run `run_mqtt` and a snapshot ticker; on exit finish the workout and wait for the sink."""
+    channel = engine.bus.subscribe("mqtt")
+    async with asyncio.TaskGroup() as tg:
+        sink = tg.create_task(run_mqtt(settings, channel, engine.submit, plan=make_plan()))
+        ticker = tg.create_task(engine.run_ticks(tick_s))
+        try:
+            yield sink
+        finally:
+            ticker.cancel()
+            if engine.state not in {EngineState.FINISHED, EngineState.ABORTED}:
+                engine.finish()

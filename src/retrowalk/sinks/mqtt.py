@@ -365,9 +365,9 @@ def _describe(exc: aiomqtt.MqttError) -> str:
     code = getattr(exc, "rc", None)
     value = getattr(code, "value", code)
     if value in {4, 134}:
-        return "the broker refused the login (bad user name or password)"
+        return "the broker refused the login: bad user name or password"
     if value in {5, 135}:
-        return "the broker refused the login (not authorised)"
+        return "the broker refused the login: not authorised (check the user name and password)"
     text = str(exc) or type(exc).__name__
     if exc.__cause__ is not None:
         text += f" ({exc.__cause__})"

@@ -12,7 +12,8 @@ Public API (all times come from the running loop, so the model runs in virtual t
   `pull_safety_key()`, `insert_safety_key()`.
 - Faults: `drop_link(refuse_s=0.0)`, `reject_next(n, result_code)`, `ignore_speed(on=True)`,
   `stall_notifications(seconds)`, `send_garbage(data=b"\\x5a")`, `slow_belt(factor)`,
-  `revoke_control()` (status 0xFF).
+  `revoke_control()` (status 0xFF; profiles with `console_revokes_control` do it on any console
+  action while a client has control).
 
 Behaviour (reference/ftms.md): a Start counts down `start_delay_s`, then the belt ramps to the
 target; a new target starts to move the belt `speed_lag_s` after its acknowledgement and the
@@ -144,6 +145,7 @@ class TreadmillModel(FtmsServer):
         if not self.safety_key_in or self.state in {BeltState.STARTING, BeltState.RUNNING}:
             return
         self._status(MachineStatus(StatusOp.STARTED_OR_RESUMED_BY_USER))
+        self._console_took_over()
         self._begin_start()
 
     def console_stop(self) -> None:
@@ -317,6 +319,7 @@ class TreadmillModel(FtmsServer):
         if self.state in {BeltState.IDLE, BeltState.PAUSED}:
             return
         self._status(MachineStatus(StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=kind))
+        self._console_took_over()
         if kind is StopKind.STOP and self.profile.console_stop_silence_s > 0:
             self.stall_notifications(self.profile.console_stop_silence_s)
         self._halt(kind)
@@ -328,6 +331,7 @@ class TreadmillModel(FtmsServer):
         new = self.target_speed_kmh + direction * rng.increment_kmh
         new = round(min(max(new, rng.minimum_kmh), rng.maximum_kmh), 2)
         self._status(MachineStatus(StatusOp.TARGET_SPEED_CHANGED, target_speed_kmh=new))
+        self._console_took_over()
         self._apply_speed_target(new)
 
     def _console_incline(self, direction: int) -> None:
@@ -337,7 +341,13 @@ class TreadmillModel(FtmsServer):
         new = self.target_incline_pct + direction * rng.increment_pct
         new = round(min(max(new, rng.minimum_pct), rng.maximum_pct), 1)
         self._status(MachineStatus(StatusOp.TARGET_INCLINE_CHANGED, target_incline_pct=new))
+        self._console_took_over()
         self._apply_incline_target(new)
+
+    def _console_took_over(self) -> None:
+        """A machine that hands control to its console announces it with status 0xFF."""
+        if self.profile.console_revokes_control and self.control_granted:
+            self.revoke_control()
 
     # ---- Treadmill Data ------------------------------------------------------------------------
 

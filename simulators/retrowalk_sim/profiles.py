@@ -96,6 +96,7 @@ class MachineProfile:
     has_control_point: bool = True
     control_point_without_response: bool = False  # write-without-response only (spec violation)
     control_enforced: bool = True  # 0x05 until Request Control succeeded
+    console_revokes_control: bool = False  # a console key press ends control, status 0xFF
     revoke_control_on_pause: bool = False  # silently, no 0xFF (Kingsmith)
     revoke_control_on_stop: bool = False
     speed_refused_after_start_s: float = 0.0  # 0x05 for Set Target Speed (Kingsmith spin-up)

@@ -237,3 +237,17 @@ async def test_reset_revokes_control_and_stops(world: SimWorld) -> None:
         assert not p.model.belt_running
         answer = await t.command(cp.start_or_resume())
         assert answer.result is ResultCode.CONTROL_NOT_PERMITTED
+
+
+async def test_console_takeover_revokes_control_with_0xff(world: SimWorld) -> None:
+    """A machine whose console takes over: a key press sends its status, then 0xFF; 0x05 after."""
+    p = world.add("home", tweaks={"console_revokes_control": True})
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 3.0)
+        p.model.console_speed_up()
+        ops = [s.op for s in t.decoded_statuses()][-2:]
+        assert ops == [StatusOp.TARGET_SPEED_CHANGED, StatusOp.CONTROL_PERMISSION_LOST]
+        answer = await t.command(cp.set_target_speed(4.0))
+        assert answer.result is ResultCode.CONTROL_NOT_PERMITTED

@@ -4,6 +4,7 @@ Public API:
 - `SimWorld()`: a room of simulated peripherals. `world.add(profile="home", name=None,
   address=None, mtu=23, tweaks=None) -> SimPeripheral[TreadmillModel]`;
   `world.add_hr_strap(linked_to=peripheral, name=...) -> SimPeripheral[HeartRateStrap]`;
+  `world.add_replay(script) -> SimPeripheral[ReplayDevice]` (captured bytes, `replay.py`);
   `world.get(address)`. `async with world:` starts every device's timers on the running loop,
   and on exit powers every device off (links drop) and stops them. Single use.
 - `SimPeripheral`: `.model` (the device), `.address`, `.name`, `.mtu`, `.connected`,

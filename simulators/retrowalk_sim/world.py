@@ -4,7 +4,8 @@ Public API (re-exported by `retrowalk_sim.bleak_backend`, whose docstring descri
 simulated-bleak contract):
 - `SimWorld()`: `world.add(profile="home", name=None, address=None, mtu=23, tweaks=None,
   record_traffic=False) -> SimPeripheral[TreadmillModel]`; `world.add_hr_strap(linked_to=...,
-  name=..., address=None, seed=1) -> SimPeripheral[HeartRateStrap]`; `world.get(address)`;
+  name=..., address=None, seed=1) -> SimPeripheral[HeartRateStrap]`;
+  `world.add_replay(script, name=None) -> SimPeripheral[ReplayDevice]`; `world.get(address)`;
   `world.peripherals`; `async with world:` starts every device's timers on the running loop and
   on exit powers every device off (links drop, disconnected callbacks run). Single use.
 - `SimPeripheral`: `.model`, `.address`, `.name`, `.mtu`, `.rssi`, `.connected`, `.device` (a bleak
@@ -31,6 +32,7 @@ from retrowalk_sim.gatt import CCCD_UUID, AttError, CharSpec, ServiceSpec, SimDe
 from retrowalk_sim.heart_rate import HeartRateStrap
 from retrowalk_sim.model import TreadmillModel
 from retrowalk_sim.profiles import MachineProfile, get_profile
+from retrowalk_sim.replay import ReplayDevice, ReplayScript
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -93,6 +95,12 @@ class SimWorld:
         """Add a heart-rate strap following the workload of `linked_to`'s treadmill."""
         strap = HeartRateStrap(linked_to.model if linked_to else None, seed=seed)
         return self._add(strap, name, address, 23)
+
+    def add_replay(
+        self, script: ReplayScript, *, name: str | None = None, address: str | None = None
+    ) -> SimPeripheral[ReplayDevice]:
+        """Add a peripheral that replays captured bytes (see `retrowalk_sim.replay`)."""
+        return self._add(ReplayDevice(script), name or script.name, address, 23)
 
     def get(self, address: str) -> SimPeripheral[Any] | None:
         """Return the peripheral with this address (case-insensitive), if any."""

@@ -285,6 +285,9 @@ class TreadmillModel(FtmsServer):
             self.state = BeltState.PAUSED if kind is StopKind.PAUSE else BeltState.STOPPING
             self._on_halted()
             return
+        if self.state is BeltState.PAUSED and kind is StopKind.STOP:
+            self._end_session()  # a stop while paused ends the session
+            return
         if self.state in {BeltState.IDLE, BeltState.PAUSED}:
             return
         self.state = BeltState.PAUSING if kind is StopKind.PAUSE else BeltState.STOPPING
@@ -316,7 +319,7 @@ class TreadmillModel(FtmsServer):
         self._notify_now()
 
     def _console_halt(self, kind: StopKind) -> None:
-        if self.state in {BeltState.IDLE, BeltState.PAUSED}:
+        if not self._session_active(kind):
             return
         self._status(MachineStatus(StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=kind))
         self._console_took_over()
@@ -390,6 +393,12 @@ class TreadmillModel(FtmsServer):
 
     def _belt_idle(self) -> bool:
         return self.state in {BeltState.IDLE, BeltState.PAUSED}
+
+    def _session_active(self, kind: StopKind) -> bool:
+        """Return whether a stop (or pause) of this kind would change anything."""
+        if kind is StopKind.STOP:
+            return self.state is not BeltState.IDLE
+        return not self._belt_idle()
 
     def _belt_started_at(self) -> float:
         return self._started_at

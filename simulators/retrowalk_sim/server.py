@@ -281,7 +281,7 @@ class FtmsServer(abc.ABC):
             self._stop_requests += 1
             if (self._stop_requests - 1) % self.profile.stop_fails_every == 0:
                 return ResultCode.OPERATION_FAILED
-        if not self._belt_idle():
+        if self._session_active(kind):
             self._status(
                 MachineStatus(StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=kind), echo=True
             )
@@ -367,6 +367,9 @@ class FtmsServer(abc.ABC):
 
     @abc.abstractmethod
     def _belt_idle(self) -> bool: ...
+
+    @abc.abstractmethod
+    def _session_active(self, kind: StopKind) -> bool: ...
 
     @abc.abstractmethod
     def _belt_started_at(self) -> float: ...

@@ -251,3 +251,19 @@ async def test_console_takeover_revokes_control_with_0xff(world: SimWorld) -> No
         assert ops == [StatusOp.TARGET_SPEED_CHANGED, StatusOp.CONTROL_PERMISSION_LOST]
         answer = await t.command(cp.set_target_speed(4.0))
         assert answer.result is ResultCode.CONTROL_NOT_PERMITTED
+
+
+async def test_stop_while_paused_ends_the_session(world: SimWorld) -> None:
+    """Pause keeps the counters; a Stop while paused zeroes them and sends an all-zero record."""
+    p = world.add("home")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 4.0, wait=20.0)
+        await t.command(cp.pause())
+        await asyncio.sleep(6.0)
+        assert (t.records[-1][1].total_distance_m or 0) > 10
+        await t.command(cp.stop())
+        await asyncio.sleep(0.5)
+        assert t.records[-1][1].total_distance_m == 0
+        assert [s.stop_kind for s in t.decoded_statuses()[-2:]] == [StopKind.PAUSE, StopKind.STOP]

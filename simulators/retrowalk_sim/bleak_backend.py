@@ -18,11 +18,14 @@ Public API:
 ATT behaviour as a real stack shows it: writing a characteristic without "write" raises
 `BleakGATTProtocolError` (0x03 Write Not Permitted); reading one without "read" 0x02; writing the
 control point before enabling its indications 0xFD (CCCD Improperly Configured); the control
-point indication (and status notifications) arrive before `write_gatt_char` returns. Every
-operation takes `LINK_LATENCY_S` of loop time. A link drop calls the disconnected callback (as
-BlueZ and CoreBluetooth also do after `disconnect()`). Connecting to a peripheral that does not
-accept (already connected, refusing after a drop) waits for the client's timeout and raises
-`TimeoutError`, like bleak does; an unknown address raises `BleakDeviceNotFoundError`.
+point indication (and status notifications) arrive before `write_gatt_char` returns. A write
+without response returns at once and reaches the device half a latency later, where errors are
+silently dropped (ATT commands get no answer); a characteristic without that property raises
+BleakError, as BlueZ does. Every operation takes `LINK_LATENCY_S` of loop time. A link drop
+calls the disconnected callback (as BlueZ and CoreBluetooth also do after `disconnect()`).
+Connecting to a peripheral that does not accept (already connected, refusing after a drop)
+waits for the client's timeout and raises `TimeoutError`, like bleak does; an unknown address
+raises `BleakDeviceNotFoundError`.
 """
 
 from __future__ import annotations

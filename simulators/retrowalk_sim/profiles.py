@@ -87,6 +87,7 @@ class MachineProfile:
     split_payload: int | None = None  # always split records at this payload size
     oversize: Literal["split", "truncate"] = "split"  # what a record too big for the MTU becomes
     energy_rates: bool = True  # False: energy per hour/minute sent as "not available"
+    ramp_angle: bool = True  # False: ramp angle sent as "not available" (0x7FFF)
     status_padding: int = 0  # pad status notifications to this many bytes (walking pads: 3)
     training_status_string_flag: bool = False  # `01 xx`: string flag set, no string sent
     training_status_fixed: int | None = None  # always report this value (FR30Z: 0 "other")
@@ -225,6 +226,7 @@ SPLIT = MachineProfile(
     record_fields=ALL_FIELDS,
     split_payload=12,
     notify_hz=5.0,
+    ramp_angle=False,
 )
 
 DATA_ONLY = MachineProfile(

@@ -38,7 +38,8 @@ def build_record(
         kw["total_distance_m"] = int(c.distance_m)
     if "incline_pct" in fields:
         kw["incline_pct"] = round(incline, 1)
-        kw["ramp_angle_deg"] = round(math.degrees(math.atan(incline / 100.0)), 1)
+        angle = round(math.degrees(math.atan(incline / 100.0)), 1)
+        kw["ramp_angle_deg"] = angle if profile.ramp_angle else None
     if "elevation_gain_m" in fields:
         kw["positive_elevation_gain_m"] = round(c.elevation_up_m, 1)
         kw["negative_elevation_gain_m"] = round(c.elevation_down_m, 1)

@@ -155,6 +155,8 @@ async def test_split_records_arrive_as_more_data_parts(world: SimWorld) -> None:
         assert all(len(part) <= 12 for part in parts)
         record = t.records[-1][1]
         assert record.speed_kmh == 4.0
+        assert record.ramp_angle_deg is None  # sent as 0x7FFF, "not available"
+        assert any(b"\xff\x7f" in part for part in parts)
         assert record.elapsed_time_s is not None
         assert record.total_distance_m is not None
         assert not record.truncated

@@ -88,6 +88,7 @@ class RetrowalkApp(App[None]):
         self.view = View()
         self.sent: list[Command] = []  # every command this screen sent, in order
         self._quitting = False
+        self._shown: dict[str, str] = {}  # selector -> text on screen (skip unchanged updates)
 
     def compose(self) -> ComposeResult:
         """Lay out the screen (top to bottom: most important first)."""
@@ -226,15 +227,22 @@ class RetrowalkApp(App[None]):
             if snap.step_remaining_s is None and snap.step_remaining_m is not None:
                 left.show(f"{snap.step_remaining_m:.0f}", "", label="METRES LEFT")
             else:
-                total = f"of {fmt_clock(snap.step_elapsed_s + (snap.step_remaining_s or 0))}"
+                total = ""
+                if snap.step_remaining_s is not None:
+                    total = f"of {fmt_clock(snap.step_elapsed_s + snap.step_remaining_s)}"
                 left.show(fmt_clock(snap.step_remaining_s), total, label="TIME LEFT")
-        self.query_one("#next", Static).update(self._next_text(view))
-        self.query_one("#stats", Static).update(self._stats_text(view))
+        self._text("#next", self._next_text(view))
+        self._text("#stats", self._stats_text(view))
         self.query_one("#advice", Static).set_class(view.started, "hidden")
         turn_before = (
             view.turn.before_step if view.state is EngineState.TURNING and view.turn else None
         )
         self.query_one("#plan", PlanBar).show(timeline_position(self.plan, snap, turn_before))
+
+    def _text(self, selector: str, text: str) -> None:
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text)
 
     def _draw_top(self, view: View) -> None:
         snap = view.snapshot
@@ -246,7 +254,7 @@ class RetrowalkApp(App[None]):
         parts.append(view.state.value.replace("_", " ").upper())
         if view.device:
             parts.append(view.device)
-        self.query_one("#top", Static).update(" · ".join(parts))
+        self._text("#top", " · ".join(parts))
 
     def _draw_direction(self, view: View) -> None:
         bar = self.query_one("#direction", Static)
@@ -256,7 +264,9 @@ class RetrowalkApp(App[None]):
         for d in Direction:
             bar.set_class(direction is d, f"-{d.value}")
         if direction is None:
-            bar.update("retrowalk")
+            nxt = view.snapshot.next_direction if view.snapshot else None
+            first = f"first interval {ARROWS[nxt]} {fmt_dir(nxt)}" if nxt else "retrowalk"
+            self._text("#direction", first)
             return
         arrow = ARROWS[direction]
         words = {
@@ -266,7 +276,7 @@ class RetrowalkApp(App[None]):
         }[direction]
         if view.state is EngineState.TURNING:
             words = f"TURNING → {words}"
-        bar.update(f"{arrow} {arrow}  {words}  {arrow} {arrow}")
+        self._text("#direction", f"{arrow} {arrow}  {words}  {arrow} {arrow}")
 
     def _draw_banners(self, shown: list[Banner]) -> None:
         box = self.query_one("#banner", Horizontal)
@@ -275,16 +285,17 @@ class RetrowalkApp(App[None]):
         if main is not None:
             for kind in ("hold", "turn", "ahead", "paused", "ready"):
                 box.set_class(main.kind == kind, f"-{kind}")
-            self.query_one("#banner-title", Static).update(main.title)
-            self.query_one("#banner-lines", Static).update("\n".join(main.lines))
+            self._text("#banner-title", main.title)
+            self._text("#banner-lines", "\n".join(main.lines))
             count = self.query_one("#banner-count", BigDigits)
-            count.update(main.count or "")
+            if count.value != (main.count or ""):
+                count.update(main.count or "")
             count.set_class(main.count is None, "hidden")
         coach = next((b for b in shown if b.kind == "coach"), None)
         line = self.query_one("#coach", Static)
         line.set_class(coach is None, "hidden")
         if coach is not None:
-            line.update(f"[b]{coach.title}[/b] · " + " · ".join(coach.lines))
+            self._text("#coach", f"[b]{coach.title}[/b] · " + " · ".join(coach.lines))
 
     @staticmethod
     def _next_text(view: View) -> str:

@@ -128,8 +128,9 @@ class Metric(Vertical):
         """Show `value` big, `subtitle` on the bottom border, and optionally a new label."""
         if self.digits.value != value:
             self.digits.update(value)
-        self.border_subtitle = subtitle
-        if label is not None:
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+        if label is not None and self.border_title != label:
             self.border_title = label
 
 

@@ -19,7 +19,9 @@ Behaviour (reference/ftms.md): a Start counts down `start_delay_s`, then the bel
 target; a new target starts to move the belt `speed_lag_s` after its acknowledgement and the
 record that first shows the reached value is sent at once (then the cadence restarts), so a small
 step shows 0.7-0.85 s after the ack; Stop coasts down, then zeroes the counters and sends an
-all-zero record; Pause coasts down and keeps them.
+all-zero record; Pause coasts down and keeps them. A `speed_in_mph` machine takes and reports
+every FTMS speed number as mph: its belt really moves 1.609 times faster (`speed_kmh` is the
+real belt speed, `target_speed_kmh` the machine's own number).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class BeltState(Enum):
     STOPPING = "stopping"  # coasting to a stop
 
 
+MPH_IN_KMH = 1.609344
 MOVING_STATES = frozenset({BeltState.RUNNING, BeltState.PAUSING, BeltState.STOPPING})
 
 
@@ -76,6 +79,7 @@ class TreadmillModel(FtmsServer):
         self._counters = Counters()
         self._counted_to = 0.0
         self._rate_factor = 1.0
+        self._unit = MPH_IN_KMH if profile.speed_in_mph else 1.0  # belt units -> real km/h
         self._started_at = -math.inf
         self._silent_until = -math.inf
         self._next_tick = 0.0
@@ -101,8 +105,8 @@ class TreadmillModel(FtmsServer):
 
     @property
     def speed_kmh(self) -> float:
-        """Return the belt speed now."""
-        return self._belt.at(self._now())
+        """Return the real belt speed now (the reported number differs only on an mph machine)."""
+        return self._belt.at(self._now()) * self._unit
 
     @property
     def incline_pct(self) -> float:
@@ -220,7 +224,9 @@ class TreadmillModel(FtmsServer):
 
     def _advance(self, now: float) -> None:
         running = self.state in MOVING_STATES
-        self._counters.advance(self._belt, self._incline, self._counted_to, now, running=running)
+        self._counters.advance(
+            self._belt, self._incline, self._counted_to, now, running=running, scale=self._unit
+        )
         self._counted_to = now
 
     def _begin_start(self) -> None:

@@ -107,11 +107,20 @@ class Counters:
     energy_kcal: float = 0.0
     steps: float = 0.0
 
-    def advance(self, belt: Ramp, incline: Ramp, ta: float, tb: float, *, running: bool) -> None:
-        """Integrate the counters over [ta, tb] from the belt and incline ramps."""
+    def advance(  # noqa: PLR0913 - two ramps, an interval, two flags
+        self,
+        belt: Ramp,
+        incline: Ramp,
+        ta: float,
+        tb: float,
+        *,
+        running: bool,
+        scale: float = 1.0,
+    ) -> None:
+        """Integrate the counters over [ta, tb]; `scale` turns belt units into real km/h."""
         if tb <= ta:
             return
-        metres = belt.integral(ta, tb) / 3.6
+        metres = belt.integral(ta, tb) / 3.6 * scale
         self.distance_m += metres
         mid = (ta + tb) / 2
         grade = incline.at(mid) / 100.0
@@ -120,7 +129,7 @@ class Counters:
         elif grade < 0:
             self.elevation_down_m -= metres * grade
         if running:
-            speed = belt.at(mid)
+            speed = belt.at(mid) * scale
             dt = tb - ta
             self.elapsed_s += dt
             self.energy_kcal += kcal_per_min(speed, incline.at(mid)) * dt / 60.0

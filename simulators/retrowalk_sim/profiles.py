@@ -81,6 +81,7 @@ class MachineProfile:
     incline_lag_s: float = 0.15
     start_delay_s: float = 2.0  # countdown between Start and belt motion
     target_mode: Literal["round", "truncate"] = "round"
+    speed_in_mph: bool = False  # reads and reports FTMS speed numbers as mph
     # -- notifications --
     advertisement_byte_swapped: bool = False  # `01 00 01` instead of `01 01 00`
     notify_hz: float = 4.0

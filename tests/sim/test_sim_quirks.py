@@ -315,3 +315,17 @@ async def test_walking_pad_coasts_down_like_the_capture(world: SimWorld) -> None
             0,
         )
         assert t.of(TREADMILL_DATA_UUID)[-1] == bytes.fromhex("842400000000000000ffffff0000000000")
+
+
+async def test_machine_that_reads_speed_as_mph(world: SimWorld) -> None:
+    """An mph machine reports the number it was sent, while its belt really runs 1.609x faster."""
+    p = world.add("home", tweaks={"speed_in_mph": True})
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await running(t, 3.0)
+        assert t.records[-1][1].speed_kmh == 3.0
+        assert p.model.speed_kmh == pytest.approx(4.828, abs=0.001)
+        before = p.model.distance_m
+        await asyncio.sleep(60.0)
+        assert p.model.distance_m - before == pytest.approx(4828.032 / 60, rel=0.01)

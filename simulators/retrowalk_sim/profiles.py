@@ -92,6 +92,7 @@ class MachineProfile:
     status_padding: int = 0  # pad status notifications to this many bytes (walking pads: 3)
     training_status_string_flag: bool = False  # `01 xx`: string flag set, no string sent
     training_status_fixed: int | None = None  # always report this value (FR30Z: 0 "other")
+    indication_delay_s: float = 0.0  # > link latency: the write returns before the indication
     echo_own_changes: bool = True  # status for the client's own changes, before the indication
     console_stop_silence_s: float = 0.0  # no Treadmill Data for this long after a console stop
     # -- control point --
@@ -179,6 +180,7 @@ KINGSMITH = MachineProfile(
     revoke_control_on_pause=True,
     revoke_control_on_stop=True,
     speed_refused_after_start_s=2.5,
+    indication_delay_s=0.12,
 )
 
 FR30Z = MachineProfile(

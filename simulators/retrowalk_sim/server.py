@@ -94,6 +94,7 @@ class FtmsServer(abc.ABC):
         self._ignore_speed = profile.ignores_speed
         self._stop_requests = 0
         self._fits: dict[int, bool] = {}
+        self._responses = 0
 
     # ---- SimDevice ---------------------------------------------------------------------------
 
@@ -292,7 +293,19 @@ class FtmsServer(abc.ABC):
         return ResultCode.SUCCESS
 
     def _respond(self, op: int, result: int) -> None:
-        self._send(CONTROL_POINT_UUID, encode_response(make_response(op, result)))
+        data = encode_response(make_response(op, result))
+        delay = self.profile.indication_delay_s
+        if delay <= 0:
+            self._send(CONTROL_POINT_UUID, data)
+            return
+        self._responses += 1
+        name = f"indication-{self._responses}"
+
+        def send() -> None:
+            self._timers.pop(name, None)
+            self._send(CONTROL_POINT_UUID, data)
+
+        self._set_timer(name, self._now() + delay, send)
 
     # ---- notifications -----------------------------------------------------------------------
 

@@ -33,11 +33,14 @@ class Traffic:
     raw: list[tuple[float, str, bytes]] = field(default_factory=list)
     records: list[tuple[float, TreadmillData]] = field(default_factory=list)
     assembler: TreadmillDataAssembler = field(default_factory=TreadmillDataAssembler)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def on_notify(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
         """Record one notification or indication (bleak callback)."""
         now = asyncio.get_running_loop().time()
         self.raw.append((now, char.uuid, bytes(data)))
+        if char.uuid == CONTROL_POINT_UUID:
+            self.answered.set()
         if char.uuid == TREADMILL_DATA_UUID:
             record = self.assembler.feed(bytes(data), now)
             if record is not None:
@@ -71,13 +74,18 @@ class Traffic:
 
     async def command(self, request: ControlRequest) -> ControlResponse:
         """Write a control point request and return the indication that answered it."""
+        return decode_response(await self.write_control_point(encode_request(request)))
+
+    async def write_control_point(self, data: bytes) -> bytes:
+        """Write raw bytes to the control point; return the one indication that answers them."""
         before = len(self.of(CONTROL_POINT_UUID))
-        await self.client.write_gatt_char(
-            CONTROL_POINT_UUID, encode_request(request), response=True
-        )
-        answers = self.of(CONTROL_POINT_UUID)
-        assert len(answers) == before + 1, "the indication must arrive before the write returns"
-        return decode_response(answers[-1])
+        self.answered.clear()
+        await self.client.write_gatt_char(CONTROL_POINT_UUID, data, response=True)
+        async with asyncio.timeout(5.0):
+            await self.answered.wait()
+        answers = self.of(CONTROL_POINT_UUID)[before:]
+        assert len(answers) == 1, "exactly one indication per procedure"
+        return answers[0]
 
     def first_time(self, predicate: object, since: float = 0.0) -> float | None:
         """Return the time of the first merged record since `since` satisfying `predicate`."""

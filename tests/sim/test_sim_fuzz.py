@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from sim_traffic import Traffic
 
 from retrowalk.ftms import control_point as cp
-from retrowalk.ftms.models import CONTROL_POINT_UUID
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 from retrowalk_sim.profiles import PROFILES
 
@@ -61,11 +60,8 @@ async def test_random_sessions_keep_the_contract(profile: str, script: list[Any]
                 for delay, action in script:
                     await asyncio.sleep(delay)
                     if isinstance(action, bytes):
-                        before = len(t.of(CONTROL_POINT_UUID))
-                        await client.write_gatt_char(CONTROL_POINT_UUID, action, response=True)
-                        answers = t.of(CONTROL_POINT_UUID)[before:]
-                        assert len(answers) == 1
-                        assert answers[0][:2] == bytes([0x80, action[0]])
+                        answer = await t.write_control_point(action)
+                        assert answer[:2] == bytes([0x80, action[0]])
                     else:
                         getattr(p.model, action)()
                 p.model.insert_safety_key()

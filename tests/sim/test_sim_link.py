@@ -179,3 +179,15 @@ async def test_world_exit_drops_links(world: SimWorld) -> None:
     await asyncio.sleep(0)
     assert dropped == [client]
     assert not client.is_connected
+
+
+async def test_a_slow_machine_indicates_after_the_write_returns(world: SimWorld) -> None:
+    """Kingsmith answers 0.12 s late: the write returns first, the indication follows."""
+    p = world.add("kingsmith")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        seen: list[bytes] = []
+        await client.start_notify(CONTROL_POINT_UUID, lambda _c, d: seen.append(bytes(d)))
+        await client.write_gatt_char(CONTROL_POINT_UUID, b"\x00", response=True)
+        assert seen == []
+        await asyncio.sleep(0.12)
+        assert seen == [b"\x80\x00\x01"]

@@ -10,7 +10,7 @@ from screen_plans import B, F, intro_plan, snapshot
 
 from retrowalk.cli.tui import RetrowalkApp, digit_scale
 from retrowalk.cli.tui_screens import QuitScreen, SummaryScreen
-from retrowalk.cli.tui_widgets import BigDigits, scale_glyphs
+from retrowalk.cli.tui_widgets import BigDigits, PlanBar, scale_glyphs
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.engine.events import (
@@ -315,3 +315,18 @@ def test_screen_snapshots(snap_compare, name: str, size: tuple[int, int]) -> Non
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=fill)
+
+
+async def test_level_plan_shows_planned_incline_and_turn_position() -> None:
+    """An incline the engine never wrote shows the plan's; a turn marks its place on the bar."""
+    async with screen() as (app, pilot, bus, _recorder):
+        bus.publish(snapshot(PLAN, step_index=1, target_incline_pct=None))
+        await pilot.pause()
+        assert app.query_one("#incline BigDigits", BigDigits).value == "0.0"
+        bus.publish(TurnStarted(t=1.0, before_step=2, from_direction=B, to_direction=F,
+                                window_s=12.0, confirm=True))  # fmt: skip
+        bus.publish(snapshot(PLAN, step_index=None, state=EngineState.TURNING,
+                             turn_phase=TurnPhase.WINDOW, turn_remaining_s=4.0))  # fmt: skip
+        await pilot.pause()
+        turn_start = PLAN.transition_before(2).start_s  # type: ignore[union-attr]
+        assert app.query_one("#plan", PlanBar).position_s == turn_start + 8.0

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from textual.events import Resize
 
     from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.events import Snapshot
     from retrowalk.workout.plan import Plan
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
@@ -221,9 +222,7 @@ class RetrowalkApp(App[None]):
             left.show("--:--", "")
         else:
             speed.show(fmt_num(snap.target_speed_kmh), f"actual {fmt_num(snap.actual_speed_kmh)}")
-            incline.show(
-                fmt_num(snap.target_incline_pct), f"actual {fmt_num(snap.actual_incline_pct)}"
-            )
+            incline.show(fmt_num(self._incline(snap)), f"actual {fmt_num(snap.actual_incline_pct)}")
             if snap.step_remaining_s is None and snap.step_remaining_m is not None:
                 left.show(f"{snap.step_remaining_m:.0f}", "", label="METRES LEFT")
             else:
@@ -238,6 +237,15 @@ class RetrowalkApp(App[None]):
             view.turn.before_step if view.state is EngineState.TURNING and view.turn else None
         )
         self.query_one("#plan", PlanBar).show(timeline_position(self.plan, snap, turn_before))
+
+    def _incline(self, snap: Snapshot) -> float | None:
+        """Return the incline to show: the engine's target, else the plan's for this step."""
+        # The engine reports only inclines it wrote; a level plan never writes one.
+        if snap.target_incline_pct is not None or snap.step_index is None:
+            return snap.target_incline_pct
+        if 0 <= snap.step_index < len(self.plan.steps):
+            return self.plan.steps[snap.step_index].incline_pct
+        return None
 
     def _text(self, selector: str, text: str) -> None:
         if self._shown.get(selector) != text:

@@ -189,7 +189,8 @@ def _hold_banner(view: View) -> Banner:
         title += f" — {HOLD_TITLES.get(cause, cause.value)}"
     lines = [advice] if advice else []
     if view.hold is not None and view.hold.detail:
-        lines.append(view.hold.detail)
+        detail = view.hold.detail
+        lines.append(detail[:1].upper() + detail[1:])
     lines.append("Enter: resume (belt restarts slowly) · Q: end the workout")
     return Banner("hold", title, tuple(lines))
 

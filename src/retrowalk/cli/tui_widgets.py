@@ -193,14 +193,14 @@ class PlanBar(Widget):
 
 def timeline_position(plan: Plan, snapshot: Snapshot | None, turn_before: int | None) -> float:
     """Return where the workout is on the plan's timeline (seconds), from what the engine said."""
-    if snapshot is None or snapshot.step_index is None:
-        return 0.0
-    if turn_before is not None:
+    if snapshot is not None and turn_before is not None:
         transition = plan.transition_before(turn_before)
         if transition is not None:
             window = transition.turn.window_s
             left = snapshot.turn_remaining_s if snapshot.turn_remaining_s is not None else window
             return transition.start_s + max(0.0, min(window, window - left))
+    if snapshot is None or snapshot.step_index is None:
+        return 0.0
     if not 0 <= snapshot.step_index < len(plan.steps):
         return plan.totals.duration_with_turns_s
     step = plan.steps[snapshot.step_index]

@@ -36,9 +36,11 @@ REMOTE_COMMANDS: dict[str, CommandKind] = {
 }
 WIRE_NAMES = {kind: name for name, kind in REMOTE_COMMANDS.items()}
 
+# Word for word the engine's own refusal (engine/commander.py), so a controller sees one reason
+# whichever layer refused; tests/mqtt/test_mqtt_engine_sim.py compares the two.
 NOT_ARMED_REASON = (
-    "remote control is not armed: the person at the treadmill must start retrowalk with "
-    "--remote-control before a remote controller may start or resume the belt"
+    "remote control is off: only the person at the treadmill can start or resume "
+    "the belt (start retrowalk with --remote-control to allow it)"
 )
 
 

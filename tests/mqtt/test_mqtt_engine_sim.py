@@ -1,0 +1,153 @@
+"""Two real engines on simulated treadmills, a real broker, and fleet commands from a coach."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from bleak import BleakClient
+from mqtt_fakes import Subscriber, settings_for
+
+from retrowalk.device.treadmill import FtmsTreadmill
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.engine.runner import Engine, EngineOptions
+from retrowalk.errors import SourceLocation
+from retrowalk.ftms.control_point import decode_request
+from retrowalk.ftms.models import ControlOp
+from retrowalk.sinks.mqtt import run_mqtt
+from retrowalk.sinks.mqtt_commands import NOT_ARMED_REASON
+from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
+from retrowalk.workout.safety import get_profile
+from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from broker import MqttBroker
+
+    from retrowalk_sim.bleak_backend import SimPeripheral
+    from retrowalk_sim.model import TreadmillModel
+
+pytestmark = pytest.mark.realtime
+
+
+def short_plan() -> Plan:
+    """One forward minute at 3 km/h, started without a countdown to keep the test short."""
+    step = Step(
+        index=0,
+        direction=Direction.FORWARD,
+        start_s=0.0,
+        planned_s=60.0,
+        duration_s=60.0,
+        distance_m=None,
+        speed=SpeedTarget(3.0, 3.0),
+        incline_pct=0.0,
+        label="walk",
+        cue=None,
+        path="steps[0]",
+        location=SourceLocation("room.yaml", 1, 1),
+    )
+    totals = PlanTotals(60.0, 60.0, 0.0, 0, 50.0, 4.0, 70.0, body_mass_is_default=True)
+    return Plan("room", "room.yaml", "standard", 0.0, (step,), (), totals)
+
+
+@contextlib.asynccontextmanager
+async def lane(
+    peripheral: SimPeripheral[TreadmillModel], bus: Bus, *, armed: bool
+) -> AsyncIterator[Engine]:
+    """Yield an Engine on `peripheral` publishing on `bus` (armed or not for remote control)."""
+    async with FtmsTreadmill(BleakClient(peripheral.device, backend=SimulatedClient)) as device:
+        yield Engine(
+            short_plan(),
+            device,
+            bus=bus,
+            profile=get_profile("standard"),
+            options=EngineOptions(remote_control=armed),
+        )
+
+
+def state(sub: Subscriber, treadmill: str) -> str | None:
+    """Return the latest published engine state of `treadmill`."""
+    states = sub.json(f"retrowalk/{treadmill}/state")
+    return states[-1]["state"] if states else None
+
+
+def result(sub: Subscriber, treadmill: str, request_id: str) -> dict[str, Any] | None:
+    """Return the command result for `request_id`, if published."""
+    found = [r for r in sub.json(f"retrowalk/{treadmill}/cmd/result") if r["id"] == request_id]
+    return found[0] if found else None
+
+
+async def test_fleet_commands_reach_two_simulated_treadmills(broker: MqttBroker) -> None:
+    """Fleet confirm starts only the armed treadmill; fleet emergency stop stops both belts."""
+    world = SimWorld()
+    pa, pb = world.add(profile="home", name="lane-a"), world.add(profile="home", name="lane-b")
+    sa = settings_for(broker.url(), "lane-a", remote_control=True)
+    sb = settings_for(broker.url(), "lane-b", remote_control=False)
+    bus_a, bus_b = Bus(), Bus()
+    async with (
+        world,
+        Subscriber("127.0.0.1", broker.port, ["retrowalk/#"]) as coach,
+        lane(pa, bus_a, armed=True) as a,
+        lane(pb, bus_b, armed=False) as b,
+    ):
+        plan = short_plan()
+        async with contextlib.AsyncExitStack() as stack:
+            tg = await stack.enter_async_context(asyncio.TaskGroup())
+            for engine, bus, settings in ((a, bus_a, sa), (b, bus_b, sb)):
+                channel = bus.subscribe("mqtt")
+                tg.create_task(run_mqtt(settings, channel, engine.submit, plan=plan))
+            runs = [tg.create_task(a.run()), tg.create_task(b.run())]
+            await coach.wait_for(
+                lambda s: state(s, "lane-a") == state(s, "lane-b") == "waiting_start", 10
+            )
+            # The engine's own refusal reads exactly like the sink's early one.
+            direct = await b.submit(Command(CommandKind.CONFIRM, Origin.REMOTE))
+            assert (direct.accepted, direct.reason) == (False, NOT_ARMED_REASON)
+
+            await coach.publish("retrowalk/fleet/cmd", '{"command": "confirm_turn", "id": "go"}')
+            await coach.wait_for(lambda s: result(s, "lane-a", "go") and result(s, "lane-b", "go"))
+            assert result(coach, "lane-a", "go")["accepted"]  # type: ignore[index]
+            refused = result(coach, "lane-b", "go")
+            assert refused is not None
+            assert (refused["accepted"], refused["reason"]) == (False, NOT_ARMED_REASON)
+            await coach.wait_for(lambda s: state(s, "lane-a") == "running", 10)
+            await coach.wait_for(lambda _: pa.model.belt_running, 10)
+            assert not pb.model.belt_running  # the unarmed treadmill never moved
+
+            await coach.publish("retrowalk/fleet/cmd", '{"command": "emergency_stop", "id": "x"}')
+            outcomes = [await run for run in runs]
+            await coach.wait_for(
+                lambda s: (
+                    s.payloads("retrowalk/lane-a/session")
+                    and s.payloads("retrowalk/lane-b/session")
+                ),
+                10,
+            )
+    assert [type(o).__name__ for o in outcomes] == ["Aborted", "Aborted"]
+    assert all(o.belt_stopped for o in outcomes)
+    writes_a = [decode_request(d).op for d in pa.model.control_point_log]
+    writes_b = [decode_request(d).op for d in pb.model.control_point_log]
+    assert ControlOp.START_OR_RESUME in writes_a
+    assert writes_a[-1] == ControlOp.STOP_OR_PAUSE  # the emergency stop was the last word
+    assert ControlOp.START_OR_RESUME not in writes_b
+    for treadmill in ("lane-a", "lane-b"):
+        assert result(coach, treadmill, "x")["accepted"]  # type: ignore[index]
+        (session,) = coach.json(f"retrowalk/{treadmill}/session")
+        assert session["outcome"] == "aborted"
+        assert coach.payloads(f"retrowalk/{treadmill}/status")[-1] == b"offline"
+    # Each engine recorded the remote commands it handled, with their origin.
+    handled_a = [
+        e["result"]["command"]
+        for e in coach.json("retrowalk/lane-a/event")
+        if e["type"] == "CommandHandled"
+    ]
+    assert [(c["kind"], c["origin"], c["request_id"]) for c in handled_a] == [
+        ("confirm", "remote", "go"),
+        ("emergency_stop", "remote", "x"),
+    ]
+    assert json.loads(coach.payloads("retrowalk/lane-a/state")[-1])["state"] == "aborted"

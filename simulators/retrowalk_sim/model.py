@@ -13,7 +13,8 @@ Public API (all times come from the running loop, so the model runs in virtual t
 - Faults: `drop_link(refuse_s=0.0)`, `reject_next(n, result_code)`, `ignore_speed(on=True)`,
   `stall_notifications(seconds)`, `send_garbage(data=b"\\x5a")`, `slow_belt(factor)`,
   `revoke_control()` (status 0xFF; profiles with `console_revokes_control` do it on any console
-  action while a client has control).
+  action while a client has control), `mute_control_point(on=True)` (writes are logged, never
+  acted on or answered).
 
 Behaviour (reference/ftms.md): a Start counts down `start_delay_s`, then the belt ramps to the
 target; a new target starts to move the belt `speed_lag_s` after its acknowledgement and the

@@ -92,6 +92,7 @@ class FtmsServer(abc.ABC):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._reject: list[int] = []
         self._ignore_speed = profile.ignores_speed
+        self._muted = False
         self._stop_requests = 0
         self._fits: dict[int, bool] = {}
         self._responses = 0
@@ -179,6 +180,10 @@ class FtmsServer(abc.ABC):
         """Acknowledge Set Target Speed with success and ignore it (a speed-locked machine)."""
         self._ignore_speed = on
 
+    def mute_control_point(self, on: bool = True) -> None:  # noqa: FBT001, FBT002 - agreed style
+        """Take control point writes and neither act on them nor answer (a stalled machine)."""
+        self._muted = on
+
     def revoke_control(self) -> None:
         """Take control away from the client, announced with status 0xFF."""
         self.control_granted = False
@@ -193,6 +198,8 @@ class FtmsServer(abc.ABC):
         self.control_point_writes.append((now, bytes(data)))
         if not data:
             raise AttError(ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, "empty control point write")
+        if self._muted:
+            return
         op = data[0]
         if self._reject:
             self._respond(op, self._reject.pop(0))

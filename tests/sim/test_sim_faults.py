@@ -11,6 +11,7 @@ from sim_traffic import Traffic
 from retrowalk.errors import ProtocolError
 from retrowalk.ftms import control_point as cp
 from retrowalk.ftms.models import (
+    CONTROL_POINT_UUID,
     TREADMILL_DATA_UUID,
     ResultCode,
     StatusOp,
@@ -109,6 +110,24 @@ async def test_ignore_speed_acks_and_keeps_the_belt(world: SimWorld) -> None:
         await t.command(cp.set_target_speed(5.0))
         await asyncio.sleep(5.0)
         assert t.records[-1][1].speed_kmh == 5.0
+
+
+async def test_mute_control_point_logs_writes_and_never_answers(world: SimWorld) -> None:
+    """mute_control_point: writes are logged, nothing happens, no indication; unmuted it answers."""
+    p = world.add("home")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        p.model.mute_control_point()
+        start = cp.encode_request(cp.start_or_resume())
+        await client.write_gatt_char(CONTROL_POINT_UUID, start, response=True)
+        await asyncio.sleep(30.0)
+        assert t.of(CONTROL_POINT_UUID) == [b"\x80\x00\x01"]  # only the earlier answer
+        assert p.model.control_point_log[-1] == start
+        assert not p.model.belt_running
+        p.model.mute_control_point(on=False)
+        assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
 
 
 async def test_stall_notifications_goes_silent_then_resumes(world: SimWorld) -> None:

@@ -58,7 +58,7 @@ async def test_say_returns_at_once_and_speaks_in_order() -> None:
             speaker.say(text)
         assert loop.time() == before
         await asyncio.sleep(3.5)
-    assert speaker.spoken == ["one", "two", "three"]
+    assert list(speaker.spoken) == ["one", "two", "three"]
 
 
 async def test_stale_cue_is_dropped_not_spoken_late() -> None:
@@ -71,7 +71,7 @@ async def test_stale_cue_is_dropped_not_spoken_late() -> None:
         speaker.say("4", valid_until=now + 0.5)  # its second ends while the first plays
         speaker.say("3", valid_until=now + 2.5)
         await asyncio.sleep(3)
-    assert speaker.spoken == ["Turn around in 5.", "3"]
+    assert list(speaker.spoken) == ["Turn around in 5.", "3"]
     assert speaker.dropped_stale == 1
 
 
@@ -85,7 +85,7 @@ async def test_urgent_cue_cuts_current_and_queued_lesser_cues() -> None:
         speaker.say("Hold. Emergency stop.", priority=URGENT)
         await asyncio.sleep(2)
     assert voice.cut == ["Halfway."]
-    assert speaker.spoken == ["Hold. Emergency stop."]
+    assert list(speaker.spoken) == ["Hold. Emergency stop."]
     assert speaker.dropped_superseded == 1
 
 
@@ -97,7 +97,7 @@ async def test_equal_priority_waits_its_turn() -> None:
         speaker.say("When you are ready, press Enter.", priority=CHANGE)
         await asyncio.sleep(2.5)
     assert voice.cut == []
-    assert speaker.spoken == ["Turn around now.", "When you are ready, press Enter."]
+    assert list(speaker.spoken) == ["Turn around now.", "When you are ready, press Enter."]
 
 
 async def test_full_queue_drops_least_urgent() -> None:
@@ -110,7 +110,7 @@ async def test_full_queue_drops_least_urgent() -> None:
         speaker.say("c", priority=CHANGE)
         speaker.say("d", priority=CHANGE)
         await asyncio.sleep(4)
-    assert speaker.spoken == ["a", "c", "d"]
+    assert list(speaker.spoken) == ["a", "c", "d"]
 
 
 async def test_say_outside_context_is_an_error() -> None:
@@ -184,7 +184,7 @@ async def test_cut_utterance_kills_its_process(tmp_path: Path) -> None:
                 await asyncio.sleep(0.05)
         speaker.say("Hold.\n", priority=URGENT)
         async with asyncio.timeout(5):
-            while speaker.spoken != ["Hold.\n"]:  # noqa: ASYNC110 - real process, real time
+            while list(speaker.spoken) != ["Hold.\n"]:  # noqa: ASYNC110 - real process, real time
                 await asyncio.sleep(0.05)
     assert heard.read_text().splitlines() == [
         "A long sentence that is still being spoken.",

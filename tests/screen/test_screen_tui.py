@@ -191,6 +191,7 @@ async def test_summary_after_finish_then_any_key_quits() -> None:
         assert "24:12" in shown
         assert "1.23 km" in shown
         assert "Energy est." in shown
+        assert "WORKOUT ENDED" in text_of(app, "#direction")  # no stale direction behind it
         await pilot.press("x")
         await pilot.pause()
         assert not app.is_running

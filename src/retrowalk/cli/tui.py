@@ -269,8 +269,13 @@ class RetrowalkApp(App[None]):
         direction = view.snapshot.direction if view.snapshot else None
         if view.state is EngineState.TURNING and view.turn is not None:
             direction = view.turn.to_direction
+        if self._ended(view):
+            direction = None
         for d in Direction:
             bar.set_class(direction is d, f"-{d.value}")
+        if self._ended(view):
+            self._text("#direction", "■  WORKOUT ENDED  ■")
+            return
         if direction is None:
             nxt = view.snapshot.next_direction if view.snapshot else None
             first = f"first interval {ARROWS[nxt]} {fmt_dir(nxt)}" if nxt else "retrowalk"

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import shutil
 import sys
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self, TextIO
 
@@ -120,7 +121,8 @@ class Speaker:
         self.dropped_stale = 0
         self.dropped_superseded = 0
         self.failures = 0
-        self.spoken: list[str] = []  # what was actually said, in order (tests, session notes)
+        # What was actually said, latest last (tests, diagnostics); bounded for long sessions.
+        self.spoken: deque[str] = deque(maxlen=500)
         self._queue: list[_Queued] = []
         self._ready = asyncio.Event()
         self._current: asyncio.Task[None] | None = None

@@ -7,12 +7,13 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
-from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running
+from mqtt_fakes import FakeEngine, Subscriber, make_plan, settings_for, sink_running
 
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
-from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.engine.events import EngineState
+from retrowalk.sinks.mqtt import run_mqtt
 
 if TYPE_CHECKING:
     from broker import MqttBroker
@@ -132,3 +133,41 @@ async def test_broker_that_never_returns_does_not_hold_the_end_of_the_workout(
     assert sink.exception() is None
     assert "unreachable at the end of the workout" in caplog.text
     assert "the session summary" in caplog.text
+
+
+async def test_cancelled_sink_says_offline_itself(broker: MqttBroker) -> None:
+    """Cancelling run_mqtt (Ctrl-C) publishes offline before the clean disconnect."""
+    engine = FakeEngine(Bus())
+    channel = engine.bus.subscribe("mqtt")
+    settings = settings_for(broker.url(), "cancel-me")
+    async with Subscriber("127.0.0.1", broker.port, ["retrowalk/cancel-me/status"]) as sub:
+        sink = asyncio.ensure_future(run_mqtt(settings, channel, engine.submit, plan=make_plan()))
+        await sub.wait_for(lambda s: s.payloads("retrowalk/cancel-me/status") == [b"online"])
+        sink.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sink
+        await sub.wait_for(lambda s: s.payloads("retrowalk/cancel-me/status")[-1] == b"offline")
+
+
+async def test_a_command_stuck_in_the_engine_does_not_hold_the_end(broker: MqttBroker) -> None:
+    """If submit never answers, run_mqtt still returns after the final flush time."""
+    engine = FakeEngine(Bus())
+    channel = engine.bus.subscribe("mqtt")
+    stuck = asyncio.Event()
+
+    async def never(command: Command) -> CommandResult:
+        stuck.set()
+        await asyncio.Event().wait()
+        raise AssertionError(command)
+
+    settings = settings_for(broker.url(), "stuck", final_flush_s=0.3)
+    async with Subscriber("127.0.0.1", broker.port, ["retrowalk/stuck/#"]) as sub:
+        async with asyncio.TaskGroup() as tg:
+            sink = tg.create_task(run_mqtt(settings, channel, never, plan=make_plan()))
+            engine.tick()
+            await sub.wait_for(lambda s: s.payloads("retrowalk/stuck/state"))
+            await sub.publish("retrowalk/stuck/cmd", '{"command": "pause"}')
+            await stuck.wait()
+            engine.finish()
+        await sub.wait_for(lambda s: s.payloads("retrowalk/stuck/status")[-1:] == [b"offline"])
+    assert sink.exception() is None

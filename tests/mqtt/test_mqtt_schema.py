@@ -97,7 +97,7 @@ def test_session_command_and_home_assistant_payloads_validate() -> None:
     validate("cmd_result", result_payload(bad, treadmill_id="a"))  # type: ignore[arg-type]
     validate("cmd", {"command": "emergency_stop", "id": "x"})
     validate("status", "offline")
-    configs = ha_discovery(treadmill_id="a", base="retrowalk/a")
+    configs = ha_discovery(treadmill_id="Lane-3", base="retrowalk/Lane-3")
     for topic, config in configs:
         validate("ha_sensor" if "/sensor/" in topic else "ha_button", config)
         if "/button/" in topic:
@@ -105,3 +105,7 @@ def test_session_command_and_home_assistant_payloads_validate() -> None:
     objects = {topic.split("/")[3] for topic in {t for t, _ in configs}}
     wanted = {"speed", "incline", "direction", "interval", "heart_rate", "distance", "energy"}
     assert wanted | {"pause", "resume", "stop"} <= objects
+    assert (
+        dict(configs)["homeassistant/sensor/retrowalk_Lane-3/speed/config"]["default_entity_id"]
+        == "sensor.retrowalk_lane_3_speed"
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retrowalk.errors import ConfigError
 from retrowalk.sinks.mqtt import MqttSettings
-from retrowalk.sinks.mqtt_settings import redact_url
+from retrowalk.sinks.mqtt_settings import check_treadmill_id, redact_url, treadmill_id_from
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -104,3 +106,25 @@ def test_redact_url_handles_malformed_input() -> None:
     assert redact_url("mqtt://u:pw@h:x/y") == "mqtt://u:***@h:x/y"
     assert redact_url("u:pw@h") == "u:***@h"
     assert redact_url("mqtt://h") == "mqtt://h"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("KS-ST-A1P 5A:11:00", "KS-ST-A1P-5A-11-00"),
+        ("  Walking Pad!  ", "Walking-Pad"),
+        ("fleet", "treadmill-fleet"),
+        ("***", "treadmill"),
+    ],
+)
+def test_treadmill_id_from_device_names(name: str, expected: str) -> None:
+    """Device names and addresses become readable, valid treadmill ids."""
+    assert treadmill_id_from(name) == expected
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=100))
+def test_treadmill_id_from_any_text_is_always_valid(name: str) -> None:
+    """Whatever the device is called, the derived id is accepted by MqttSettings."""
+    treadmill_id = treadmill_id_from(name)
+    assert check_treadmill_id(treadmill_id) == treadmill_id

@@ -28,7 +28,7 @@ from retrowalk.sinks.mqtt_commands import (
 )
 from retrowalk.sinks.mqtt_outbox import Outbox
 from retrowalk.sinks.mqtt_payloads import dumps, ha_discovery
-from retrowalk.sinks.mqtt_settings import Broker, MqttSettings
+from retrowalk.sinks.mqtt_settings import Broker, MqttSettings, treadmill_id_from
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
 
-__all__ = ["Broker", "MqttSettings", "run_mqtt", "watch_room"]
+__all__ = ["Broker", "MqttSettings", "run_mqtt", "treadmill_id_from", "watch_room"]
 
 log = logging.getLogger("retrowalk.mqtt")
 _client_log = logging.getLogger("retrowalk.mqtt.client")
@@ -56,9 +56,13 @@ async def run_mqtt(
         async with asyncio.TaskGroup() as tg:
             dispatcher = _Dispatcher(settings, outbox, submit, tg)
             tg.create_task(_pump(channel, outbox), name="mqtt-pump")
-            tg.create_task(dispatcher.work(), name="mqtt-commands")
+            worker = tg.create_task(dispatcher.work(), name="mqtt-commands")
             await _Connection(settings, outbox, dispatcher).run()
             dispatcher.close()
+            # The engine is done, so a command still with it should be answered at once; never
+            # let one that is not hold up the end of `retrowalk run`.
+            await asyncio.wait({worker}, timeout=settings.final_flush_s)
+            worker.cancel()
     except Exception:  # a bug here must never end the workout: log it, keep going without MQTT
         log.exception("MQTT: publishing stopped after an unexpected error; the workout goes on")
 
@@ -184,15 +188,21 @@ class _Connection:
         loop = asyncio.get_running_loop()
         attempt = 0
         deadline: float | None = None
+        delivered = False
         while True:
             try:
                 async with _client(self._s.broker, self._s, self._identifier) as client:
                     attempt = 0
                     self._on_connected()
                     await self._serve(client)
-                    return
+                    delivered = True
             except aiomqtt.MqttError as exc:
+                if delivered:  # everything is out; only the goodbye failed
+                    log.debug("MQTT: disconnect failed: %s", _describe(exc))
+                    return
                 self._on_failure(exc)
+            if delivered:
+                return
             if self._outbox.closed and deadline is None:
                 deadline = loop.time() + self._s.final_flush_s
             if deadline is not None and loop.time() >= deadline:

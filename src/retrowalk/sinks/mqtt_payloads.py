@@ -137,6 +137,7 @@ def ha_discovery(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Return (config topic, payload) for every Home Assistant sensor and button."""
     node = f"retrowalk_{treadmill_id}"
+    entity = node.lower().replace("-", "_")  # entity ids allow only a-z, 0-9 and _
     device = {
         "identifiers": [node],
         "name": f"retrowalk {treadmill_id}",
@@ -154,7 +155,8 @@ def ha_discovery(
         config: dict[str, Any] = {
             "name": name,
             "unique_id": f"{node}_{object_id}",
-            "object_id": f"{node}_{object_id}",
+            # HA 2025.10 replaced "object_id" (removed in 2026.4) with "default_entity_id".
+            "default_entity_id": f"sensor.{entity}_{object_id}",
             "state_topic": f"{base}/state",
             "value_template": template,
             **common,
@@ -170,7 +172,7 @@ def ha_discovery(
         config = {
             "name": command.capitalize(),
             "unique_id": f"{node}_{command}",
-            "object_id": f"{node}_{command}",
+            "default_entity_id": f"button.{entity}_{command}",
             "command_topic": f"{base}/cmd",
             "payload_press": json.dumps({"command": command, "id": f"ha-{command}"}),
             **common,

@@ -103,6 +103,14 @@ def _ca_path(ca_file: Path | str | None, *, tls: bool, shown: str) -> Path | Non
     return path
 
 
+def treadmill_id_from(name: str) -> str:
+    """Return a valid treadmill id from a device name or address: "KS A1 5A:11" -> "KS-A1-5A-11"."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")[:64].rstrip("-_")
+    if not slug or slug == FLEET_ID:
+        slug = f"treadmill-{slug}" if slug else "treadmill"
+    return slug
+
+
 def check_treadmill_id(treadmill_id: str) -> str:
     """Return `treadmill_id` if it is a safe MQTT topic level; ConfigError otherwise."""
     if treadmill_id == FLEET_ID:

@@ -331,3 +331,17 @@ async def test_level_plan_shows_planned_incline_and_turn_position() -> None:
         await pilot.pause()
         turn_start = PLAN.transition_before(2).start_s  # type: ignore[union-attr]
         assert app.query_one("#plan", PlanBar).position_s == turn_start + 8.0
+
+
+async def test_escape_after_the_end_still_stops_the_belt_and_quits() -> None:
+    """After the end (belt left running), Esc still sends an emergency stop, then quits."""
+    async with screen() as (app, pilot, bus, recorder):
+        bus.publish(Finished(t=900.0, elapsed_s=900.0, distance_m=800.0, energy_kcal=50.0,
+                             steps_completed=8, steps_skipped=0, belt_stopped=False))  # fmt: skip
+        await pilot.pause()
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "STILL RUNNING: press Esc" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert recorder.commands == [Command(K.EMERGENCY_STOP, Origin.KEYBOARD)]
+        assert not app.is_running

@@ -158,9 +158,8 @@ class RetrowalkApp(App[None]):
     def action_emergency(self) -> None:
         """Stop the belt now, whatever is on screen."""
         self._close_quit_question()
-        self._submit(CommandKind.EMERGENCY_STOP, None)
-        if self._ended(self.view):
-            self.exit()
+        # After the end, quit only once the stop is delivered (exiting cancels the sender).
+        self._submit(CommandKind.EMERGENCY_STOP, None, then_exit=self._ended(self.view))
 
     def action_send(self, name: str) -> None:
         """Send the command bound to key action `name` (after the workout: quit)."""
@@ -188,20 +187,22 @@ class RetrowalkApp(App[None]):
         if isinstance(self.screen, QuitScreen):
             self.screen.dismiss(result=False)
 
-    def _submit(self, kind: CommandKind, value: float | None) -> None:
+    def _submit(self, kind: CommandKind, value: float | None, *, then_exit: bool = False) -> None:
         command = Command(kind, Origin.KEYBOARD, value)
         self.sent.append(command)
-        self.run_worker(self._deliver(command), group="commands", exit_on_error=False)
+        self.run_worker(self._deliver(command, then_exit), group="commands", exit_on_error=False)
 
-    async def _deliver(self, command: Command) -> None:
+    async def _deliver(self, command: Command, then_exit: bool) -> None:  # noqa: FBT001 - private
         try:
             result = await self.submit(command)
         except Exception as exc:  # noqa: BLE001 - a failed command must not take the screen down
             self.notify(f"{command.kind.value}: {exc}", title="Not sent", severity="error")
-            if self._quitting:
+            if self._quitting or then_exit:
                 self.exit()
             return
-        if not result.accepted:
+        if then_exit:
+            self.exit()
+        elif not result.accepted:
             self.notify(result.reason or "refused", title=command.kind.value, severity="warning")
             if command.kind is CommandKind.STOP:
                 self._quitting = False

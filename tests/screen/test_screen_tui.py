@@ -345,3 +345,14 @@ async def test_escape_after_the_end_still_stops_the_belt_and_quits() -> None:
         await pilot.pause()
         assert recorder.commands == [Command(K.EMERGENCY_STOP, Origin.KEYBOARD)]
         assert not app.is_running
+
+
+async def test_ctrl_q_asks_instead_of_quitting_at_once() -> None:
+    """Textual's own Ctrl+Q quit is replaced by the same question as Q (the belt must stop)."""
+    async with screen() as (app, pilot, bus, recorder):
+        bus.publish(snapshot(PLAN))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        assert app.is_running
+        assert recorder.commands == []

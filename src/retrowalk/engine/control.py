@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from retrowalk.engine import clock
 from retrowalk.engine.events import TargetConfirmed, TargetSet
-from retrowalk.errors import ControlRejected
+from retrowalk.errors import ControlRejected, Disconnected
 from retrowalk.ftms.control_point import quantize
 from retrowalk.ftms.models import ResultCode
 from retrowalk.workout.plan import Direction
@@ -39,6 +39,7 @@ ECHO_WINDOW_S = 5.0  # a status echo of our own write arrives within this time
 ECHO_GRACE_S = 1.0  # ... and at most this long after the procedure completed
 _RETRY_DELAY_S = 1.0
 _SPEED_RETRIES = 4  # Kingsmith refuses speed for ~2.5 s after a start
+_STOP_ATTEMPTS = 3  # FR30Z answers some Stops with 'operation failed'
 
 
 class Halted(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -149,15 +150,8 @@ class Control:
         self._mark_halted_belt("paused")
 
     async def stop(self) -> None:
-        """Stop the belt (retries once: some machines answer Stop with 'operation failed')."""
-        try:
-            await self._call("stop", ("stop", None), self._treadmill.stop)
-        except ControlRejected as exc:
-            if exc.result_code != ResultCode.OPERATION_FAILED:
-                raise
-            await clock.sleep_until(clock.now() + _RETRY_DELAY_S / 2)
-            await self._call("stop", ("stop", None), self._treadmill.stop)
-        self._mark_halted_belt("stopped")
+        """Stop the belt (retried: some machines answer Stop with 'operation failed')."""
+        await self._stop(bypass=False)
 
     async def set_speed(self, kmh: float, direction: Direction, *, actual: float | None) -> float:
         """Write a capped speed target; retry while a machine refuses it for a moment."""
@@ -189,13 +183,11 @@ class Control:
 
     async def emergency_stop(self) -> None:
         """Stop the belt past the closed gate, right after the call in flight (if any)."""
-        await self._call("stop", ("stop", None), self._treadmill.stop, bypass=True)
-        self._mark_halted_belt("stopped")
+        await self._stop(bypass=True)
 
     async def final_stop(self) -> None:
         """Stop the belt at the end of the engine, even behind a closed gate."""
-        await self._call("stop", ("stop", None), self._treadmill.stop, bypass=True)
-        self._mark_halted_belt("stopped")
+        await self._stop(bypass=True)
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -212,6 +204,22 @@ class Control:
             self.speed_before_change = actual if actual is not None else before
         self._publish(TargetSet(t=self._elapsed(), speed_kmh=sent, incline_pct=None))
         return sent
+
+    async def _stop(self, *, bypass: bool) -> None:
+        """Write Stop until it succeeds; callers bound the time (the link may come back)."""
+        failed = 0
+        while True:
+            try:
+                await self._call("stop", ("stop", None), self._treadmill.stop, bypass=bypass)
+                break
+            except ControlRejected as exc:
+                failed += 1
+                if exc.result_code != ResultCode.OPERATION_FAILED or failed >= _STOP_ATTEMPTS:
+                    raise
+            except Disconnected:
+                pass  # reconnecting: try again shortly
+            await clock.sleep_until(clock.now() + _RETRY_DELAY_S / 4)
+        self._mark_halted_belt("stopped")
 
     def mark_stopped(self) -> None:
         """Record that the belt stopped without our write (console, safety key, lost link)."""

@@ -202,8 +202,9 @@ class Monitor:
         s = self.s
         if s.state not in _WATCHED and s.state != EngineState.HOLD:
             return
-        if s.hold is not None and s.hold.cause == cause:
-            return
+        same = s.hold is not None and s.hold.cause == cause
+        if same and s.state == EngineState.HOLD and not s.resume_requested:
+            return  # already held for this; a resume on its way must not lose a new cause
         s.interrupt(Interrupt("hold", Origin.DEVICE, cause=cause, detail=detail, advice=advice))
 
     def _warn(self, message: str) -> None:

@@ -112,6 +112,9 @@ class TurnRunner:
     async def _window(self, step: Step, spec: TurnSpec) -> None:
         s = self.s
         s.confirmed = False
+        # The person turns in the window: from here on they face the new way, even if the
+        # turn is interrupted before it ends (a skip then plans from where they face).
+        s.facing = step.direction
         ends = clock.now() + spec.window_s
         s.turn_window_ends = ends
         self.phase(TurnPhase.WINDOW, remaining_s=spec.window_s)

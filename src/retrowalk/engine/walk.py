@@ -27,6 +27,7 @@ from retrowalk.engine.events import (
     Resumed,
     StepFinished,
     StepStarted,
+    TurnEnded,
 )
 from retrowalk.engine.session import Interrupt
 from retrowalk.engine.turns import TurnRunner
@@ -35,7 +36,7 @@ from retrowalk.ftms.models import ResultCode
 from retrowalk.workout.plan import Direction, Step
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Callable, Coroutine
 
     from retrowalk.device.api import Capabilities
     from retrowalk.engine.control import Control
@@ -88,11 +89,11 @@ class Walker(TurnRunner):
                 break
             step = steps[s.index]
             if not s.step_started and self.needs_turn(step):
-                await self._segment(self.turn(step))
+                await self._segment(lambda: self.turn(step))
             else:
-                await self._segment(self._walk(step))
+                await self._segment(lambda: self._walk(step))
         if not s.keep_walking and not self.options.keep_walking:
-            await self._segment(self._wind_down())
+            await self._segment(self._wind_down)
             s.pending = None
         return Outcome(finished=True)
 
@@ -119,14 +120,14 @@ class Walker(TurnRunner):
 
     # ---- segments ----------------------------------------------------------------------------
 
-    async def _segment(self, coro: Coroutine[None, None, None]) -> None:
+    async def _segment(self, segment: Callable[[], Coroutine[None, None, None]]) -> None:
         """Run one segment in its own task; turn device trouble into a hold or coach mode."""
         error: BaseException | None = None
 
         async def guarded() -> None:
             nonlocal error
             try:
-                await coro
+                await segment()
             except (DeviceError, Halted) as exc:
                 error = exc
 
@@ -157,6 +158,11 @@ class Walker(TurnRunner):
 
     async def _walk(self, step: Step) -> None:
         s = self.s
+        if s.turn_started:
+            # A turn interrupted after its window: the person already faces the new way.
+            s.turn_started = False
+            s.turn_phase = None
+            s.publish(TurnEnded(t=s.elapsed(), direction=s.facing))
         s.set_state(EngineState.RUNNING)
         if not s.step_started:
             self._start_step(step)
@@ -412,6 +418,8 @@ class Walker(TurnRunner):
             if again.kind != "hold":
                 return  # stop: the caller sees it pending
             s.pending = None
+            if s.hold is not None and again.cause == s.hold.cause:
+                continue
             s.hold = again
             s.publish(
                 Hold(

@@ -286,6 +286,10 @@ def test_digits_scale_with_the_terminal() -> None:
 
 
 SCREENS: dict[str, list[Item]] = {
+    "ready": [snapshot(PLAN, state=EngineState.WAITING_START, step_index=None, direction=None,
+                       target_speed_kmh=None, actual_speed_kmh=0.0, step_remaining_s=None,
+                       step_elapsed_s=0.0, workout_elapsed_s=0.0, distance_m=0.0,
+                       energy_kcal=0.0, heart_rate_bpm=None)],
     "backward": [snapshot(PLAN, step_index=3)],
     "turn": [
         TurnStarted(t=1.0, before_step=4, from_direction=B, to_direction=F, window_s=12.0,

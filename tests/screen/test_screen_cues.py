@@ -18,7 +18,7 @@ from retrowalk.engine.events import (
     TurnPhaseChanged,
     TurnStarted,
 )
-from retrowalk.sinks.cues import HOLD_PHRASES, CueState, run_cues, select_cues
+from retrowalk.sinks.cues import HOLD_PHRASES, CueState, run_cues, run_voice, select_cues
 from retrowalk.sinks.speech import URGENT, Speaker
 
 PLAN = intro_plan()
@@ -160,3 +160,17 @@ def test_tiny_plan_builder_counts_turns() -> None:
     """The test plan builder inserts a transition at each direction change (guards the helper)."""
     plan = make_plan([(F, 60, 4.0, 0, None), (B, 60, 2.0, 0, None), (F, 60, 4.0, 0, None)])
     assert [t.before_step for t in plan.transitions] == [1, 2]
+
+
+async def test_run_voice_follows_the_channel_to_its_end() -> None:
+    """run_voice (what `retrowalk run --voice KIND` starts) ends when the engine closes the bus."""
+    bus = Bus()
+    channel = bus.subscribe("voice")
+    loop = asyncio.get_running_loop()
+    async with asyncio.TaskGroup() as group:
+        voice = group.create_task(run_voice(channel, "off", plan=PLAN))
+        await play(PLAN, bus)
+        closed_at = loop.time()
+        async with asyncio.timeout(1.0):  # a voice that outlives the engine would hang `run`
+            await voice
+    assert loop.time() - closed_at < 0.1

@@ -87,7 +87,6 @@ class RetrowalkApp(App[None]):
         self.plan = plan
         self.title = title
         self.view = View()
-        self.sent: list[Command] = []  # every command this screen sent, in order
         self._quitting = False
         self._shown: dict[str, str] = {}  # selector -> text on screen (skip unchanged updates)
 
@@ -189,7 +188,6 @@ class RetrowalkApp(App[None]):
 
     def _submit(self, kind: CommandKind, value: float | None, *, then_exit: bool = False) -> None:
         command = Command(kind, Origin.KEYBOARD, value)
-        self.sent.append(command)
         self.run_worker(self._deliver(command, then_exit), group="commands", exit_on_error=False)
 
     async def _deliver(self, command: Command, then_exit: bool) -> None:  # noqa: FBT001 - private

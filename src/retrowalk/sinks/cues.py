@@ -32,7 +32,7 @@ from retrowalk.engine.events import (
     TurnPhaseChanged,
     TurnStarted,
 )
-from retrowalk.sinks.speech import CHANGE, INFO, URGENT
+from retrowalk.sinks.speech import CHANGE, INFO, URGENT, make_speaker
 from retrowalk.workout.plan import Direction, TurnMode
 
 if TYPE_CHECKING:
@@ -106,6 +106,12 @@ async def run_cues(channel: Channel[Item], speaker: Speaker, *, plan: Plan) -> N
         for cue in cues:
             until = None if cue.valid_until is None else cue.valid_until + offset
             speaker.say(cue.text, valid_until=until, priority=cue.priority)
+
+
+async def run_voice(channel: Channel[Item], kind: str, *, plan: Plan) -> None:
+    """Speak the workout with the `kind` voice (auto, espeak, say, sapi, bell, off)."""
+    async with make_speaker(kind) as speaker:
+        await run_cues(channel, speaker, plan=plan)
 
 
 def speak_speed(kmh: float | None) -> str:

@@ -174,6 +174,8 @@ def _main_banner(view: View) -> Banner | None:  # noqa: PLR0911 - one banner per
                 str(ahead.seconds),
             )
         target = f"{fmt_dir(ahead.next_direction)} {fmt_num(ahead.next_speed_kmh, ' km/h')}"
+        if ahead.next_direction is Direction.REST:
+            target = "REST · the belt stops"
         return Banner("ahead", "CHANGE IN", (f"Next: {target}",), str(ahead.seconds))
     return None
 

@@ -220,9 +220,11 @@ class Session:
             t.turn.window_s for t in self.plan.transitions if t.before_step >= next_index
         )
         hold = self.hold
-        target_speed = commanded_speed if not self.coach else None
-        if self.coach and step is not None:
-            target_speed = self.target_speed(step)
+        target_speed: float | None = commanded_speed
+        target_incline = commanded_incline
+        if self.coach:  # the person sets them: show what the plan asks for
+            target_speed = self.target_speed(step) if step is not None else None
+            target_incline = self.target_incline(step) if step is not None else None
         turn_left = None
         if self.turn_window_ends is not None and self.turn_phase == TurnPhase.WINDOW:
             turn_left = max(0.0, self.turn_window_ends - now)
@@ -234,7 +236,7 @@ class Session:
             direction=step.direction if step is not None else None,
             label=step.label if step is not None else None,
             target_speed_kmh=target_speed,
-            target_incline_pct=commanded_incline if not self.coach else None,
+            target_incline_pct=target_incline,
             actual_speed_kmh=self.telemetry.fresh_speed(now),
             actual_incline_pct=self.telemetry.incline_pct,
             step_elapsed_s=self.step_elapsed() if step is not None else 0.0,

@@ -25,12 +25,18 @@ READY_TIMEOUT_S = 5.0
 
 
 def find_broker() -> str | None:
-    """Return "mosquitto" or "amqtt" (whichever can run here), or None."""
-    if Path(MOSQUITTO).exists() or shutil.which("mosquitto"):
+    """Return "mosquitto" or "amqtt" (whichever can run here), or None.
+
+    RETROWALK_TEST_BROKER=amqtt forces the fallback (to test it where mosquitto exists too).
+    """
+    wanted = os.environ.get("RETROWALK_TEST_BROKER")
+    have_mosquitto = Path(MOSQUITTO).exists()
+    have_amqtt = shutil.which("amqtt") is not None
+    if wanted == "amqtt":
+        return "amqtt" if have_amqtt else None
+    if have_mosquitto:
         return "mosquitto"
-    if shutil.which("amqtt"):
-        return "amqtt"
-    return None
+    return "amqtt" if have_amqtt else None
 
 
 def free_port() -> int:
@@ -91,6 +97,8 @@ class MqttBroker:
         self.port = free_port()
         self.log = directory / f"{kind}.log"
         self._process: subprocess.Popen[bytes] | None = None
+        # Only mosquitto keeps sessions (and what they missed) across a restart.
+        self.persistent = kind == "mosquitto"
         directory.mkdir(parents=True, exist_ok=True)
         self._config = self._write_config()
 
@@ -214,16 +222,14 @@ class MqttBroker:
             msg = "the amqtt fallback supports only the anonymous, plain-TCP tests"
             raise NotImplementedError(msg)
         config = self.directory / "amqtt.yaml"
-        config.write_text(
+        config.write_text(  # the amqtt 0.12 format
             "listeners:\n"
             "  default:\n"
             "    type: tcp\n"
             f"    bind: 127.0.0.1:{self.port}\n"
-            "auth:\n"
-            "  allow-anonymous: true\n"
-            "  plugins: ['auth_anonymous']\n"
-            "topic-check:\n"
-            "  enabled: false\n",
+            "plugins:\n"
+            "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
+            "    allow_anonymous: true\n",
             encoding="utf-8",
         )
         return config

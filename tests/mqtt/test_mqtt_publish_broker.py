@@ -8,7 +8,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running
@@ -97,6 +97,19 @@ async def test_last_will_says_offline_when_the_process_dies(broker: MqttBroker) 
     assert late.messages == [("retrowalk/doomed/status", b"offline", True)]
 
 
+def ha_configs(sub: Subscriber) -> dict[str, Any]:
+    """Return the retained Home Assistant configs received, by topic.
+
+    The prefix check is for amqtt, which also sends unrelated retained messages to a
+    `homeassistant/#` subscriber.
+    """
+    return {
+        t: json.loads(p)
+        for t, p, retained in sub.messages
+        if retained and t.startswith("homeassistant/")
+    }
+
+
 async def test_home_assistant_discovery_is_retained_with_availability(broker: MqttBroker) -> None:
     """With HA discovery on, retained sensor and button configs point at state, cmd and status."""
     engine = FakeEngine(Bus())
@@ -107,8 +120,8 @@ async def test_home_assistant_discovery_is_retained_with_availability(broker: Mq
     ):
         await sub.wait_for(lambda s: s.messages)  # discovery goes out before any state
     async with Subscriber("127.0.0.1", broker.port, ["homeassistant/#"]) as ha:
-        await ha.wait_for(lambda s: len(s.messages) >= 11)
-    topics = {t: json.loads(p) for t, p, retained in ha.messages if retained}
+        await ha.wait_for(lambda s: len(ha_configs(s)) >= 11)
+    topics = ha_configs(ha)
     sensors = {t.split("/")[3] for t in topics if t.startswith("homeassistant/sensor/")}
     buttons = {t.split("/")[3] for t in topics if t.startswith("homeassistant/button/")}
     assert {

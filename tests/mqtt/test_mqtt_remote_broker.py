@@ -176,8 +176,10 @@ async def test_a_retained_command_is_not_replayed_on_connect(broker: MqttBroker)
                 assert engine.state is EngineState.RUNNING
         finally:
             await sub.publish("retrowalk/ret/cmd", b"", retain=True)  # clear it
-    (result,) = results(sub, "ret")
-    assert result["id"] == "old"
-    assert not result["accepted"]
-    assert "retained" in result["reason"]
+    answers = results(sub, "ret")  # one (amqtt replays retained messages twice: two)
+    assert answers
+    for result in answers:
+        assert result["id"] == "old"
+        assert not result["accepted"]
+        assert "retained" in result["reason"]
     assert engine.commands == []

@@ -44,7 +44,7 @@ class HoldRunner(TurnRunner):
     def _on_device_error(self, exc: DeviceError) -> None:
         if isinstance(exc, ControlRejected) and exc.result_code == ResultCode.NOT_SUPPORTED:
             self.enter_coach(f"the treadmill does not accept {exc.op}; set it by hand")
-            if exc.op.lower().startswith(("start", "stop")):
+            if exc.op.lower().startswith(("start", "stop", "pause")):
                 self.s.motion_writes = False
             return
         cause = HoldCause.DISCONNECTED if isinstance(exc, Disconnected) else HoldCause.DEVICE_ERROR
@@ -66,6 +66,7 @@ class HoldRunner(TurnRunner):
             except DeviceError as exc:
                 self._on_device_error(exc)
         resumed_state = EngineState.TURNING if s.turn_started else EngineState.RUNNING
+        s.resume_requested = False  # only a resume from now on counts
         s.set_state(EngineState.PAUSED)
         s.publish(Paused(t=s.elapsed(), origin=request.origin))
         if await self._wait_resume():
@@ -81,6 +82,7 @@ class HoldRunner(TurnRunner):
             await self.safe_stop()
         else:
             self.control.mark_stopped()
+        s.resume_requested = False  # only a resume from now on counts
         s.set_state(EngineState.HOLD)
         s.publish(
             Hold(
@@ -126,7 +128,6 @@ class HoldRunner(TurnRunner):
     async def _wait_resume(self, *, in_hold: bool = False) -> bool:
         """Wait for a resume (True), or return False on a stronger interrupt or link news."""
         s = self.s
-        s.resume_requested = False
         link_was_up = s.link_up
         while True:
             if s.resume_requested:
@@ -134,10 +135,7 @@ class HoldRunner(TurnRunner):
                 self._resumed_by = s.resume_origin or Origin.KEYBOARD
                 return True
             if s.pending is not None and s.pending.kind in {"stop", "hold"}:
-                if not in_hold and s.pending.kind == "hold":
-                    # Paused, then a hold: the hold takes over (handled by the caller's loop).
-                    return False
-                return False
+                return False  # a stop, or a hold taking over a pause: the caller handles it
             if in_hold and s.link_up and not link_was_up:
                 return False
             link_was_up = s.link_up

@@ -160,6 +160,9 @@ class Commander:
             TurnPhase.WINDOW,
             TurnPhase.AWAITING_CONFIRM,
         }:
+            step = s.plan.steps[s.index]
+            if not self.walker.turn_spec(step).confirm:
+                return "no confirmation needed: the belt restarts when the turn window ends"
             s.confirmed = True
             s.wake.set()
             return ""

@@ -52,7 +52,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "workout declares, but never looser than standard)",
     )
     p.add_argument("--weight", type=float, metavar="KG", help="body mass for the energy estimate")
-    p.add_argument("--hr", metavar="ADDRESS|auto", help="heart-rate strap")
+    p.add_argument("--hr", metavar="ADDRESS|auto", help="heart-rate strap (auto: the first found)")
+    p.add_argument(
+        "--hr-max",
+        type=int,
+        metavar="BPM",
+        help="hold the workout while the heart rate stays above",
+    )
     p.add_argument(
         "--clamp", action="store_true", help="fit targets into the machine's range (warn each)"
     )
@@ -63,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--verbose", "-v", action="store_true", help="print every event (plain mode)")
     p.add_argument("--voice", metavar="KIND", help=f"spoken cues: {', '.join(VOICE_KINDS)}")
     p.add_argument("--mqtt", metavar="URL", help="publish to mqtt[s]://[user:pass@]host[:port]")
+    p.add_argument("--mqtt-ca", type=Path, metavar="FILE", help="CA file for mqtts:// brokers")
     p.add_argument("--treadmill-id", metavar="ID", help="MQTT topic id (default: from device)")
     p.add_argument(
         "--remote-control", action="store_true", help="allow remote start/resume over MQTT"
@@ -84,6 +91,7 @@ class RunOptions:
     profile: str | None  # None: the workout's own, if no looser than "standard"
     weight_kg: float | None
     hr: str | None
+    hr_max_bpm: int | None
     clamp: bool
     fast: bool
     speedup: float
@@ -92,6 +100,7 @@ class RunOptions:
     verbose: bool
     voice: str
     mqtt: str | None
+    mqtt_ca: Path | None
     treadmill_id: str | None
     remote_control: bool
     ha_discovery: bool
@@ -138,6 +147,12 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
     if mqtt is None and args.ha_discovery:
         raise ConfigError("--ha-discovery needs --mqtt URL")
     hr = args.hr or (config.hr if sim is None else None)
+    if args.hr_max is not None and not 60 <= args.hr_max <= 230:
+        raise ConfigError(f"--hr-max must be a heart rate from 60 to 230 bpm, got {args.hr_max}")
+    if args.hr_max is not None and hr is None:
+        raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
+    if args.mqtt_ca is not None and mqtt is None:
+        raise ConfigError("--mqtt-ca needs --mqtt URL")
     return RunOptions(
         workout=args.workout,
         device=device,
@@ -145,6 +160,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         profile=args.profile or config.profile,
         weight_kg=weight,
         hr=hr,
+        hr_max_bpm=args.hr_max,
         clamp=args.clamp,
         fast=args.fast,
         speedup=speedup,
@@ -153,6 +169,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         verbose=args.verbose,
         voice=voice,
         mqtt=mqtt,
+        mqtt_ca=args.mqtt_ca,
         treadmill_id=args.treadmill_id or config.treadmill_id,
         remote_control=remote and mqtt is not None,
         ha_discovery=ha and mqtt is not None,

@@ -33,13 +33,14 @@ from retrowalk.errors import (
 from retrowalk.sinks.recorder import SessionRecorder
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine
+    from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
     from pathlib import Path
 
     from retrowalk.cli.cmd_run import RunOptions
     from retrowalk.device.api import Treadmill
     from retrowalk.engine.bus import Channel, Item
     from retrowalk.engine.commands import CommandResult
+    from retrowalk.sinks.mqtt_settings import MqttSettings
     from retrowalk.workout.plan import Plan
     from retrowalk.workout.safety import SafetyProfile
 
@@ -84,6 +85,13 @@ def prepare(options: RunOptions) -> Prepared:
             raise ConfigError(
                 f"--sim {options.sim!r} is not a simulator profile; allowed: {allowed}"
             )
+    if options.voice != "off":
+        from retrowalk.sinks.speech import make_backend  # noqa: PLC0415 - lazy
+
+        make_backend(options.voice)  # ConfigError now if this voice cannot speak here
+    if options.mqtt is not None:
+        # The URL, CA file and id are checked now; the id may still come from the device name.
+        mqtt_settings(options, options.treadmill_id or "check")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return Prepared(options, path, sha, plan, profile)
 
@@ -154,17 +162,17 @@ def header(prepared: Prepared, treadmill: Treadmill) -> dict[str, Any]:
 
 async def session(prepared: Prepared) -> Outcome:
     """Connect, run the workout with every sink, print the summary; return the outcome."""
-    from retrowalk.device.scan import connect  # noqa: PLC0415 - lazy: bleak is heavy
     from retrowalk.engine.runner import Engine, EngineOptions  # noqa: PLC0415 - lazy
 
     options = prepared.options
-    target = options.device
-    async with connect(target, sim=options.sim) as treadmill:
+    async with contextlib.AsyncExitStack() as devices:
+        treadmill, heart_rate = await _connect(devices, options)
         bus = Bus()
-        channels = {
-            "recorder": bus.subscribe("recorder", maxsize=None),
-            "display": bus.subscribe("display", maxsize=None if options.plain else 100),
-        }
+        # Every sink subscribes before the engine runs, so none misses the first events.
+        recording = bus.subscribe("recorder", maxsize=None)
+        display = bus.subscribe("display", maxsize=None if options.plain else 1000)
+        voice = bus.subscribe("voice") if options.voice != "off" else None
+        mqtt = bus.subscribe("mqtt") if options.mqtt is not None else None
         engine = Engine(
             prepared.plan,
             treadmill,
@@ -175,15 +183,27 @@ async def session(prepared: Prepared) -> Outcome:
                 auto_confirm=options.auto_confirm,
                 remote_control=options.remote_control,
                 keep_walking=options.keep_walking,
+                hr_max_bpm=options.hr_max_bpm,
             ),
+            heart_rate=heart_rate,
         )
         recorder = SessionRecorder()
         interrupted = False
         try:
             async with recorder, asyncio.TaskGroup() as tg:
-                rec = channels["recorder"]
-                recording = recorder.run(rec, header(prepared, treadmill))
-                tg.create_task(_guarded("session log", recording, bus, rec), name="recorder")
+                log = recorder.run(recording, header(prepared, treadmill))
+                tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
+                if voice is not None:
+                    from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
+
+                    speaking = run_voice(voice, options.voice, plan=prepared.plan)
+                    tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
+                if mqtt is not None:
+                    from retrowalk.sinks.mqtt import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
+
+                    settings = mqtt_settings(options, treadmill.capabilities.name)
+                    publishing = run_mqtt(settings, mqtt, engine.submit, plan=prepared.plan)
+                    tg.create_task(_guarded("MQTT", publishing, bus, mqtt), name="mqtt")
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
                 def interrupt() -> None:
@@ -195,8 +215,7 @@ async def session(prepared: Prepared) -> Outcome:
                     engine_task.cancel()
 
                 tg.create_task(
-                    _display(prepared, channels["display"], engine.submit, engine_task),
-                    name="display",
+                    _display(prepared, display, engine.submit, engine_task), name="display"
                 )
                 with _on_sigint(interrupt):
                     await asyncio.wait([engine_task])
@@ -225,6 +244,45 @@ async def session(prepared: Prepared) -> Outcome:
     else:
         code = EXIT_OK if summary.ended == "finished" else EXIT_FAILURE
     return Outcome(code, summary, recorder.path)
+
+
+async def _connect(
+    stack: contextlib.AsyncExitStack, options: RunOptions
+) -> tuple[Treadmill, AsyncIterator[int | None] | None]:
+    """Connect the treadmill (simulated or real) and the heart-rate strap when asked."""
+    from retrowalk.device import scan  # noqa: PLC0415 - lazy: bleak is heavy
+
+    if options.sim is not None:
+        world = await stack.enter_async_context(
+            scan.simulated_world(options.sim, hr_strap=options.hr is not None)
+        )
+        treadmill = await stack.enter_async_context(scan.connect(None, world=world))
+    else:
+        treadmill = await stack.enter_async_context(scan.connect(options.device))
+    if options.hr is None:
+        return treadmill, None
+    strap = None if options.hr == "auto" else options.hr
+    monitor = await stack.enter_async_context(
+        scan.connect_heart_rate(strap, simulated=options.sim is not None)
+    )
+    return treadmill, monitor.readings()
+
+
+def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
+    """Return the MQTT settings; the treadmill id defaults to one made from the device name."""
+    from retrowalk.sinks.mqtt_settings import (  # noqa: PLC0415 - lazy
+        MqttSettings,
+        treadmill_id_from,
+    )
+
+    assert options.mqtt is not None
+    return MqttSettings.from_url(
+        options.mqtt,
+        treadmill_id=options.treadmill_id or treadmill_id_from(device_name),
+        remote_control=options.remote_control,
+        ha_discovery=options.ha_discovery,
+        ca_file=options.mqtt_ca,
+    )
 
 
 async def _drive(run: Coroutine[Any, Any, object], bus: Bus) -> object:

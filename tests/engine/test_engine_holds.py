@@ -12,6 +12,7 @@ from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     Aborted,
     EngineState,
+    HeartRate,
     Hold,
     HoldCause,
     Reconnected,
@@ -103,6 +104,9 @@ async def test_hold_never_restarts_the_belt_until_resume(cause: HoldCause):
             assert rig.model.speed_kmh == 0.0
             if cause == HoldCause.DISCONNECTED:
                 assert rig.events(Reconnected)
+            if cause == HoldCause.HEART_RATE:
+                assert rig.events(HeartRate)[0].connected
+                assert rig.bus.latest.heart_rate_bpm == 185
             if cause == HoldCause.SAFETY_KEY:
                 rig.model.insert_safety_key()
             strap.bpm = 110

@@ -245,8 +245,17 @@ class Control:
             if echo is not None:
                 expected = Expected(echo[0], echo[1], clock.now() + ECHO_WINDOW_S)
                 self.expected.append(expected)
-            # No await between the gate check and the device call: nothing can slip between.
-            result = await call()
+            try:
+                # No await between the gate check and the device call: nothing slips between.
+                result = await call()
+            except asyncio.CancelledError:
+                if expected is not None:  # the write may be out: its echo may still come
+                    expected.until = min(expected.until, clock.now() + ECHO_GRACE_S)
+                raise
+            except Exception:
+                if expected is not None and expected in self.expected:
+                    self.expected.remove(expected)  # refused: no echo will come
+                raise
             if expected is not None:
                 # The echo comes before (or just after) the indication: a later status of the
                 # same kind is the person at the console, not us.

@@ -183,3 +183,25 @@ async def test_a_retained_command_is_not_replayed_on_connect(broker: MqttBroker)
         assert not result["accepted"]
         assert "retained" in result["reason"]
     assert engine.commands == []
+
+
+async def test_a_repeated_id_is_answered_again_but_not_run_twice(broker: MqttBroker) -> None:
+    """A retried command (same id) gets the first answer again; the engine sees it once."""
+    engine = FakeEngine(Bus())
+    settings = settings_for(broker.url(), "dup")
+    async with (
+        Subscriber("127.0.0.1", broker.port, ["retrowalk/dup/#"]) as sub,
+        sink_running(settings, engine),
+    ):
+        await online(sub, "dup")
+        for _ in range(2):
+            await sub.publish("retrowalk/dup/cmd", '{"command": "skip", "id": "s1"}')
+        await sub.publish("retrowalk/dup/cmd", '{"command": "skip", "id": "s2"}')
+        await sub.wait_for(lambda s: len(results(s, "dup")) == 3)
+    assert [(r["id"], r["accepted"]) for r in results(sub, "dup")] == [
+        ("s1", True),
+        ("s1", True),
+        ("s2", True),
+    ]
+    assert [r.command.request_id for r in engine.commands] == ["s1", "s2"]
+    assert engine.step_index == 2  # two skips, not three

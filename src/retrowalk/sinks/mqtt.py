@@ -18,32 +18,22 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 
-from retrowalk.engine.commands import CommandKind
-from retrowalk.sinks.mqtt_commands import (
-    Rejection,
-    RemoteCommand,
-    early_refusal,
-    parse_command,
-    result_payload,
-)
+from retrowalk.sinks.mqtt_dispatch import Dispatcher
 from retrowalk.sinks.mqtt_outbox import Outbox
 from retrowalk.sinks.mqtt_payloads import dumps, ha_discovery
 from retrowalk.sinks.mqtt_settings import Broker, MqttSettings, treadmill_id_from
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator
 
     from retrowalk.engine.bus import Channel, Item
-    from retrowalk.engine.commands import Command, CommandResult
+    from retrowalk.sinks.mqtt_dispatch import Submit
     from retrowalk.workout.plan import Plan
-
-    Submit = Callable[[Command], Awaitable[CommandResult]]
 
 __all__ = ["Broker", "MqttSettings", "run_mqtt", "treadmill_id_from", "watch_room"]
 
 log = logging.getLogger("retrowalk.mqtt")
 _client_log = logging.getLogger("retrowalk.mqtt.client")
-MAX_WAITING_COMMANDS = 16
 MAX_INCOMING = 100
 
 
@@ -54,7 +44,7 @@ async def run_mqtt(
     outbox = Outbox(settings, workout=plan.name)
     try:
         async with asyncio.TaskGroup() as tg:
-            dispatcher = _Dispatcher(settings, outbox, submit, tg)
+            dispatcher = Dispatcher(settings, outbox, submit, tg)
             tg.create_task(_pump(channel, outbox), name="mqtt-pump")
             worker = tg.create_task(dispatcher.work(), name="mqtt-commands")
             await _Connection(settings, outbox, dispatcher).run()
@@ -76,104 +66,10 @@ async def _pump(channel: Channel[Item], outbox: Outbox) -> None:
         outbox.close()
 
 
-class _Dispatcher:
-    """Hands well-formed remote commands to the engine, one at a time; emergency stop at once."""
-
-    def __init__(
-        self, settings: MqttSettings, outbox: Outbox, submit: Submit, tg: asyncio.TaskGroup
-    ) -> None:
-        self._settings = settings
-        self._outbox = outbox
-        self._submit = submit
-        self._tg = tg
-        self._queue: asyncio.Queue[RemoteCommand | None] = asyncio.Queue(MAX_WAITING_COMMANDS)
-
-    def handle(self, payload: bytes, *, via: str, retained: bool) -> None:
-        """Parse one command message and queue it, or answer at once with a refusal."""
-        parsed = parse_command(payload, via=via)
-        if isinstance(parsed, RemoteCommand) and retained:
-            parsed = Rejection(
-                parsed.request_id,
-                parsed.name,
-                "retained commands are ignored: publish commands without the retain flag",
-                via,
-            )
-        if isinstance(parsed, RemoteCommand):
-            refusal = early_refusal(parsed, remote_control=self._settings.remote_control)
-            if refusal is None:
-                self._enqueue(parsed)
-                return
-            parsed = refusal
-        self._answer(parsed)
-
-    def _enqueue(self, command: RemoteCommand) -> None:
-        if command.kind is CommandKind.EMERGENCY_STOP:  # jumps every queue
-            self._tg.create_task(self._forward(command), name="mqtt-emergency-stop")
-            return
-        try:
-            self._queue.put_nowait(command)
-        except asyncio.QueueFull:
-            self._answer(
-                Rejection(
-                    command.request_id,
-                    command.name,
-                    f"too many commands waiting (at most {MAX_WAITING_COMMANDS}); try again",
-                    command.via,
-                )
-            )
-
-    async def work(self) -> None:
-        """Forward queued commands in arrival order until closed."""
-        while (command := await self._queue.get()) is not None:
-            await self._forward(command)
-
-    def close(self) -> None:
-        """Stop the worker once the queued commands are forwarded."""
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
-            return
-        # Full queue at shutdown: drop the backlog; the engine is finished anyway.
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
-
-    async def _forward(self, command: RemoteCommand) -> None:
-        try:
-            result = await self._submit(command.to_command())
-        except Exception:  # the engine refused to even look: answer, never crash the sink
-            log.exception("MQTT: the engine failed to handle remote %s", command.name)
-            self._answer(
-                Rejection(
-                    command.request_id,
-                    command.name,
-                    "the workout is not taking commands",
-                    command.via,
-                )
-            )
-            return
-        verdict = "accepted" if result.accepted else f"refused: {result.reason}"
-        log.info(
-            "MQTT: remote %s (id=%s, %s) %s", command.name, command.request_id, command.via, verdict
-        )
-        self._outbox.add_result(
-            result_payload(result, treadmill_id=self._settings.treadmill_id, via=command.via)
-        )
-
-    def _answer(self, rejection: Rejection) -> None:
-        log.info(
-            "MQTT: refused remote %s (id=%s, %s): %s",
-            rejection.name,
-            rejection.request_id,
-            rejection.via,
-            rejection.reason,
-        )
-        self._outbox.add_result(result_payload(rejection, treadmill_id=self._settings.treadmill_id))
-
-
 class _Connection:
     """The connect / serve / back off loop for one run."""
 
-    def __init__(self, settings: MqttSettings, outbox: Outbox, dispatcher: _Dispatcher) -> None:
+    def __init__(self, settings: MqttSettings, outbox: Outbox, dispatcher: Dispatcher) -> None:
         self._s = settings
         self._outbox = outbox
         self._dispatcher = dispatcher

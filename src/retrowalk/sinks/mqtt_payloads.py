@@ -174,7 +174,8 @@ def ha_discovery(
             "unique_id": f"{node}_{command}",
             "default_entity_id": f"button.{entity}_{command}",
             "command_topic": f"{base}/cmd",
-            "payload_press": json.dumps({"command": command, "id": f"ha-{command}"}),
+            # No id: a fixed id would make every press after the first a repeat (not run).
+            "payload_press": json.dumps({"command": command}),
             **common,
         }
         out.append((f"{prefix}/button/{node}/{command}/config", config))

@@ -1,0 +1,109 @@
+"""The command dispatcher: one at a time, emergency stop first, repeats never run twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING
+
+from retrowalk.engine.commands import Command, CommandKind, CommandResult
+from retrowalk.sinks.mqtt import MqttSettings
+from retrowalk.sinks.mqtt_dispatch import MAX_WAITING_COMMANDS, Dispatcher
+from retrowalk.sinks.mqtt_outbox import Outbox
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+
+class SlowEngine:
+    """A submit that holds every command but emergency stop until released."""
+
+    def __init__(self) -> None:
+        self.seen: list[Command] = []
+        self.release = asyncio.Event()
+
+    async def submit(self, command: Command) -> CommandResult:
+        """Record `command`; accept it once released (emergency stop: at once)."""
+        self.seen.append(command)
+        if command.kind is not CommandKind.EMERGENCY_STOP:
+            await self.release.wait()
+        return CommandResult(command, accepted=True)
+
+
+def answers(outbox: Outbox) -> list[tuple[str | None, str | None, bool]]:
+    """Return (id, command, accepted) of every queued result."""
+    out = [json.loads(p) for p in outbox.results]
+    return [(r["id"], r["command"], r["accepted"]) for r in out]
+
+
+def cmd(name: str, request_id: str | None = None) -> bytes:
+    """Return a command payload."""
+    body: dict[str, str] = {"command": name}
+    if request_id is not None:
+        body["id"] = request_id
+    return json.dumps(body).encode()
+
+
+async def run_dispatcher(
+    engine: SlowEngine, scenario: Callable[[Dispatcher, SlowEngine], Awaitable[None]]
+) -> Outbox:
+    """Run a Dispatcher with its worker while `scenario(dispatcher, engine)` plays."""
+    settings = MqttSettings.from_url("mqtt://h", treadmill_id="t")
+    outbox = Outbox(settings, workout="w")
+    async with asyncio.TaskGroup() as tg:
+        dispatcher = Dispatcher(settings, outbox, engine.submit, tg)
+        worker = tg.create_task(dispatcher.work())
+        await scenario(dispatcher, engine)
+        engine.release.set()
+        dispatcher.close()
+        await worker
+    return outbox
+
+
+async def test_emergency_stop_overtakes_a_command_the_engine_is_still_handling() -> None:
+    """While a pause is held by the engine, an emergency stop still reaches it at once."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        d.handle(cmd("pause", "p"), via="direct", retained=False)
+        d.handle(cmd("skip", "s"), via="direct", retained=False)
+        d.handle(cmd("emergency_stop", "e"), via="fleet", retained=False)
+        await asyncio.sleep(1.0)
+        assert [c.kind for c in engine.seen] == [CommandKind.PAUSE, CommandKind.EMERGENCY_STOP]
+
+    engine = SlowEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    assert [c.request_id for c in engine.seen] == ["p", "e", "s"]
+    assert answers(outbox) == [
+        ("e", "emergency_stop", True),
+        ("p", "pause", True),
+        ("s", "skip", True),
+    ]
+
+
+async def test_a_repeat_that_arrives_before_the_answer_gets_it_too() -> None:
+    """Two messages with one id: the engine sees one command, both messages get an answer."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        d.handle(cmd("skip", "same"), via="direct", retained=False)
+        d.handle(cmd("skip", "same"), via="fleet", retained=False)
+        await asyncio.sleep(0.5)
+
+    engine = SlowEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    assert len(engine.seen) == 1
+    assert answers(outbox) == [("same", "skip", True), ("same", "skip", True)]
+
+
+async def test_a_flood_of_commands_is_refused_beyond_the_queue() -> None:
+    """More waiting commands than the queue holds: the excess is refused, not queued."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        for n in range(MAX_WAITING_COMMANDS + 5):
+            d.handle(cmd("skip", f"s{n}"), via="direct", retained=False)
+
+    engine = SlowEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    refused = [a for a in answers(outbox) if not a[2]]
+    assert len(refused) == 5  # in one burst: 16 wait, 5 are turned away
+    reasons = [json.loads(p)["reason"] for p in outbox.results if not json.loads(p)["accepted"]]
+    assert all("too many commands waiting" in r for r in reasons)

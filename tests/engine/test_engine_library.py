@@ -71,9 +71,7 @@ def _shortened(plan):
 
 @pytest.mark.parametrize("machine", MACHINES)
 async def test_every_library_workout_on_every_machine(machine: str):
-    """Each library workout (shortened) finishes on each machine it fits; the rest are refused
-    before the belt moves and then finish with --clamp.
-    """
+    """Each library workout (shortened) finishes where it fits; elsewhere refused, then clamped."""
     for name in library_names():
         plan, profile = _plan(name)
         plan = _shortened(plan)

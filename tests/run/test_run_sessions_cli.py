@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from typing import TYPE_CHECKING
 
 import pytest
 
-from retrowalk.cli.console import RunSummary, format_event, format_summary, print_events
+from retrowalk.cli.console import (
+    RunSummary,
+    format_event,
+    format_summary,
+    print_events,
+    read_commands,
+)
 from retrowalk.cli.main import main
 from retrowalk.config import load_config
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.errors import ConfigError
 from retrowalk.workout.plan import Direction
 
@@ -121,7 +129,7 @@ def test_summary_names_the_session_log(tmp_path: Path) -> None:
             belt_stopped=True, session_log=tmp_path / "s.jsonl",
         )
     )  # fmt: skip
-    assert text.splitlines()[0] == "Retro Intro: aborted (interrupted)"
+    assert text.splitlines()[0] == "Retro Intro: aborted: interrupted"
     assert "1:15" in text
     assert "2/9, 1 turn(s)" in text
     assert str(tmp_path / "s.jsonl") in text
@@ -143,3 +151,32 @@ def test_config_file_values_and_errors(tmp_path: Path) -> None:
     path.write_text("weight_kg = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+
+
+async def test_plain_line_commands_reach_the_engine_as_keyboard_commands() -> None:
+    """Enter confirms, letters map to commands, an unknown word gets the key list."""
+    read_fd, write_fd = os.pipe()
+    sent: list[Command] = []
+
+    async def submit(command: Command) -> CommandResult:
+        sent.append(command)
+        return CommandResult(command, accepted=command.kind != CommandKind.SKIP, reason="last")
+
+    os.write(write_fd, b"\np\nzz\n+\nn\ns\n")
+    os.close(write_fd)
+    out = io.StringIO()
+    try:
+        await read_commands(submit, read_fd, out)
+    finally:
+        os.close(read_fd)
+    assert [(c.kind, c.value) for c in sent] == [
+        (CommandKind.CONFIRM, None),
+        (CommandKind.PAUSE, None),
+        (CommandKind.NUDGE_SPEED, 0.5),
+        (CommandKind.SKIP, None),
+        (CommandKind.EMERGENCY_STOP, None),
+    ]
+    assert all(c.origin == Origin.KEYBOARD for c in sent)
+    text = out.getvalue()
+    assert "unknown command 'zz'" in text
+    assert "skip: last" in text

@@ -63,7 +63,7 @@ def test_ctrl_c_stops_the_belt_saves_the_session_and_exits_130(tmp_path: Path) -
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=30)
     assert child.returncode == 130, err
-    assert "aborted (interrupted)" in out
+    assert "aborted: interrupted" in out
     assert "belt      stopped" in out
     assert "Traceback" not in err
     [session] = list_sessions(tmp_path / "data" / "sessions")

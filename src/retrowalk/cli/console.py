@@ -251,7 +251,7 @@ class RunSummary:
 
 def format_summary(summary: RunSummary) -> str:
     """Return the multi-line end-of-run summary."""
-    how = "finished" if summary.ended == "finished" else f"aborted ({summary.reason})"
+    how = "finished" if summary.ended == "finished" else f"aborted: {summary.reason}"
     if summary.belt_stopped:
         belt = "stopped"
     elif summary.keep_walking:

@@ -139,3 +139,41 @@ async def test_remote_resume_needs_remote_control():
         assert (await rig.send(CommandKind.EMERGENCY_STOP, Origin.REMOTE)).accepted
         result = await run
     assert isinstance(result, Aborted)
+
+
+async def test_refused_control_writes_become_a_device_hold():
+    """A machine refusing every write ('operation failed'): after retries, a hold, not a crash."""
+    plan = make_plan([(FW, 600, 3.0, 0)])
+    async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: rig.model.speed_kmh >= 2.95)
+        rig.model.reject_next(20)
+        assert (await rig.send(CommandKind.NUDGE_SPEED, value=1.0)).accepted
+        await until(lambda: rig.engine.state == EngineState.HOLD, timeout_s=60)
+        hold = rig.events(Hold)[-1]
+        assert hold.cause == HoldCause.DEVICE_ERROR
+        assert "operation failed" in hold.detail
+        await asyncio.sleep(30)
+        assert rig.engine.state == EngineState.HOLD
+        assert (await rig.send(CommandKind.RESUME)).accepted
+        await until(lambda: rig.model.speed_kmh >= 2.95, timeout_s=60)
+        assert (await rig.send(CommandKind.STOP)).accepted
+        result = await run
+    assert isinstance(result, Aborted)
+
+
+async def test_remote_resume_allowed_when_armed():
+    """With remote control armed, a remote controller may resume the belt after a hold."""
+    plan = make_plan([(FW, 60, 3.0, 0)])
+    options = EngineOptions(auto_confirm=True, remote_control=True)
+    async with engine_rig(plan, options=options) as rig, asyncio.TaskGroup() as tg:
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: rig.model.speed_kmh >= 2.95)
+        rig.model.console_pause()
+        await until(lambda: rig.engine.state == EngineState.HOLD)
+        resumed = await rig.send(CommandKind.CONFIRM, Origin.REMOTE)
+        assert resumed.accepted
+        await until(lambda: rig.engine.state == EngineState.RUNNING)
+        assert rig.events(Resumed)[-1].origin == Origin.REMOTE
+        result = await run
+    assert result.belt_stopped

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import BW, FW, REST, engine_rig, make_plan, until
@@ -19,6 +20,7 @@ from retrowalk.engine.events import (
     CommandHandled,
     EngineState,
     Finished,
+    Hold,
     StepFinished,
     StepStarted,
     TurnPhase,
@@ -28,6 +30,9 @@ from retrowalk.engine.events import (
 from retrowalk.engine.runner import EngineOptions
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.model import BeltState
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 PROFILE = get_profile("standard")
 
@@ -53,6 +58,7 @@ FAULTS = [
     "console_speed_up",
     "reject_next",
     "stall",
+    "heart_rate",
 ]
 COMMANDS = [
     CommandKind.PAUSE,
@@ -70,9 +76,16 @@ schedule = st.lists(
 
 @dataclass
 class Script:
-    """What the test did to the machine, and when (loop time)."""
+    """What the test did to the machine, and when (loop time); the strap's reading."""
 
     console_stops: list[float] = field(default_factory=list)
+    bpm: int = 110
+
+    async def readings(self) -> AsyncIterator[int | None]:
+        """Yield the strap's reading every second."""
+        while True:
+            yield self.bpm
+            await asyncio.sleep(1.0)
 
 
 def _inject(rig, fault: str, sign: int, script: Script, loop: asyncio.AbstractEventLoop) -> None:
@@ -97,9 +110,11 @@ def _inject(rig, fault: str, sign: int, script: Script, loop: asyncio.AbstractEv
         model.reject_next(1)
     elif fault == "stall":
         model.stall_notifications(4.0)
+    elif fault == "heart_rate":
+        script.bpm = 185
 
 
-async def _person(rig) -> None:
+async def _person(rig, script: Script) -> None:
     """Resume whatever holds or pauses, once the machine is usable again."""
     await asyncio.sleep(0.5)  # never at the same instant as a scripted fault (whole seconds)
     while True:
@@ -110,6 +125,7 @@ async def _person(rig) -> None:
         ):
             rig.model.insert_safety_key()
             rig.model.ignore_speed(False)
+            script.bpm = 110
             await rig.send(CommandKind.RESUME)
 
 
@@ -129,11 +145,11 @@ def _facing_at(rig) -> list[tuple[float, object]]:
     t0 = rig.engine._s.t0
     timeline: list[tuple[float, object]] = [(-1.0, FW)]
     pending = FW
-    for event in rig.events():
-        if isinstance(event, TurnStarted):
-            pending = event.to_direction
-        elif isinstance(event, TurnPhaseChanged) and event.phase == TurnPhase.WINDOW:
-            timeline.append((t0 + event.t, pending))
+    for item in rig.events():
+        if isinstance(item, TurnStarted):
+            pending = item.to_direction
+        elif isinstance(item, TurnPhaseChanged) and item.phase == TurnPhase.WINDOW:
+            timeline.append((t0 + item.t, pending))
     return timeline
 
 
@@ -186,11 +202,15 @@ async def test_invariants_hold_under_random_faults(steps, events):
     """Limits, no restart after a console stop without resume, belt stopped, steps recorded."""
     plan = make_plan(steps, window_s=10.0)
     script = Script()
-    options = EngineOptions(auto_confirm=True)
-    async with engine_rig(plan, profile="standard", options=options) as rig:
+    options = EngineOptions(auto_confirm=True, hr_max_bpm=170, hr_hold_s=5.0)
+    strap = script.readings()
+    async with engine_rig(plan, profile="standard", options=options, heart_rate=strap) as rig:
         async with asyncio.TaskGroup() as tg:
             run = tg.create_task(rig.engine.run())
-            helpers = [tg.create_task(_person(rig)), tg.create_task(_drive(rig, events, script))]
+            helpers = [
+                tg.create_task(_person(rig, script)),
+                tg.create_task(_drive(rig, events, script)),
+            ]
             done, _ = await asyncio.wait({run}, timeout=1500)
             if not done:
                 await until(lambda: rig.treadmill.is_connected, timeout_s=120)
@@ -199,6 +219,8 @@ async def test_invariants_hold_under_random_faults(steps, events):
             for helper in helpers:
                 helper.cancel()
         await until(lambda: not rig.model.belt_running, timeout_s=30)
+    event(f"outcome: {type(result).__name__}")
+    event(f"holds: {min(len(rig.events(Hold)), 3)}")
     _check_limits(rig, script)
     _check_no_restart(rig, script)
     assert result.belt_stopped

@@ -1,7 +1,9 @@
 """Test harness: virtual time by default, hygiene guards.
 
 Every async test runs on `VirtualTimeEventLoop` (fast mode), so no test sleeps for real; a test
-marked `realtime` (a real broker, a real subprocess) gets an ordinary event loop instead.
+marked `realtime` (a real broker, a real subprocess) gets an ordinary event loop instead, and
+so does a test marked `hardware` when `--ble-address`/`--ble-name` points it at a real treadmill
+(docs/hardware-tests.md).
 Every async test must leave no task running behind it.
 """
 
@@ -18,12 +20,40 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the options that point the `hardware` tests at a real treadmill."""
+    group = parser.getgroup("retrowalk", "retrowalk real-hardware tests (docs/hardware-tests.md)")
+    group.addoption(
+        "--ble-address",
+        metavar="ADDRESS",
+        help="run the tests marked hardware against the real treadmill at this address",
+    )
+    group.addoption(
+        "--ble-name",
+        metavar="NAME",
+        help="like --ble-address, but find the treadmill by its advertised name",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers of the real-hardware mode."""
+    config.addinivalue_line(
+        "markers", "hardware: runs on a real treadmill (real time) with --ble-address/--ble-name"
+    )
+    config.addinivalue_line(
+        "markers", "simulator_only(reason): skipped with --ble-address/--ble-name, for `reason`"
+    )
+
+
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """Choose the loop per test: virtual time, unless the test is marked realtime."""
+    """Choose the loop per test: virtual time, unless realtime or on real hardware."""
     if item.get_closest_marker("realtime") is not None:
         return {"realtime": asyncio.new_event_loop}
+    on_hardware = config.getoption("ble_address") or config.getoption("ble_name")
+    if on_hardware and item.get_closest_marker("hardware") is not None:
+        return {"hardware": asyncio.new_event_loop}
     return {"virtual": VirtualTimeEventLoop}
 
 

@@ -98,6 +98,8 @@ class Session:
     resume_requested: bool = False
     resume_origin: Origin | None = None
     segment: asyncio.Task[None] | None = None
+    _suffix: list[float] = field(default_factory=list)
+    _suffix_plan: Plan | None = None
 
     # ---- time and publishing -----------------------------------------------------------------
 
@@ -197,6 +199,17 @@ class Session:
         mass = self.plan.totals.body_mass_kg
         self.telemetry.energy_kcal += kcal_per_min(speed, incline, direction, mass) * dt / 60
 
+    def _planned_from(self, index: int) -> float:
+        """Return the planned time of steps `index`.. and their turn windows (cached per plan)."""
+        if self._suffix_plan is not self.plan:
+            steps, transitions = self.plan.steps, self.plan.transitions
+            suffix = [0.0] * (len(steps) + 1)
+            for i in range(len(steps) - 1, -1, -1):
+                windows = sum(t.turn.window_s for t in transitions if t.before_step == i)
+                suffix[i] = suffix[i + 1] + steps[i].planned_s + windows
+            self._suffix, self._suffix_plan = suffix, self.plan
+        return self._suffix[min(index, len(self._suffix) - 1)]
+
     # ---- snapshot ----------------------------------------------------------------------------
 
     def heart_rate(self) -> int | None:
@@ -215,10 +228,7 @@ class Session:
         remaining = self.remaining_s()
         if remaining is None and step is not None:
             remaining = max(0.0, step.planned_s * (1 - self.step_fraction()))
-        workout_left = (remaining or 0.0) + sum(s.planned_s for s in steps[next_index:])
-        workout_left += sum(
-            t.turn.window_s for t in self.plan.transitions if t.before_step >= next_index
-        )
+        workout_left = (remaining or 0.0) + self._planned_from(next_index)
         hold = self.hold
         target_speed: float | None = commanded_speed
         target_incline = commanded_incline

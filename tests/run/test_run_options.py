@@ -28,6 +28,9 @@ if TYPE_CHECKING:
         (["--sim", "--voice", "shout"], "--voice 'shout' is not known"),
         (["--sim", "--remote-control"], "--remote-control needs --mqtt URL"),
         (["--sim", "--ha-discovery"], "--ha-discovery needs --mqtt URL"),
+        (["--sim", "--fast", "--yes", "--mqtt", "mqtt://h"], "--mqtt needs real time"),
+        (["--sim", "--mqtt-ca", "ca.pem"], "--mqtt-ca needs --mqtt URL"),
+        (["--sim", "--hr-max", "150"], "--hr-max needs a heart-rate strap"),
     ],
 )
 def test_bad_option_combinations_exit_2_with_one_line(

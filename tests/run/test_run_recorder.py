@@ -236,3 +236,30 @@ async def test_two_sessions_in_the_same_second_get_distinct_files(tmp_path: Path
             paths.append(await recorder.run(channel, HEADER))
     assert paths[0] != paths[1]
     assert all(p.exists() for p in paths)
+
+
+async def test_log_lines_are_the_documented_json_of_events_and_snapshots(tmp_path: Path) -> None:
+    """Each event line is {"kind": "event", **Event.to_dict()}; each sample the Snapshot's."""
+    command = Command(CommandKind.NUDGE_SPEED, Origin.KEYBOARD, value=0.5)
+    items: list[ev.Event | ev.Snapshot] = [
+        snapshot(0.0),
+        step_started(0.0, 0),
+        ev.CommandHandled(t=0.5, origin=Origin.KEYBOARD, result=CommandResult(command, False, "x")),
+        ev.Hold(t=0.7, cause=ev.HoldCause.SAFETY_KEY, detail="key", advice="insert it"),
+        ev.Connected(
+            t=0.0, name="T", address="A", speed_range=(0.5, 20.0, 0.1), incline_range=None,
+            controllable=True,
+        ),
+    ]  # fmt: skip
+    bus = Bus()
+    channel = bus.subscribe("recorder", maxsize=None)
+    async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
+        task = tg.create_task(recorder.run(channel, HEADER))
+        for item in items:
+            bus.publish(item)
+        bus.close()
+    _, records = read_session(task.result())
+    expected = [
+        {"kind": "sample" if isinstance(i, ev.Snapshot) else "event", **i.to_dict()} for i in items
+    ]
+    assert records[: len(items)] == expected

@@ -44,7 +44,7 @@ def test_a_voice_that_cannot_speak_here_is_refused_before_connecting(
 
 def test_a_bad_mqtt_url_is_refused_before_connecting(capsys: pytest.CaptureFixture[str]) -> None:
     """A malformed broker URL is exit 2 naming the expected form, password never shown."""
-    argv = ["run", "retro-intro", "--sim", "--fast", "--yes", "--mqtt", "http://u:s3cret@host"]
+    argv = ["run", "retro-intro", "--sim", "--speedup", "5", "--yes", "--mqtt", "http://u:s3cret@h"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "mqtt[s]://" in err
@@ -83,7 +83,12 @@ async def test_a_run_publishes_its_session_to_the_broker(tmp_path: Path) -> None
                 "RETROWALK_DATA_DIR": str(tmp_path / "data"),
                 "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
             }
-            argv = ["-m", "retrowalk", "run", "retro-intro", "--sim", "--fast", "--yes"]
+            workout = tmp_path / "short.yaml"
+            workout.write_text(
+                "version: 1\nname: Short\nprofile: standard\ncountdown: 0s\n"
+                "intervals:\n  - forward: 20s\n    speed: 2.0\n"
+            )
+            argv = ["-m", "retrowalk", "run", str(workout), "--sim", "--speedup", "10", "--yes"]
             argv += ["--mqtt", f"mqtt://127.0.0.1:{port}", "--treadmill-id", "lane-7"]
             child = await asyncio.create_subprocess_exec(
                 sys.executable, *argv, env=env, stdout=subprocess.DEVNULL
@@ -102,5 +107,5 @@ async def test_a_run_publishes_its_session_to_the_broker(tmp_path: Path) -> None
         await broker.wait()
     summary = json.loads(topics["retrowalk/lane-7/session"])
     assert summary["outcome"] == "finished"
-    assert summary["workout"] == "Retro Intro"
+    assert summary["workout"] == "Short"
     assert topics["retrowalk/lane-7/status"] == b"offline"

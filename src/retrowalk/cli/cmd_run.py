@@ -142,6 +142,9 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
     mqtt = args.mqtt or config.mqtt
     remote = bool(args.remote_control or config.remote_control)
     ha = bool(args.ha_discovery or config.ha_discovery)
+    if mqtt is not None and args.fast:
+        # Virtual time jumps over every wait for the network (connect, acknowledgements).
+        raise ConfigError("--mqtt needs real time: use --speedup N instead of --fast")
     if mqtt is None and args.remote_control:
         raise ConfigError("--remote-control needs --mqtt URL (remote commands come over MQTT)")
     if mqtt is None and args.ha_discovery:

@@ -32,7 +32,6 @@ from retrowalk.engine.monitor import Monitor
 from retrowalk.engine.options import EngineOptions
 from retrowalk.engine.session import Session
 from retrowalk.engine.walk import Outcome, Walker
-from retrowalk.errors import DeviceError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -176,7 +175,7 @@ class Engine:
                     s.publish(HeartRate(t=s.elapsed(), bpm=bpm, connected=connected))
                 s.strap_connected = connected
                 s.heart_rate_strap = bpm
-        except DeviceError as exc:
+        except Exception as exc:  # noqa: BLE001 - a failing strap must never end the workout
             s.publish(WarningEvent(t=s.elapsed(), message=f"heart-rate strap lost: {exc}"))
         if s.strap_connected:
             s.strap_connected = False

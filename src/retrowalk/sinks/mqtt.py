@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import secrets
 import socket
@@ -88,6 +89,7 @@ class _Connection:
         while True:
             try:
                 async with _client(self._s.broker, self._s, self._identifier) as client:
+                    _wait_unbounded(client)
                     attempt = 0
                     self._on_connected()
                     await self._serve(client)
@@ -256,6 +258,16 @@ def _client(broker: Broker, settings: MqttSettings | None, identifier: str) -> a
     )
 
 
+def _wait_unbounded(client: aiomqtt.Client) -> None:
+    """Once connected, wait for acks without a timer: a lost link ends the wait instead.
+
+    The receiver task ends the session as soon as the connection drops, and paho's keepalive
+    (checked on real time) drops a connection to a broker that went silent. Timers would only
+    misfire on a virtual-time loop (`--fast`), where they leap ahead while a reply is in flight.
+    """
+    client.timeout = math.inf
+
+
 async def _best_effort_offline(client: aiomqtt.Client, settings: MqttSettings) -> None:
     """On cancellation: say offline (a clean disconnect does not fire the Last Will)."""
     with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
@@ -294,6 +306,7 @@ async def watch_room(
     while True:
         try:
             async with _client(broker, None, identifier) as client:
+                _wait_unbounded(client)
                 attempt, last = 0, None
                 log.info("MQTT: watching %s", broker.display)
                 await client.subscribe(

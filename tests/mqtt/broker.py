@@ -148,6 +148,16 @@ class MqttBroker:
         """Kill the broker abruptly (SIGKILL): clients see the connection drop."""
         self._end(signal.SIGKILL)
 
+    def freeze(self) -> None:
+        """Stop the broker process (SIGSTOP): sockets stay open, nothing answers (a dead link)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen broker run again (SIGCONT)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Stop the broker (SIGTERM) and wait for it to exit."""
         self._end(signal.SIGTERM)
@@ -155,6 +165,7 @@ class MqttBroker:
     def _end(self, sig: signal.Signals) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGCONT)  # a frozen broker cannot act on SIGTERM
             process.send_signal(sig)
             try:
                 process.wait(timeout=5)

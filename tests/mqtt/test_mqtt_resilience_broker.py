@@ -7,7 +7,14 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
-from mqtt_fakes import FakeEngine, Subscriber, make_plan, settings_for, sink_running
+from mqtt_fakes import (
+    FakeEngine,
+    Subscriber,
+    make_plan,
+    settings_for,
+    sink_running,
+    wait_until,
+)
 
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
@@ -179,3 +186,25 @@ async def test_a_command_stuck_in_the_engine_does_not_hold_the_end(broker: MqttB
             engine.finish()
         await sub.wait_for(lambda s: s.payloads("retrowalk/stuck/status")[-1:] == [b"offline"])
     assert sink.exception() is None
+
+
+async def test_a_silent_broker_is_noticed_by_keepalive_and_state_flows_after(
+    broker: MqttBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A frozen broker (no RST, like a dead network) is dropped by keepalive; state comes back."""
+    caplog.set_level(logging.INFO, logger="retrowalk.mqtt")
+    engine = FakeEngine(Bus())
+    settings = settings_for(broker.url(), "frozen", keepalive_s=1, timeout_s=1.0)
+    async with (
+        Subscriber("127.0.0.1", broker.port, ["retrowalk/frozen/state"], keepalive=60) as sub,
+        sink_running(settings, engine),
+    ):
+        await sub.wait_for(lambda s: s.messages)
+        broker.freeze()
+        await wait_until(lambda: "lost mqtt://" in caplog.text)
+        t_thaw = engine.t
+        broker.thaw()
+        await sub.wait_for(
+            lambda s: any(st["t"] > t_thaw for st in s.json("retrowalk/frozen/state")), within_s=5
+        )
+    assert engine.max_gap_s < MAX_ENGINE_GAP_S

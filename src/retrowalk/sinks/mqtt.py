@@ -18,6 +18,7 @@ import socket
 from typing import TYPE_CHECKING
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
 
 from retrowalk.sinks.mqtt_dispatch import Dispatcher
 from retrowalk.sinks.mqtt_outbox import Outbox
@@ -283,7 +284,8 @@ def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
 
 def _describe(exc: aiomqtt.MqttError) -> str:
     """Return a short reason for a broker failure (never credentials: none are in the error)."""
-    code = getattr(exc, "rc", None)
+    # Only a refused CONNACK carries these codes (a failed publish's 4 means "not connected").
+    code = exc.rc if isinstance(exc, MqttConnectError) else None
     value = getattr(code, "value", code)
     if value in {4, 134}:
         return "the broker refused the login: bad user name or password"

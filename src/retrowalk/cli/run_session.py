@@ -214,11 +214,14 @@ async def session(prepared: Prepared) -> Outcome:
                     print("retrowalk: stopping the belt...", file=sys.stderr, flush=True)
                     engine_task.cancel()
 
-                tg.create_task(
+                screen = tg.create_task(
                     _display(prepared, display, engine.submit, engine_task), name="display"
                 )
                 with _on_sigint(interrupt):
                     await asyncio.wait([engine_task])
+                if interrupted and not options.plain:
+                    # The screen app waits for the person to quit; a signal means nobody will.
+                    screen.cancel()
         except* RetrowalkError as group:
             # An expected failure (a plan that does not fit the machine, a lost device before
             # the start): one clear line from the CLI, not an exception group.

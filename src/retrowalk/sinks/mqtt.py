@@ -156,28 +156,29 @@ class _Connection:
         )
 
     async def _serve(self, client: aiomqtt.Client) -> None:
-        """Announce, subscribe, then publish and receive until drained or disconnected."""
-        try:
-            await self._announce(client)
-            await self._exchange(client)
-            await client.publish(self._s.topic("status"), b"offline", qos=1, retain=True)
-        except asyncio.CancelledError:
-            await _best_effort_offline(client, self._s)
-            raise
+        """Announce, subscribe, publish until drained, say offline; a lost link raises MqttError.
 
-    async def _exchange(self, client: aiomqtt.Client) -> None:
-        """Receive commands while publishing; a broker failure comes out as one MqttError."""
+        Every wait on the broker happens while the receiver watches the link: acks are awaited
+        without timers (see `_wait_unbounded`), so a dropped connection must end them.
+        """
         try:
             async with asyncio.TaskGroup() as tg:
                 receiver = tg.create_task(self._receive(client), name="mqtt-receive")
-                await self._publish_until_drained(client)
-                receiver.cancel()
+                try:
+                    await self._announce(client)
+                    await self._publish_until_drained(client)
+                    await client.publish(self._s.topic("status"), b"offline", qos=1, retain=True)
+                finally:
+                    receiver.cancel()
         except ExceptionGroup as group:
             rest = group.subgroup(lambda e: not isinstance(e, aiomqtt.MqttError | ExceptionGroup))
             broker = group.subgroup(aiomqtt.MqttError)
             if rest is not None or broker is None:
                 raise
             raise _first(broker) from None
+        except asyncio.CancelledError:
+            await _best_effort_offline(client, self._s)
+            raise
 
     async def _announce(self, client: aiomqtt.Client) -> None:
         s = self._s
@@ -308,12 +309,12 @@ async def watch_room(
     while True:
         try:
             async with _client(broker, None, identifier) as client:
-                _wait_unbounded(client)
                 attempt, last = 0, None
                 log.info("MQTT: watching %s", broker.display)
                 await client.subscribe(
                     [(f"{topic_root}/+/{leaf}", 0) for leaf in ("state", "status", "session")]
                 )
+                _wait_unbounded(client)  # only the disconnect wait is left: keepalive bounds it
                 async for message in client.messages:
                     parts = message.topic.value.split("/")
                     if len(parts) == 3:

@@ -79,7 +79,6 @@ class Monitor:
         self._progress_at = -math.inf
         self._best_error = math.inf
         self._best_target = -1.0
-        self._told_start = False
         self._hr_since: float | None = None
 
     # ---- device events -----------------------------------------------------------------------
@@ -268,13 +267,7 @@ class Monitor:
             return
         self._progress_at = now
         if actual <= _STILL_KMH and not self.followed:
-            if not self._told_start:
-                self._told_start = True
-                self._warn(
-                    "the treadmill accepted Start but the belt is not moving: "
-                    "press start on its console"
-                )
-            return
+            return  # never started (the walker asks for the console start)
         if not self.followed:
             self.walker.enter_coach(
                 "the treadmill does not follow speed commands: set the speed by hand"

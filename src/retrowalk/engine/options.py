@@ -22,3 +22,4 @@ class EngineOptions:
     start_speed_kmh: float = 1.0  # the low speed every start begins at (never above the target)
     follow_grace_s: float = 8.0  # the belt may lag its target this long without progress
     belt_still_timeout_s: float = 15.0  # longest wait for the belt to coast to a stop
+    start_wait_s: float = 60.0  # longest wait for the belt to move after a Start

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 _EPS = 1e-6
 _STILL_KMH = 0.15  # a reported speed at or below this is a belt standing still
 _INCLINE_WAIT_S = 20.0
+_START_QUIET_S = 8.0  # a belt still this long after Start: ask for the console
 
 
 class TurnRunner:
@@ -174,6 +175,28 @@ class TurnRunner:
             await self.control.set_speed(
                 self.low_speed(target), step.direction, actual=self.actual()
             )
+        await self.wait_moving()
+
+    async def wait_moving(self) -> None:
+        """Wait (bounded) for the belt to move after a Start; ask for the console if it does not.
+
+        Some machines acknowledge Start but wait for Start on their own console (FR30Z).
+        """
+        started = clock.now()
+        told = False
+        while clock.now() < started + self.options.start_wait_s:
+            speed = self.actual()
+            if speed is None and clock.now() >= started + _START_QUIET_S:
+                return  # no telemetry to go by: carry on by time
+            if speed is not None and speed > _STILL_KMH:
+                return
+            if not told and clock.now() >= started + _START_QUIET_S:
+                told = True
+                self.warn(
+                    "the treadmill accepted Start but the belt is not moving: "
+                    "press start on its console"
+                )
+            await clock.sleep_until(clock.now() + 0.25)
 
     async def ramp_once(self, target: float, direction: Direction) -> None:
         """Move the speed one ramp step toward `target`."""
@@ -189,6 +212,8 @@ class TurnRunner:
         deadline = max(clock.now(), self.control.speed_written_at + self.options.ramp_interval_s)
         while abs(want - self.control.commanded_speed) > _EPS:
             await clock.sleep_until(deadline)
+            if want > self.control.commanded_speed and self.belt_still():
+                return  # never raise the target of a belt that is not moving: it would jump
             before = self.control.commanded_speed
             await self.ramp_once(want, direction)
             if abs(self.control.commanded_speed - before) < _EPS:
@@ -223,6 +248,11 @@ class TurnRunner:
         except (DeviceError, TimeoutError) as exc:
             self.warn(f"could not stop the belt: {exc}; stop it at the console")
             self.control.mark_stopped()
+
+    def belt_still(self) -> bool:
+        """Return whether the belt reports standing still (fresh telemetry only)."""
+        speed = self.actual()
+        return speed is not None and speed <= _STILL_KMH
 
     def actual(self) -> float | None:
         """Return the belt's reported speed, if fresh."""

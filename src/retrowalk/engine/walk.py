@@ -135,14 +135,15 @@ class Walker(HoldRunner):
         s.set_state(EngineState.RUNNING)
         if not s.step_started:
             self._start_step(step)
-        s.step_run_since = clock.now()
         try:
             if step.direction == Direction.REST:
+                s.step_run_since = clock.now()
                 await self._rest_belt()
             else:
                 await self._prepare_incline(step)
                 if self.control.belt != "running":
                     await self.start_belt(step)
+                s.step_run_since = clock.now()  # the step's time runs once the belt does
             await self._step_loop(step)
         finally:
             if s.step_run_since is not None:
@@ -240,7 +241,10 @@ class Walker(HoldRunner):
                 self.coach_step(step)
             elif desired is not None:
                 want = self.control.limit_speed(desired, step.direction)
-                if abs(want - self.control.commanded_speed) > _EPS:
+                rising = want > self.control.commanded_speed
+                if rising and self.belt_still():
+                    wake = min(wake, now + _POLL_S)  # never raise a still belt's target
+                elif abs(want - self.control.commanded_speed) > _EPS:
                     if now >= next_ramp - _EPS:
                         await self.ramp_once(want, step.direction)
                         next_ramp = clock.now() + self.options.ramp_interval_s

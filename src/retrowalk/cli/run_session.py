@@ -15,7 +15,7 @@ import hashlib
 import platform
 import signal
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,6 @@ class Outcome:
     exit_code: int
     summary: RunSummary | None = None
     session_log: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def prepare(options: RunOptions) -> Prepared:

@@ -34,10 +34,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "treadmill, or on the simulated one with --sim. The belt never starts by itself: you "
         "confirm the start and every turn-around (Enter), unless --yes (simulator only). "
         "Ctrl-C stops the belt, saves the session and exits 130.",
-        epilog="Defaults come from the config file (see retrowalk.config; RETROWALK_CONFIG "
-        "overrides its path); sessions are saved under the user data folder "
-        "(RETROWALK_DATA_DIR overrides it). Exit codes: 0 finished, 1 aborted, 2 bad input, "
-        "3 treadmill not found or failed, 130 interrupted.",
+        epilog="Defaults (profile, weight_kg, device, hr, voice, mqtt, treadmill_id, "
+        "remote_control, ha_discovery) come from config.toml in the user config folder "
+        "(~/.config/retrowalk on Linux; RETROWALK_CONFIG names another file). Sessions are "
+        "saved in the user data folder (RETROWALK_DATA_DIR overrides it); list them with "
+        "`retrowalk sessions`. Exit codes: 0 finished, 1 aborted, 2 bad input, 3 treadmill "
+        "not found or failed, 130 interrupted.",
     )
     p.add_argument("workout", metavar="WORKOUT", help="workout file or library name")
     p.add_argument("--device", metavar="ADDRESS|NAME", help="treadmill address or name")

@@ -209,3 +209,20 @@ async def test_a_silent_broker_is_noticed_by_keepalive_and_state_flows_after(
             lambda s: any(st["t"] > t_thaw for st in s.json("retrowalk/frozen/state")), within_s=5
         )
     assert engine.max_gap_s < MAX_ENGINE_GAP_S
+
+
+async def test_a_broker_frozen_at_the_end_does_not_hold_the_end(
+    broker: MqttBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broker that stops answering as the workout ends: run_mqtt gives up after the flush time."""
+    engine = FakeEngine(Bus())
+    settings = settings_for(broker.url(), "late-freeze", final_flush_s=0.5)
+    async with Subscriber("127.0.0.1", broker.port, ["retrowalk/late-freeze/state"]) as sub:
+        async with sink_running(settings, engine) as sink:
+            await sub.wait_for(lambda s: s.messages)
+            broker.freeze()
+            for n in range(50):  # events the frozen broker will never acknowledge
+                engine.bus.publish(ev.Warning(t=engine.t, message=f"unacknowledged {n}"))
+        broker.thaw()
+    assert sink.exception() is None
+    assert "at the end of the workout; not delivered" in caplog.text

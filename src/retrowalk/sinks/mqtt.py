@@ -80,12 +80,13 @@ class _Connection:
         self._last_failure: str | None = None
         self._ever_connected = False
         self._state_sent_at: float | None = None
+        self._deadline: float | None = None  # set when the workout ends: the final flush
+        self._flush_timer: asyncio.Timeout | None = None
 
     async def run(self) -> None:
         """Serve until the outbox is drained; give up on the broker after the final flush time."""
         loop = asyncio.get_running_loop()
         attempt = 0
-        deadline: float | None = None
         delivered = False
         while True:
             try:
@@ -93,23 +94,23 @@ class _Connection:
                     _wait_unbounded(client)
                     attempt = 0
                     self._on_connected()
-                    await self._serve(client)
+                    # Unbounded while the workout runs; the final flush time once it has ended.
+                    async with asyncio.timeout(self._deadline) as self._flush_timer:
+                        await self._serve(client)
                     delivered = True
             except aiomqtt.MqttError as exc:
                 if delivered:  # everything is out; only the goodbye failed
                     log.debug("MQTT: disconnect failed: %s", _describe(exc))
                     return
                 self._on_failure(exc)
+            except TimeoutError:
+                self._give_up("too slow")
+                return
             if delivered:
                 return
-            if self._outbox.closed and deadline is None:
-                deadline = loop.time() + self._s.final_flush_s
+            deadline = self._start_final_flush() if self._outbox.closed else None
             if deadline is not None and loop.time() >= deadline:
-                log.warning(
-                    "MQTT: %s unreachable at the end of the workout; not delivered: %s",
-                    self._s.broker.display,
-                    self._outbox.undelivered(),
-                )
+                self._give_up("unreachable")
                 return
             delay = min(self._s.backoff_max_s, self._s.backoff_initial_s * 2**attempt)
             delay *= self._random.uniform(0.5, 1.0)
@@ -117,6 +118,22 @@ class _Connection:
             if deadline is not None:
                 delay = min(delay, max(0.0, deadline - loop.time()))
             await self._sleep_or_close(delay)
+
+    def _start_final_flush(self) -> float:
+        """Return the loop time by which what is left must be out (set once the workout ended)."""
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self._s.final_flush_s
+            if self._flush_timer is not None:
+                self._flush_timer.reschedule(self._deadline)
+        return self._deadline
+
+    def _give_up(self, why: str) -> None:
+        log.warning(
+            "MQTT: %s %s at the end of the workout; not delivered: %s",
+            self._s.broker.display,
+            why,
+            self._outbox.undelivered(),
+        )
 
     async def _sleep_or_close(self, delay: float) -> None:
         """Wait `delay` seconds, ending early when the workout finishes (start the final flush)."""
@@ -197,39 +214,46 @@ class _Connection:
     async def _publish_until_drained(self, client: aiomqtt.Client) -> None:
         """Publish results, state and events as they come; return once everything is out."""
         loop = asyncio.get_running_loop()
-        outbox, s = self._outbox, self._s
+        outbox = self._outbox
         while True:
             outbox.changed.clear()
+            if outbox.closed:
+                self._start_final_flush()
             if outbox.drained:
                 return
-            if outbox.results:
-                await client.publish(s.topic("cmd/result"), outbox.results[0], qos=1)
-                outbox.results.popleft()
-                continue
-            if outbox.state_due(loop.time(), self._state_sent_at):
-                payload = outbox.take_state()
-                if payload is not None:
-                    try:
-                        await client.publish(s.topic("state"), payload, qos=0, retain=True)
-                    except aiomqtt.MqttError:
-                        outbox.requeue_state()
-                        raise
-                    self._state_sent_at = loop.time()
-                continue
-            if outbox.events:
-                await client.publish(s.topic("event"), outbox.events[0], qos=1)
-                outbox.events.popleft()
-                continue
-            if outbox.session is not None:
-                await client.publish(s.topic("session"), outbox.session, qos=1, retain=True)
-                outbox.session = None
+            if await self._publish_next(client, loop.time()):
                 continue
             wait = None
             if self._state_sent_at is not None:
-                wait = max(0.0, self._state_sent_at + s.state_interval_s - loop.time())
+                wait = max(0.0, self._state_sent_at + self._s.state_interval_s - loop.time())
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await outbox.changed.wait()
+
+    async def _publish_next(self, client: aiomqtt.Client, now: float) -> bool:
+        """Publish the most urgent pending message; return False if nothing is due."""
+        outbox, s = self._outbox, self._s
+        if outbox.results:  # a controller is waiting for this
+            await client.publish(s.topic("cmd/result"), outbox.results[0], qos=1)
+            outbox.results.popleft()
+        elif outbox.state_due(now, self._state_sent_at):  # before events: state first after a gap
+            payload = outbox.take_state()
+            if payload is not None:
+                try:
+                    await client.publish(s.topic("state"), payload, qos=0, retain=True)
+                except aiomqtt.MqttError:
+                    outbox.requeue_state()
+                    raise
+                self._state_sent_at = now
+        elif outbox.events:
+            await client.publish(s.topic("event"), outbox.events[0], qos=1)
+            outbox.events.popleft()
+        elif outbox.session is not None:  # last: after the Finished/Aborted event
+            await client.publish(s.topic("session"), outbox.session, qos=1, retain=True)
+            outbox.session = None
+        else:
+            return False
+        return True
 
 
 def _client(broker: Broker, settings: MqttSettings | None, identifier: str) -> aiomqtt.Client:

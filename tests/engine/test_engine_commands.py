@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import BW, FW, engine_rig, make_plan, speeds, until
+from engine_rig import BW, FW, engine_rig, make_plan, speeds, until
+
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     Aborted,

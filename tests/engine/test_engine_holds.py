@@ -6,8 +6,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
+from engine_rig import FW, engine_rig, make_plan, until
 
-from conftest import FW, engine_rig, make_plan, until
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     Aborted,
@@ -23,7 +23,7 @@ from retrowalk.engine.runner import EngineOptions
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from conftest import Rig
+    from engine_rig import Rig
 
 
 class _Strap:

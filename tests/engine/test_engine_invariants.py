@@ -11,10 +11,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine_rig import BW, FW, REST, engine_rig, make_plan, until
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import BW, FW, REST, engine_rig, make_plan, until
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     CommandHandled,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from engine_rig import engine_rig, speeds, until
 
-from conftest import engine_rig, speeds, until
 from retrowalk.engine.events import Finished, StepFinished, StepStarted, TurnStarted
 from retrowalk.engine.runner import EngineOptions
 from retrowalk.errors import CapabilityError

@@ -6,8 +6,8 @@ import asyncio
 import dataclasses
 
 import pytest
+from engine_rig import BW, FW, REST, engine_rig, make_plan, until
 
-from conftest import BW, FW, REST, engine_rig, make_plan, until
 from retrowalk.engine.events import (
     Aborted,
     EngineState,

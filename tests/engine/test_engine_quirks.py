@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from engine_rig import BW, FW, engine_rig, make_plan, speeds, until
 
-from conftest import BW, FW, engine_rig, make_plan, speeds, until
 from retrowalk.engine.commands import CommandKind
 from retrowalk.engine.events import CoachMode, Finished, Hold, StepFinished
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from conftest import BW, FW, engine_rig, make_plan, speeds, until
+from engine_rig import BW, FW, engine_rig, make_plan, speeds, until
+
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     EngineState,

@@ -1,4 +1,4 @@
-"""Engine fixtures: plans built from the plan dataclasses, an engine on a simulated treadmill."""
+"""Engine test rig: plans built from the plan dataclasses, an engine on a simulated treadmill."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from bleak import BleakClient
 
 from retrowalk.device.treadmill import FtmsTreadmill
@@ -195,12 +194,6 @@ async def engine_rig(
                 yield rig
             finally:
                 bus.close()
-
-
-@pytest.fixture
-def rig_factory():
-    """Return `engine_rig(plan, machine=..., options=...)` (an async context manager)."""
-    return engine_rig
 
 
 async def until(predicate: Any, *, timeout_s: float = 900.0, step_s: float = 0.05) -> None:

@@ -104,7 +104,10 @@ def main() -> int:
             child, terminal = _start_in_terminal(argv, env)
         else:
             child = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-                [*argv, "--yes", "--plain"], env=env, stdout=subprocess.DEVNULL
+                [*argv, "--yes", "--plain"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         try:
             time.sleep(WARMUP_S)

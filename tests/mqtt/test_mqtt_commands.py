@@ -8,10 +8,8 @@ import pytest
 
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.sinks.mqtt_commands import (
-    NOT_ARMED_REASON,
     Rejection,
     RemoteCommand,
-    early_refusal,
     parse_command,
     result_payload,
 )
@@ -67,21 +65,6 @@ def test_rejection_echoes_what_it_could_read() -> None:
     assert out["id"] == "abc"
     assert out["command"] == "jump"
     assert out["accepted"] is False
-
-
-def test_motion_commands_need_arming_but_emergency_stop_never_does() -> None:
-    """Unarmed: resume and confirm_turn are refused early; emergency_stop and pause are not."""
-    for name in ("resume", "confirm_turn"):
-        parsed = parse_command(json.dumps({"command": name}).encode(), via="direct")
-        assert isinstance(parsed, RemoteCommand)
-        refusal = early_refusal(parsed, remote_control=False)
-        assert refusal is not None
-        assert refusal.reason == NOT_ARMED_REASON
-        assert early_refusal(parsed, remote_control=True) is None
-    for name in ("emergency_stop", "pause", "stop"):
-        parsed = parse_command(json.dumps({"command": name}).encode(), via="direct")
-        assert isinstance(parsed, RemoteCommand)
-        assert early_refusal(parsed, remote_control=False) is None
 
 
 def test_engine_result_uses_the_wire_name() -> None:

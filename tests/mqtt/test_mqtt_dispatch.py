@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-from retrowalk.engine.commands import Command, CommandKind, CommandResult
+from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.sinks.mqtt import MqttSettings
 from retrowalk.sinks.mqtt_dispatch import MAX_WAITING_COMMANDS, Dispatcher
 from retrowalk.sinks.mqtt_outbox import Outbox
@@ -107,3 +107,38 @@ async def test_a_flood_of_commands_is_refused_beyond_the_queue() -> None:
     assert len(refused) == 5  # in one burst: 16 wait, 5 are turned away
     reasons = [json.loads(p)["reason"] for p in outbox.results if not json.loads(p)["accepted"]]
     assert all("too many commands waiting" in r for r in reasons)
+
+
+class RefusingEngine(SlowEngine):
+    """An engine that refuses every motion command with its own reason."""
+
+    async def submit(self, command: Command) -> CommandResult:
+        """Record `command`; refuse resume and confirm, accept the rest."""
+        self.seen.append(command)
+        if command.kind in {CommandKind.RESUME, CommandKind.CONFIRM}:
+            return CommandResult(command, accepted=False, reason="the engine says no")
+        return CommandResult(command, accepted=True)
+
+
+async def test_unarmed_motion_commands_reach_the_engine_and_its_answer_is_published() -> None:
+    """Unarmed sink: resume and confirm_turn are forwarded; the engine's refusal is the answer."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        d.handle(cmd("resume", "r"), via="direct", retained=False)
+        d.handle(cmd("confirm_turn", "c"), via="fleet", retained=False)
+        d.handle(b'{"command": "resume", "id": "bad", "speed": 9}', via="direct", retained=False)
+        d.handle(cmd("resume", "old"), via="direct", retained=True)
+        await asyncio.sleep(0.5)
+
+    engine = RefusingEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    assert [(c.kind, c.origin, c.request_id) for c in engine.seen] == [
+        (CommandKind.RESUME, Origin.REMOTE, "r"),
+        (CommandKind.CONFIRM, Origin.REMOTE, "c"),
+    ]
+    by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
+    assert (by_id["r"]["accepted"], by_id["r"]["reason"]) == (False, "the engine says no")
+    assert (by_id["c"]["command"], by_id["c"]["via"]) == ("confirm_turn", "fleet")
+    assert by_id["c"]["reason"] == "the engine says no"
+    assert "unknown field" in by_id["bad"]["reason"]  # malformed: answered by the sink
+    assert "retained" in by_id["old"]["reason"]

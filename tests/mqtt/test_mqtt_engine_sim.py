@@ -13,19 +13,19 @@ from mqtt_fakes import Subscriber, settings_for
 
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
-from retrowalk.engine.commands import Command, CommandKind, Origin
 from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.errors import SourceLocation
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp
 from retrowalk.sinks.mqtt import run_mqtt
-from retrowalk.sinks.mqtt_commands import NOT_ARMED_REASON
+from retrowalk.sinks.recorder import SessionRecorder, read_session
 from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from broker import MqttBroker
 
@@ -82,7 +82,9 @@ def result(sub: Subscriber, treadmill: str, request_id: str) -> dict[str, Any] |
     return found[0] if found else None
 
 
-async def test_fleet_commands_reach_two_simulated_treadmills(broker: MqttBroker) -> None:
+async def test_fleet_commands_reach_two_simulated_treadmills(
+    broker: MqttBroker, tmp_path: Path
+) -> None:
     """Fleet confirm starts only the armed treadmill; fleet emergency stop stops both belts."""
     world = SimWorld()
     pa, pb = world.add(profile="home", name="lane-a"), world.add(profile="home", name="lane-b")
@@ -101,26 +103,28 @@ async def test_fleet_commands_reach_two_simulated_treadmills(broker: MqttBroker)
             for engine, bus, settings in ((a, bus_a, sa), (b, bus_b, sb)):
                 channel = bus.subscribe("mqtt")
                 tg.create_task(run_mqtt(settings, channel, engine.submit, plan=plan))
+            recorder = await stack.enter_async_context(SessionRecorder(tmp_path))
+            log_b = bus_b.subscribe("recorder", maxsize=None)
+            recording = tg.create_task(recorder.run(log_b, {"workout": {"name": "lane-b"}}))
             runs = [tg.create_task(a.run()), tg.create_task(b.run())]
             await coach.wait_for(
                 lambda s: state(s, "lane-a") == state(s, "lane-b") == "waiting_start", 10
             )
-            # The engine's own refusal reads exactly like the sink's early one.
-            direct = await b.submit(Command(CommandKind.CONFIRM, Origin.REMOTE))
-            assert (direct.accepted, direct.reason) == (False, NOT_ARMED_REASON)
-
             await coach.publish("retrowalk/fleet/cmd", '{"command": "confirm_turn", "id": "go"}')
             await coach.wait_for(lambda s: result(s, "lane-a", "go") and result(s, "lane-b", "go"))
             assert result(coach, "lane-a", "go")["accepted"]  # type: ignore[index]
             refused = result(coach, "lane-b", "go")
             assert refused is not None
-            assert (refused["accepted"], refused["reason"]) == (False, NOT_ARMED_REASON)
+            # The unarmed engine itself refused it (the sink forwards every well-formed command).
+            assert not refused["accepted"]
+            assert refused["reason"].startswith("remote control is off: only the person at")
             await coach.wait_for(lambda s: state(s, "lane-a") == "running", 10)
             await coach.wait_for(lambda _: pa.model.belt_running, 10)
             assert not pb.model.belt_running  # the unarmed treadmill never moved
 
             await coach.publish("retrowalk/fleet/cmd", '{"command": "emergency_stop", "id": "x"}')
             outcomes = [await run for run in runs]
+            session_b = await recording
             await coach.wait_for(
                 lambda s: (
                     s.payloads("retrowalk/lane-a/session")
@@ -151,3 +155,16 @@ async def test_fleet_commands_reach_two_simulated_treadmills(broker: MqttBroker)
         ("emergency_stop", "remote", "x"),
     ]
     assert json.loads(coach.payloads("retrowalk/lane-a/state")[-1])["state"] == "aborted"
+    # The unarmed treadmill's session log holds the refused remote confirm, with its origin.
+    _, lines = read_session(session_b)
+    handled_b = [
+        (e["origin"], r["command"]["kind"], r["command"]["request_id"], r["accepted"], reason)
+        for e in lines
+        if e.get("type") == "CommandHandled"
+        for r in [e["result"]]
+        for reason in [r["reason"].split(":")[0]]
+    ]
+    assert handled_b == [
+        ("remote", "confirm", "go", False, "remote control is off"),
+        ("remote", "emergency_stop", "x", True, ""),
+    ]

@@ -12,7 +12,6 @@ from test_mqtt_schema import validate
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import EngineState
-from retrowalk.sinks.mqtt_commands import NOT_ARMED_REASON
 
 if TYPE_CHECKING:
     from broker import MqttBroker
@@ -26,6 +25,11 @@ def results(sub: Subscriber, treadmill: str) -> list[dict[str, Any]]:
     for result in out:
         validate("cmd_result", result)
     return out
+
+
+def handled(sub: Subscriber, treadmill: str) -> list[dict[str, Any]]:
+    """Return the CommandHandled events `treadmill` published (what its session log records)."""
+    return [e for e in sub.json(f"retrowalk/{treadmill}/event") if e["type"] == "CommandHandled"]
 
 
 async def online(sub: Subscriber, *treadmills: str) -> None:
@@ -77,7 +81,7 @@ async def test_fleet_command_reaches_both_treadmills(broker: MqttBroker) -> None
 async def test_unarmed_treadmill_refuses_remote_resume_but_obeys_emergency_stop(
     broker: MqttBroker,
 ) -> None:
-    """Without --remote-control: remote resume is refused; emergency stop always works."""
+    """Without --remote-control: the engine refuses remote resume and records it; e-stop works."""
     engine = FakeEngine(Bus(), state=EngineState.PAUSED)
     settings = settings_for(broker.url(), "solo")
     async with (
@@ -89,14 +93,24 @@ async def test_unarmed_treadmill_refuses_remote_resume_but_obeys_emergency_stop(
         await sub.publish("retrowalk/solo/cmd", '{"command": "confirm_turn", "id": "c"}')
         await sub.publish("retrowalk/solo/cmd", '{"command": "emergency_stop", "id": "e"}')
         await sub.wait_for(lambda s: len(results(s, "solo")) == 3)
+        await sub.wait_for(lambda s: len(handled(s, "solo")) == 3)
         assert engine.state is EngineState.HOLD
     by_id = {r["id"]: r for r in results(sub, "solo")}
-    assert not by_id["r"]["accepted"]
-    assert by_id["r"]["reason"] == NOT_ARMED_REASON
-    assert not by_id["c"]["accepted"]
+    # The answers are the engine's own decisions, not a refusal made up by the sink.
+    assert (by_id["r"]["accepted"], by_id["r"]["reason"]) == (False, ENGINE_NOT_ARMED)
+    assert (by_id["c"]["accepted"], by_id["c"]["reason"]) == (False, ENGINE_NOT_ARMED)
     assert by_id["e"]["accepted"]
-    # The refused motion commands never reached the engine; the emergency stop did.
-    assert [r.command.kind for r in engine.commands] == [CommandKind.EMERGENCY_STOP]
+    assert sorted((r.command.kind, r.command.request_id) for r in engine.commands) == [
+        (CommandKind.CONFIRM, "c"),
+        (CommandKind.EMERGENCY_STOP, "e"),
+        (CommandKind.RESUME, "r"),
+    ]
+    # Every one, refused or not, is recorded (CommandHandled) with origin "remote".
+    recorded = sorted(
+        (e["origin"], e["result"]["command"]["request_id"], e["result"]["accepted"])
+        for e in handled(sub, "solo")
+    )
+    assert recorded == [("remote", "c", False), ("remote", "e", True), ("remote", "r", False)]
 
 
 async def test_armed_treadmill_accepts_remote_resume(broker: MqttBroker) -> None:
@@ -160,6 +174,7 @@ async def test_malformed_commands_get_an_error_result_and_change_nothing(
     answers = results(sub, "mal")
     assert all(not r["accepted"] and r["reason"] for r in answers)
     assert engine.commands == []
+    assert handled(sub, "mal") == []  # nothing reached the engine, so nothing is recorded
     assert state_before_exit is EngineState.RUNNING
     assert {r["id"] for r in answers} >= {None, "m1", "m2", "m3"}
 

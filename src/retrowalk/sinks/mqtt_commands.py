@@ -1,10 +1,11 @@
 """Remote commands over MQTT: parse a payload, refuse what is malformed, answer with a result.
 
 A command is `{"command": "pause", "id": "abc"}` (id optional) on `retrowalk/<id>/cmd` or on
-`retrowalk/fleet/cmd`. Anything else (bad JSON, unknown command, wrong types, extra fields, a
-payload over 1 KiB) is refused here and never reaches the engine. Motion commands (resume,
-confirm_turn) are refused early unless the person at the treadmill armed remote control; the
-engine applies the same rule again. Emergency stop is always forwarded.
+`retrowalk/fleet/cmd`. Only what cannot become an engine Command (bad JSON or UTF-8, unknown
+command, wrong types, extra fields, a payload over 1 KiB) is refused here. Every well-formed
+command goes to the engine, which alone decides (it refuses resume and confirm_turn from a remote
+controller unless the person at the treadmill armed remote control) and records the decision
+with its origin in the session log.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrowalk.engine.commands import (
-    MOTION_COMMANDS,
     Command,
     CommandKind,
     CommandResult,
@@ -35,13 +35,6 @@ REMOTE_COMMANDS: dict[str, CommandKind] = {
     "confirm_turn": CommandKind.CONFIRM,
 }
 WIRE_NAMES = {kind: name for name, kind in REMOTE_COMMANDS.items()}
-
-# Word for word the engine's own refusal (engine/commander.py), so a controller sees one reason
-# whichever layer refused; tests/mqtt/test_mqtt_engine_sim.py compares the two.
-NOT_ARMED_REASON = (
-    "remote control is off: only the person at the treadmill can start or resume "
-    "the belt (start retrowalk with --remote-control to allow it)"
-)
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ class RemoteCommand:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A command refused before the engine saw it, with what can be echoed back."""
+    """A message the sink answers itself (it cannot become a Command), with what can be echoed."""
 
     request_id: str | None
     name: str | None
@@ -115,13 +108,6 @@ def _problem(data: dict[str, Any]) -> str | None:
     if raw_name not in REMOTE_COMMANDS:
         allowed = ", ".join(REMOTE_COMMANDS)
         return f"unknown command {raw_name[:MAX_ID_CHARS]!r}; allowed: {allowed}"
-    return None
-
-
-def early_refusal(command: RemoteCommand, *, remote_control: bool) -> Rejection | None:
-    """Return a Rejection if the sink refuses `command` before the engine (unarmed motion)."""
-    if command.kind in MOTION_COMMANDS and not remote_control:
-        return Rejection(command.request_id, command.name, NOT_ARMED_REASON, command.via)
     return None
 
 

@@ -1,4 +1,9 @@
-"""Remote commands from MQTT messages to the engine: parse, refuse early, forward, answer.
+"""Remote commands from MQTT messages to the engine: parse, forward, answer.
+
+Every well-formed command is forwarded to the engine, whose CommandResult is the answer (the
+engine applies the arming rule and records CommandHandled with origin "remote"). The sink answers
+by itself only messages that cannot become a Command (see mqtt_commands), retained messages and a
+flood beyond MAX_WAITING_COMMANDS; those are logged and change nothing.
 
 Commands are forwarded one at a time in arrival order; an emergency stop is forwarded at once,
 past any queue. A command whose id was seen recently is not run again: its first answer is
@@ -17,7 +22,6 @@ from retrowalk.engine.commands import CommandKind
 from retrowalk.sinks.mqtt_commands import (
     Rejection,
     RemoteCommand,
-    early_refusal,
     parse_command,
     result_payload,
 )
@@ -80,7 +84,7 @@ class Dispatcher:
                 self._outbox.add_result(payload)
 
     def handle(self, payload: bytes, *, via: str, retained: bool) -> None:
-        """Parse one command message and queue it, or answer at once with a refusal."""
+        """Parse one command message and queue it for the engine, or answer a malformed one."""
         parsed = parse_command(payload, via=via)
         if isinstance(parsed, RemoteCommand) and self._repeat(parsed):
             return
@@ -92,11 +96,8 @@ class Dispatcher:
                 via,
             )
         if isinstance(parsed, RemoteCommand):
-            refusal = early_refusal(parsed, remote_control=self._settings.remote_control)
-            if refusal is None:
-                self._enqueue(parsed)
-                return
-            parsed = refusal
+            self._enqueue(parsed)
+            return
         self._answer(parsed)
 
     def _enqueue(self, command: RemoteCommand) -> None:

@@ -129,7 +129,7 @@ class MqttSettings:
 
     broker: Broker
     treadmill_id: str
-    remote_control: bool = False
+    remote_control: bool = False  # informational: EngineOptions.remote_control decides
     ha_discovery: bool = False
     state_interval_s: float = 1.0  # retained state at most this often (and on state changes)
     event_buffer: int = 1000  # events kept while the broker is away; oldest dropped first

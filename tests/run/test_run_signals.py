@@ -92,3 +92,18 @@ def test_a_killed_run_leaves_a_log_readable_up_to_its_last_second(tmp_path: Path
     speeds = [r["speed_kmh"] for r in records if r.get("type") == "TargetSet"]
     assert 3.0 in speeds
     assert records[-1]["kind"] != "summary"
+
+
+def test_a_closed_output_stops_the_workout_without_a_traceback(tmp_path: Path) -> None:
+    """`retrowalk run ... | head -1`: the belt is stopped, the log saved, one clear line, exit 1."""
+    child = _start(tmp_path, "--speedup", "20")
+    _read_until(child, "connected to")
+    assert child.stdout is not None
+    child.stdout.close()  # what `head` does after its first line
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert err.strip() == "retrowalk: the output was closed (broken pipe): the workout was stopped"
+    [session] = list_sessions(tmp_path / "data" / "sessions")
+    assert session.ended == "aborted"
+    _, records = read_session(session.path)
+    assert records[-1]["belt_stopped"] is True

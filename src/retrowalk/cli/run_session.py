@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import platform
 import signal
 import sys
@@ -310,15 +311,24 @@ async def _display(
     """Show the workout: line output (and line commands from stdin), or the screen app."""
     options = prepared.options
     if options.plain:
-        async with asyncio.TaskGroup() as tg:
-            keys = None
-            if not options.auto_confirm and (fd := _stdin_fd()) is not None:
-                keys = tg.create_task(read_commands(submit, fd, sys.stdout), name="line-commands")
-            await print_events(
-                channel, sys.stdout, verbose=options.verbose, prompts=not options.auto_confirm
-            )
-            if keys is not None:
-                keys.cancel()  # the workout is over: no more commands
+        try:
+            async with asyncio.TaskGroup() as tg:
+                keys = None
+                if not options.auto_confirm and (fd := _stdin_fd()) is not None:
+                    keys = tg.create_task(read_commands(submit, fd, sys.stdout), name="keys")
+                await print_events(
+                    channel, sys.stdout, verbose=options.verbose, prompts=not options.auto_confirm
+                )
+                if keys is not None:
+                    keys.cancel()  # the workout is over: no more commands
+        except* BrokenPipeError:
+            # `retrowalk run ... | head`: nobody reads any more, so nobody watches the belt.
+            _silence_stdout()
+            engine_task.cancel()
+            await asyncio.wait([engine_task])
+            raise RetrowalkError(
+                "the output was closed (broken pipe): the workout was stopped"
+            ) from None
         return
     from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
 
@@ -343,6 +353,14 @@ def _on_sigint(handler: Callable[[], None]) -> Any:  # noqa: ANN401 - contextman
         yield
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+
+
+def _silence_stdout() -> None:
+    # Later writes (and the interpreter's final flush) go nowhere instead of failing again.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _stdin_fd() -> int | None:

@@ -5,23 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from broker import MqttBroker, TlsFiles, find_broker, make_tls
+from mqtt_broker import AUTH_ACL, AUTH_USERS, MqttBroker, TlsFiles, find_broker, make_tls
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-AUTH_USERS = {"tm-auth": "s3cret-pass!", "coach": "coach-pass"}
-AUTH_ACL = """\
-# each treadmill user may write under its own id and read commands
-pattern readwrite retrowalk/%u/#
-user tm-auth
-topic read retrowalk/fleet/cmd
-topic write homeassistant/#
-user coach
-topic read retrowalk/#
-topic write retrowalk/+/cmd
-"""
 
 
 def _kind() -> str:

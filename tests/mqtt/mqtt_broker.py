@@ -23,6 +23,19 @@ from urllib.parse import quote
 MOSQUITTO = "/usr/sbin/mosquitto"
 READY_TIMEOUT_S = 5.0
 
+# The users and ACL of the `auth_broker` fixture (conftest.py); tests log in with these.
+AUTH_USERS = {"tm-auth": "s3cret-pass!", "coach": "coach-pass"}
+AUTH_ACL = """\
+# each treadmill user may write under its own id and read commands
+pattern readwrite retrowalk/%u/#
+user tm-auth
+topic read retrowalk/fleet/cmd
+topic write homeassistant/#
+user coach
+topic read retrowalk/#
+topic write retrowalk/+/cmd
+"""
+
 
 def find_broker() -> str | None:
     """Return "mosquitto" or "amqtt" (whichever can run here), or None.

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import pytest
+from mqtt_broker import AUTH_USERS
 from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running, wait_until
 
-from conftest import AUTH_USERS
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import EngineState
 from retrowalk.sinks.mqtt import MqttSettings
 
 if TYPE_CHECKING:
-    from broker import MqttBroker, TlsFiles
+    from mqtt_broker import MqttBroker, TlsFiles
 
 pytestmark = pytest.mark.realtime
 

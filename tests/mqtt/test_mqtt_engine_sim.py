@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from broker import MqttBroker
+    from mqtt_broker import MqttBroker
 
     from retrowalk_sim.bleak_backend import SimPeripheral
     from retrowalk_sim.model import TreadmillModel

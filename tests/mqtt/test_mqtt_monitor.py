@@ -22,7 +22,7 @@ from retrowalk.sinks.mqtt_room import COLUMNS, Room
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from broker import MqttBroker
+    from mqtt_broker import MqttBroker
 
 
 def state_bytes(treadmill_id: str, **changes: object) -> bytes:

@@ -17,7 +17,7 @@ from test_mqtt_schema import validate
 from retrowalk.engine.bus import Bus
 
 if TYPE_CHECKING:
-    from broker import MqttBroker
+    from mqtt_broker import MqttBroker
 
 pytestmark = pytest.mark.realtime
 

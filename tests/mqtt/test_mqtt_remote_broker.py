@@ -14,7 +14,7 @@ from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import EngineState
 
 if TYPE_CHECKING:
-    from broker import MqttBroker
+    from mqtt_broker import MqttBroker
 
 pytestmark = pytest.mark.realtime
 

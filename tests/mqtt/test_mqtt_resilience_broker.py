@@ -23,7 +23,7 @@ from retrowalk.engine.events import EngineState
 from retrowalk.sinks.mqtt import run_mqtt
 
 if TYPE_CHECKING:
-    from broker import MqttBroker
+    from mqtt_broker import MqttBroker
 
 pytestmark = pytest.mark.realtime
 

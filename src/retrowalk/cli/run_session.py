@@ -324,18 +324,29 @@ async def _display(
         except* BrokenPipeError:
             # `retrowalk run ... | head`: nobody reads any more, so nobody watches the belt.
             _silence_stdout()
-            engine_task.cancel()
-            await asyncio.wait([engine_task])
+            await _end_engine(engine_task)
             raise RetrowalkError(
                 "the output was closed (broken pipe): the workout was stopped"
             ) from None
         return
     from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
 
-    await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
+    try:
+        await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
+    except Exception:
+        # A broken screen cannot show the belt: stop it before the error ends the session, so
+        # the session log still gets the engine's last events.
+        await _end_engine(engine_task)
+        raise
     if not engine_task.done():
         # The person quit the app before the end: stop the workout (the engine stops the belt).
         await submit(Command(CommandKind.STOP, Origin.KEYBOARD))
+
+
+async def _end_engine(engine_task: asyncio.Task[object]) -> None:
+    """Cancel the engine (its exit path stops the belt) and wait until it is done."""
+    engine_task.cancel()
+    await asyncio.wait([engine_task])
 
 
 @contextlib.contextmanager

@@ -208,7 +208,9 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
         case ev.Finished(elapsed_s=elapsed, distance_m=dist, energy_kcal=kcal):
             return f"FINISHED in {clock(elapsed)}: {dist:.0f} m, {kcal:.0f} kcal"
         case ev.Aborted(reason=reason, elapsed_s=elapsed):
-            return f"ABORTED after {clock(elapsed)}: {reason}{_origin(event)}"
+            # A long reason (a refused plan, one line per step) is printed in full by the CLI.
+            first = reason.splitlines()[0] if reason else "?"
+            return f"ABORTED after {clock(elapsed)}: {first}{_origin(event)}"
         case _:
             return type(event).__name__
 

@@ -5,22 +5,26 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import sys
 from typing import TYPE_CHECKING
 
 import pytest
-from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running
-from textual.widgets import DataTable
+from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running, wait_until
+from textual.widgets import DataTable, Static
 
 from retrowalk.cli.cmd_monitor import monitor_plain
 from retrowalk.cli.monitor_app import MonitorApp
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import EngineState
+from retrowalk.errors import DeviceError
+from retrowalk.sinks.mqtt import Broker, watch_room
 from retrowalk.sinks.mqtt_payloads import dumps, state_payload
-from retrowalk.sinks.mqtt_room import COLUMNS, Room
+from retrowalk.sinks.mqtt_room import COLUMNS, Link, Room
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from mqtt_broker import MqttBroker
 
@@ -156,3 +160,122 @@ def test_monitor_refuses_a_bad_url(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "port" in err
     assert "pw-123" not in err
+
+
+async def monitor_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run `retrowalk monitor ARGS` in a child process; return (exit code, stdout, stderr)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "retrowalk", "monitor", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=os.environ | (env or {}),
+    )  # fmt: skip
+    out, err = await child.communicate()
+    assert child.returncode is not None
+    return child.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.realtime
+async def test_monitor_once_with_the_broker_down_exits_3_with_one_line(broker: MqttBroker) -> None:
+    """--once against a stopped broker: exit 3, one line naming the URL, never the password."""
+    broker.stop()
+    code, out, err = await monitor_cli("--mqtt", broker.url("coach", "pw-secret-9"), "--once")
+    assert code == 3
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(
+        f"retrowalk: cannot reach the MQTT broker at mqtt://coach@127.0.0.1:{broker.port}"
+    )
+    assert "refused" in line.lower()
+    assert "pw-secret-9" not in err
+
+
+@pytest.mark.realtime
+async def test_live_view_shows_reconnecting_until_the_broker_comes_back(
+    broker: MqttBroker,
+) -> None:
+    """The live view says it cannot reach the broker, keeps retrying, then shows the room."""
+    broker.stop()
+    target = Broker.from_url(broker.url())
+    link = Link(target.display)
+    app = MonitorApp(
+        lambda: watch_room(target, link=link, backoff_max_s=0.3), title="room", link=link
+    )
+    async with app.run_test() as pilot:
+        line = app.query_one("#link", Static)
+        await wait_until(lambda: "reconnecting" in str(line.render()))
+        text = str(line.render())
+        assert f"cannot reach the broker at mqtt://127.0.0.1:{broker.port}" in text
+        assert line.has_class("down")
+        assert app.query_one(DataTable).row_count == 0
+        await broker.start_async()
+        engine = FakeEngine(Bus())
+        async with sink_running(settings_for(broker.url(), "back-1"), engine):
+            await wait_until(lambda: app.query_one(DataTable).row_count == 1, within_s=10)
+        assert str(line.render()) == f"connected to mqtt://127.0.0.1:{broker.port}"
+        assert not line.has_class("down")
+        assert app.query_one(DataTable).get_row_at(0)[0] == "back-1"
+        await pilot.press("q")
+
+
+async def test_plain_live_table_flags_an_unreachable_broker() -> None:
+    """The repeating plain table carries a line saying why the broker cannot be reached."""
+    link = Link("mqtt://h:1883")
+
+    async def down() -> AsyncIterator[tuple[str, str, bytes]]:
+        link.down("Connection refused")
+        await asyncio.Event().wait()
+        yield ("never", "state", b"")
+
+    out = io.StringIO()
+    task = asyncio.ensure_future(
+        monitor_plain(down, out, title="mqtt://h:1883", interval_s=2.0, link=link)
+    )
+    await asyncio.sleep(3.0)  # virtual time: prints at 0 (connecting) and 2 s (reconnecting)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    text = out.getvalue()
+    assert "! connecting to mqtt://h:1883..." in text
+    assert "! reconnecting: cannot reach the broker at mqtt://h:1883: Connection refused" in text
+
+
+async def test_plain_once_gives_up_on_a_broker_that_never_answers() -> None:
+    """--once with no connection outcome within the connect time: DeviceError, nothing printed."""
+    link = Link("mqtt://h:1883")
+    out = io.StringIO()
+    with pytest.raises(DeviceError, match=r"cannot reach .* no answer within 6 s"):
+        await monitor_plain(lambda: _feed([]), out, title="x", once_after_s=1.0, link=link)
+    assert out.getvalue() == ""
+
+
+@pytest.mark.realtime
+async def test_monitor_reads_the_broker_url_from_the_config_file(
+    broker: MqttBroker, tmp_path: Path
+) -> None:
+    """Without --mqtt the config file's mqtt setting is used."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'mqtt = "{broker.url()}"\n', encoding="utf-8")
+    async with sink_running(settings_for(broker.url(), "cfg-1"), FakeEngine(Bus())):
+        pass  # leaves a retained state, session and status
+    code, out, err = await monitor_cli(
+        "--once", "--wait", "0.5", env={"RETROWALK_CONFIG": str(config)}
+    )
+    assert code == 0, err
+    assert (
+        out.splitlines()[0] == f"retrowalk room at mqtt://127.0.0.1:{broker.port}: 1 treadmill(s)"
+    )
+    assert any(line.startswith("cfg-1") for line in out.splitlines())
+
+
+def test_monitor_without_a_url_says_where_to_put_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --mqtt and no mqtt setting in the config file: exit 2 naming both ways to give one."""
+    from retrowalk.cli.main import main  # noqa: PLC0415 - the CLI entry point under test
+
+    missing = tmp_path / "none.toml"
+    monkeypatch.setenv("RETROWALK_CONFIG", str(missing))
+    assert main(["monitor", "--once"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--mqtt" in line
+    assert str(missing) in line

@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Header, Static
 
 from retrowalk.sinks.mqtt_room import COLUMNS, Room
 
@@ -15,34 +15,48 @@ if TYPE_CHECKING:
 
     from textual.binding import BindingType
 
+    from retrowalk.sinks.mqtt_room import Link
+
 REFRESH_S = 1.0  # also how often "stale" can appear when a treadmill goes quiet
 
 
 class MonitorApp(App[None]):
-    """One row per treadmill; the feed is `watch_room(...)` or, in tests, any async iterator."""
+    """One row per treadmill and a line for the broker link; the feed is `watch_room(...)`."""
 
     TITLE = "retrowalk room"
     BINDINGS: ClassVar[list[BindingType]] = [("q", "quit", "Quit")]
+    CSS = """
+    #link { padding: 0 1; color: $success; }
+    #link.down { color: $error; text-style: bold; }
+    """
 
     def __init__(
-        self, feed: Callable[[], AsyncIterator[tuple[str, str, bytes]]], *, title: str
+        self,
+        feed: Callable[[], AsyncIterator[tuple[str, str, bytes]]],
+        *,
+        title: str,
+        link: Link | None = None,
     ) -> None:
         super().__init__()
         self._feed = feed
+        self._link = link
         self.room = Room()
         self.title = title
 
     def compose(self) -> ComposeResult:
-        """Header, the table, footer."""
+        """Header, the broker link line, the table, footer."""
         yield Header()
+        yield Static("", id="link", markup=False)
         yield DataTable(id="room", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Add the columns, start listening, refresh once a second."""
+        """Add the columns, start listening, refresh once a second and on link changes."""
         table = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
         self.run_worker(self._listen(), name="monitor-listen", exclusive=True)
+        if self._link is not None:
+            self.run_worker(self._follow_link(self._link), name="monitor-link")
         self.set_interval(REFRESH_S, self._refresh_rows)
         self._refresh_rows()
 
@@ -50,6 +64,12 @@ class MonitorApp(App[None]):
         async for treadmill_id, leaf, payload in self._feed():
             if self.room.update(treadmill_id, leaf, payload, self._now()):
                 self._refresh_rows()
+
+    async def _follow_link(self, link: Link) -> None:
+        while True:
+            await link.changed.wait()
+            link.changed.clear()
+            self._refresh_rows()
 
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
@@ -59,4 +79,12 @@ class MonitorApp(App[None]):
         table.clear()
         for row in self.room.rows(self._now()):
             table.add_row(*row, key=row[0])
-        self.sub_title = f"{len(self.room.treadmills)} treadmill(s)"
+        count = f"{len(self.room.treadmills)} treadmill(s)"
+        line = self.query_one("#link", Static)
+        if self._link is None:
+            line.display = False
+            self.sub_title = count
+            return
+        line.update(self._link.describe())
+        line.set_class(self._link.state != "connected", "down")
+        self.sub_title = f"{count} - {self._link.state}"

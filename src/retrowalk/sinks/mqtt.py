@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from retrowalk.engine.bus import Channel, Item
     from retrowalk.sinks.mqtt_dispatch import Submit
+    from retrowalk.sinks.mqtt_room import Link
     from retrowalk.workout.plan import Plan
 
 __all__ = ["Broker", "MqttSettings", "run_mqtt", "treadmill_id_from", "watch_room"]
@@ -323,21 +324,33 @@ def _describe(exc: aiomqtt.MqttError) -> str:
 
 
 async def watch_room(
-    broker: Broker, *, topic_root: str = "retrowalk", backoff_max_s: float = 3.0
+    broker: Broker,
+    *,
+    topic_root: str = "retrowalk",
+    backoff_max_s: float = 3.0,
+    link: Link | None = None,
 ) -> AsyncIterator[tuple[str, str, bytes]]:
-    """Yield (treadmill id, leaf, payload) for every state/status/session message, reconnecting."""
+    """Yield (treadmill id, leaf, payload) for every state/status/session message, reconnecting.
+
+    Never raises for broker trouble: each failure is logged once per new reason, recorded in
+    `link` (if given) for the view, and retried with jittered backoff.
+    """
     identifier = f"retrowalk-monitor-{secrets.token_hex(3)}"
     rng = random.Random()  # noqa: S311 - backoff jitter, not security
     attempt = 0
     last: str | None = None
+    connected = False
     while True:
         try:
             async with _client(broker, None, identifier) as client:
                 attempt, last = 0, None
-                log.info("MQTT: watching %s", broker.display)
                 await client.subscribe(
                     [(f"{topic_root}/+/{leaf}", 0) for leaf in ("state", "status", "session")]
                 )
+                connected = True
+                log.info("MQTT: watching %s", broker.display)
+                if link is not None:
+                    link.up()
                 _wait_unbounded(client)  # only the disconnect wait is left: keepalive bounds it
                 async for message in client.messages:
                     parts = message.topic.value.split("/")
@@ -345,8 +358,11 @@ async def watch_room(
                         yield parts[1], parts[2], bytes(message.payload)
         except aiomqtt.MqttError as exc:
             reason = _describe(exc)
+            if link is not None:
+                link.down(reason)
             if reason != last:
-                log.warning("MQTT: %s: %s; retrying", broker.display, reason)
+                verb = "lost the broker at" if connected else "cannot reach the broker at"
+                log.warning("MQTT: %s %s: %s; retrying", verb, broker.display, reason)
                 last = reason
         delay = min(backoff_max_s, 0.25 * 2**attempt) * rng.uniform(0.5, 1.0)
         attempt = min(attempt + 1, 30)

@@ -1,12 +1,14 @@
 """The room as seen over MQTT: one row per treadmill, from its state, status and session topics.
 
 Pure: `Room.update()` takes (treadmill id, topic leaf, payload, loop time) from
-`retrowalk.sinks.mqtt.watch_room`; `Room.rows()` gives display-ready strings. Views (the plain
-table and the Textual app in `retrowalk monitor`) only render rows.
+`retrowalk.sinks.mqtt.watch_room`; `Room.rows()` gives display-ready strings. `Link` is what
+`watch_room` last knew about its connection to the broker. Views (the plain table and the
+Textual app in `retrowalk monitor`) only render rows and the link.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,36 @@ COLUMNS = (
 )
 STALE_AFTER_S = 5.0
 DASH = "-"
+
+
+@dataclass
+class Link:
+    """The monitor's connection to the broker: connecting, connected or reconnecting, and why."""
+
+    where: str  # the broker URL without password (Broker.display)
+    state: str = "connecting"  # "connecting" (first attempt), "connected", "reconnecting"
+    problem: str | None = None  # why the last attempt failed or the link dropped
+    ever_connected: bool = False
+    changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    def up(self) -> None:
+        """Record a successful connection (subscribed)."""
+        self.state, self.problem, self.ever_connected = "connected", None, True
+        self.changed.set()
+
+    def down(self, problem: str) -> None:
+        """Record a failed attempt or a dropped link; the watcher keeps retrying."""
+        self.state, self.problem = "reconnecting", problem
+        self.changed.set()
+
+    def describe(self) -> str:
+        """Return one line for the view: connected, connecting, or why it is reconnecting."""
+        if self.state == "connected":
+            return f"connected to {self.where}"
+        if self.state == "connecting":
+            return f"connecting to {self.where}..."
+        verb = "lost the broker at" if self.ever_connected else "cannot reach the broker at"
+        return f"reconnecting: {verb} {self.where}: {self.problem}"
 
 
 @dataclass

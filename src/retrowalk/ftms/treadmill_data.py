@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from retrowalk.errors import ProtocolError
-from retrowalk.ftms._wire import BOUNDS, STRUCT_CODES, Field, to_int, write_fields
+from retrowalk.ftms._wire import BOUNDS, STRUCT_CODES, Field, to_int
 from retrowalk.ftms.models import TreadmillData
 
 CHARACTERISTIC: Final = "Treadmill Data (0x2ACD)"
@@ -136,6 +136,12 @@ def decode_treadmill_data(data: bytes) -> TreadmillData:
 
 def decode_part(data: bytes) -> tuple[TreadmillData, bool]:
     """Return (record, more_data): more_data is True for a part that carries no speed."""
+    values, more, truncated = _decode_values(data)
+    return TreadmillData(**values, truncated=truncated), more
+
+
+def _decode_values(data: bytes) -> tuple[dict[str, Any], bool, bool]:
+    """Return (present values by attribute, more_data, truncated) of one notification."""
     data = bytes(data)
     size = len(data)
     if size < 2:
@@ -157,7 +163,7 @@ def decode_part(data: bytes) -> tuple[TreadmillData, bool]:
             if raw in not_available:
                 continue
             values[name] = raw if divisor == 1 else raw / divisor
-        return TreadmillData(**values), more
+        return values, more, False
     offset = 2
     for f in plan.fields:  # truncated: decode every whole field that arrived
         if offset + f.size > size:
@@ -166,37 +172,22 @@ def decode_part(data: bytes) -> tuple[TreadmillData, bool]:
         if value is not None:
             values[f.name] = value
         offset += f.size
-    return TreadmillData(**values, truncated=True), more
+    return values, more, True
 
 
-def _encoded_groups(record: TreadmillData) -> list[tuple[int, bytes]]:
-    """Return (flag bit, bytes) of every group with at least one present value."""
-    out: list[tuple[int, bytes]] = []
-    for bit, group in GROUPS:
-        values = {f.name: getattr(record, f.name) for f in group}
-        if any(v is not None for v in values.values()):
-            out.append((bit, write_fields(CHARACTERISTIC, values, group)))
-    return out
-
-
-def _part(groups: list[tuple[int, bytes]]) -> bytes:
-    """Return one notification holding these groups (More Data set unless speed is in it)."""
-    flags = MORE_DATA
-    for bit, _ in groups:
-        flags = flags & ~MORE_DATA if bit == 0 else flags | 1 << bit
-    return flags.to_bytes(2, "little") + b"".join(payload for _, payload in groups)
-
-
-def encode_treadmill_data(record: TreadmillData) -> bytes:
-    """Return one notification with every present field (absent group members as N/A markers)."""
+def _record_flags(record: TreadmillData) -> int:
+    """Return the flags of one notification holding every present field of `record`."""
     flags = 0
     for bit, names in _GROUP_NAMES:
         for name in names:
             if getattr(record, name) is not None:
                 flags |= 1 << bit
                 break
-    flags ^= MORE_DATA  # inverted: bit 0 set means speed absent
-    plan = _plan(flags)
+    return flags ^ MORE_DATA  # inverted: bit 0 set means speed absent
+
+
+def _raw_values(record: TreadmillData, plan: _Plan) -> list[int]:
+    """Return the struct values of `plan`'s fields (absent group members as N/A markers)."""
     raws: list[int] = []
     for f, low, high, marker in plan.encode_steps:
         value = getattr(record, f.name)
@@ -210,33 +201,81 @@ def encode_treadmill_data(record: TreadmillData) -> bytes:
             raws += (raw & 0xFFFF, raw >> 16)
         else:
             raws.append(raw)
-    return flags.to_bytes(2, "little") + plan.unpacker.pack(*raws)
+    return raws
+
+
+def encode_treadmill_data(record: TreadmillData) -> bytes:
+    """Return one notification with every present field (absent group members as N/A markers)."""
+    flags = _record_flags(record)
+    plan = _plan(flags)
+    return flags.to_bytes(2, "little") + plan.unpacker.pack(*_raw_values(record, plan))
+
+
+# One part of a split record: its flags bytes, its struct, and which of the whole record's
+# struct values (in wire order) it packs.
+_SplitPart = tuple[bytes, struct.Struct, tuple[int, ...]]
+_SPLITS: dict[tuple[int, int], tuple[_SplitPart, ...]] = {}
+
+
+# (flag bit, payload size, indices of its struct values among the whole record's values)
+_Group = tuple[int, int, tuple[int, ...]]
+
+
+def _split_layout(flags: int, max_payload: int) -> tuple[_SplitPart, ...]:
+    """Return (cached) how a record with these flags is split into parts of `max_payload`."""
+    layout = _SPLITS.get((flags, max_payload))
+    if layout is not None:
+        return layout
+    groups: list[_Group] = []
+    index = 0
+    for bit, fields in _groups_for(flags):
+        count = sum(2 if f.wire == "u24" else 1 for f in fields)
+        groups.append((bit, sum(f.size for f in fields), tuple(range(index, index + count))))
+        index += count
+    parts: list[_SplitPart] = []
+    for chunk in _chunks(groups, max_payload) or [[]]:
+        part_flags = MORE_DATA
+        for bit, _, _ in chunk:
+            part_flags = part_flags & ~MORE_DATA if bit == 0 else part_flags | 1 << bit
+        indices = tuple(i for _, _, group_indices in chunk for i in group_indices)
+        parts.append((part_flags.to_bytes(2, "little"), _plan(part_flags).unpacker, indices))
+    layout = tuple(parts)
+    if len(_SPLITS) < _PLAN_CACHE_LIMIT:
+        _SPLITS[flags, max_payload] = layout
+    return layout
+
+
+def _chunks(groups: list[_Group], max_payload: int) -> list[list[_Group]]:
+    """Return the groups packed in order into parts; speed goes in the last part."""
+    speed = [g for g in groups if g[0] == 0]
+    others = [g for g in groups if g[0] != 0]
+    capacity = max_payload - 2
+    largest = max((size for _, size, _ in groups), default=0)
+    if largest > capacity:
+        msg = f"max_payload {max_payload} cannot hold a {largest}-byte field group plus flags"
+        raise ValueError(msg)
+    chunks: list[list[_Group]] = []
+    used = capacity
+    for group in others:
+        if used + group[1] > capacity:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(group)
+        used += group[1]
+    if speed:
+        if chunks and used + speed[0][1] <= capacity:
+            chunks[-1].insert(0, speed[0])
+        else:
+            chunks.append([speed[0]])
+    return chunks
 
 
 def split_treadmill_data(record: TreadmillData, max_payload: int = 20) -> list[bytes]:
     """Return More-Data parts of at most `max_payload` bytes; the last one carries speed."""
-    groups = _encoded_groups(record)
-    speed = [g for g in groups if g[0] == 0]
-    others = [g for g in groups if g[0] != 0]
-    capacity = max_payload - 2
-    largest = max((len(payload) for _, payload in groups), default=0)
-    if largest > capacity:
-        msg = f"max_payload {max_payload} cannot hold a {largest}-byte field group plus flags"
-        raise ValueError(msg)
-    chunks: list[list[tuple[int, bytes]]] = []
-    used = capacity
-    for group in others:
-        if used + len(group[1]) > capacity:
-            chunks.append([])
-            used = 0
-        chunks[-1].append(group)
-        used += len(group[1])
-    if speed:
-        if chunks and used + len(speed[0][1]) <= capacity:
-            chunks[-1].insert(0, speed[0])
-        else:
-            chunks.append([speed[0]])
-    return [_part(chunk) for chunk in chunks] or [_part([])]
+    flags = _record_flags(record)
+    raws = _raw_values(record, _plan(flags))
+    layout = _split_layout(flags, max_payload)
+    return [head + packer.pack(*[raws[i] for i in indices]) for head, packer, indices in layout]
 
 
 def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
@@ -265,8 +304,10 @@ class TreadmillDataAssembler:
             raise ValueError(msg)
         self.max_parts = max_parts
         self.max_age_s = max_age_s
-        self._pending: TreadmillData | None = None
-        self._names: set[str] = set()
+        # The held parts' present values merged (later parts win), kept as a dict so a record
+        # is built once, when it goes out.
+        self._pending: dict[str, Any] | None = None
+        self._truncated = False
         self._count = 0
         self._started = 0.0
 
@@ -277,21 +318,26 @@ class TreadmillDataAssembler:
 
     def feed(self, data: bytes, now: float) -> TreadmillData | None:
         """Return a merged record when this part completes one; ProtocolError on bad bytes."""
-        record, more = decode_part(data)
+        values, more, truncated = _decode_values(data)
         if not more:
-            pending = self._take()
-            return record if pending is None else merge(pending, record)
-        names = {n for n in _RECORD_FIELDS if getattr(record, n) is not None}
+            pending = self._pending
+            if pending is None:
+                return TreadmillData(**values, truncated=truncated)
+            pending.update(values)
+            truncated = truncated or self._truncated
+            self._pending, self._count = None, 0
+            return TreadmillData(**pending, truncated=truncated)
         out: TreadmillData | None = None
-        if self._pending is not None and (
-            names & self._names or now - self._started >= self.max_age_s
+        pending = self._pending
+        if pending is not None and (
+            not pending.keys().isdisjoint(values) or now - self._started >= self.max_age_s
         ):
             out = self._take()
         if self._pending is None:
-            self._pending, self._started = record, now
+            self._pending, self._truncated, self._started = values, truncated, now
         else:
-            self._pending = merge(self._pending, record)
-        self._names |= names
+            self._pending.update(values)
+            self._truncated = self._truncated or truncated
         self._count += 1
         if self._count >= self.max_parts:
             assert out is None  # only possible with max_parts == 1, when nothing was held
@@ -311,8 +357,10 @@ class TreadmillDataAssembler:
 
     def _take(self) -> TreadmillData | None:
         pending = self._pending
-        self._pending, self._names, self._count = None, set(), 0
-        return pending
+        self._pending, self._count = None, 0
+        if pending is None:
+            return None
+        return TreadmillData(**pending, truncated=self._truncated)
 
 
 __all__ = [

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from retrowalk.engine.commands import Origin
 
 FRESH_S = 3.0  # telemetry older than this is not trusted as "the belt's speed now"
+MAX_CATCH_UP_S = 1.0  # a step starting later than this after its deadline is not shortened
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Session:
     step_started: bool = False
     step_accumulated_s: float = 0.0  # running time of the step before the current run
     step_run_since: float | None = None  # loop time the step's current run began
+    # The deadline the last timed step ended on: the next segment is scheduled from it, not
+    # from when its end was noticed (timers fire late; that lateness must not accumulate).
+    due: float | None = None
     step_distance_m: float = 0.0
     speed_override: float | None = None  # nudge or console: kept for the rest of the step
     incline_override: float | None = None
@@ -124,6 +128,14 @@ class Session:
         self.wake.set()
         if self.segment is not None and not self.segment.done():
             self.segment.cancel()
+
+    def take_due(self) -> float | None:
+        """Return (and forget) the carried deadline, never later than now."""
+        due, self.due = self.due, None
+        now = clock.now()
+        if due is None or now - due > MAX_CATCH_UP_S:
+            return None  # far behind (a stalled write): start afresh rather than cut a step
+        return min(due, now)
 
     # ---- the current step --------------------------------------------------------------------
 

@@ -67,6 +67,7 @@ class TurnRunner:
         """Turn the person around before `step` (resumable: a rerun starts at the window)."""
         s = self.s
         spec = self.turn_spec(step)
+        due = s.take_due()  # the previous step's deadline: the window may open on it
         s.set_state(EngineState.TURNING)
         if not s.turn_started:
             s.turn_started = True
@@ -84,6 +85,7 @@ class TurnRunner:
             )
         slow = spec.mode == TurnMode.SLOW and self.control.belt == "running"
         if self.control.belt == "running" and s.motion_writes:
+            due = None  # the window opens once the belt is down: that takes its own time
             self.phase(TurnPhase.RAMP_DOWN)
             if slow and not s.coach:
                 slow_kmh = min(spec.slow_speed_kmh, self.control.commanded_speed)
@@ -94,10 +96,11 @@ class TurnRunner:
                 await self.control.stop()
                 await self.wait_still()
         elif not s.motion_writes:
+            due = None
             self.phase(TurnPhase.STOPPING)
             self.coach_say("stop the belt and turn around", 0.0, None)
             await self.wait_still()
-        await self._window(step, spec)
+        await self._window(step, spec, clock.now() if due is None else due)
         self.phase(TurnPhase.STARTING)
         if not slow or self.control.belt != "running":
             await self.start_belt(step)
@@ -110,15 +113,15 @@ class TurnRunner:
         s.turn_phase = None
         s.publish(TurnEnded(t=s.elapsed(), direction=step.direction))
 
-    async def _window(self, step: Step, spec: TurnSpec) -> None:
+    async def _window(self, step: Step, spec: TurnSpec, opens: float) -> None:
         s = self.s
         s.confirmed = False
         # The person turns in the window: from here on they face the new way, even if the
         # turn is interrupted before it ends (a skip then plans from where they face).
         s.facing = step.direction
-        ends = clock.now() + spec.window_s
+        ends = opens + spec.window_s
         s.turn_window_ends = ends
-        self.phase(TurnPhase.WINDOW, remaining_s=spec.window_s)
+        self.phase(TurnPhase.WINDOW, remaining_s=spec.window_s - (clock.now() - opens))
         target = s.target_incline(step)
         if self.can_incline() and self.incline_differs(target):
             await self.control.set_incline(target, step.direction)

@@ -133,18 +133,27 @@ class Walker(HoldRunner):
             s.turn_phase = None
             s.publish(TurnEnded(t=s.elapsed(), direction=s.facing))
         s.set_state(EngineState.RUNNING)
+        # A step following one that ended on its deadline is timed from that deadline, so
+        # the work at its start (an incline write) and timer lateness never add up.
+        due = s.take_due()
         if not s.step_started:
             self._start_step(step)
         try:
             if step.direction == Direction.REST:
-                s.step_run_since = clock.now()
+                s.step_run_since = clock.now() if due is None else due
                 await self._rest_belt()
             else:
                 await self._prepare_incline(step)
                 if self.control.belt != "running":
+                    due = None  # the step's time runs once the belt does
                     await self.start_belt(step)
-                s.step_run_since = clock.now()  # the step's time runs once the belt does
+                s.step_run_since = clock.now() if due is None else due
             await self._step_loop(step)
+            if step.duration_s is not None and s.step_run_since is not None:
+                # Done on time: end exactly on the deadline, which the next step starts from.
+                s.due = s.step_run_since + step.duration_s - s.step_accumulated_s
+                s.step_accumulated_s = step.duration_s
+                s.step_run_since = None
         finally:
             if s.step_run_since is not None:
                 s.step_accumulated_s += clock.now() - s.step_run_since
@@ -318,6 +327,7 @@ class Walker(HoldRunner):
         request = s.pending
         assert request is not None
         s.pending = None
+        s.due = None  # an interrupt breaks the schedule: what follows starts from now
         if request.kind == "stop":
             return Outcome(finished=False, reason=_stop_reason(request))
         if request.kind == "skip":

@@ -37,6 +37,7 @@ class TelemetryDecoder:
         self._max_parts = max_parts
         self._assembler = TreadmillDataAssembler(max_parts=max_parts, max_age_s=max_age_s)
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._flush_at = 0.0
         self.decode_errors = 0
         self.records = 0
         self.truncated_records = 0
@@ -51,11 +52,12 @@ class TelemetryDecoder:
             return
         if record is not None:
             self._emit(record)
-        self._cancel_flush()
         deadline = self._assembler.deadline
-        if deadline is not None:
-            # A part is held: publish it anyway if the rest does not come in time.
-            self._flush_handle = loop.call_at(deadline, self._flush_stale)
+        if deadline is not None and self._flush_handle is None:
+            # A part is held: publish it anyway if the rest does not come in time. An armed
+            # timer is never later than the held parts' deadline (parts are held in arrival
+            # order), so it stays armed; when it fires it re-arms for whatever is held then.
+            self._arm_flush(loop, deadline)
 
     def on_status(self, data: bytes) -> None:
         """Decode and publish one Fitness Machine Status notification."""
@@ -86,8 +88,18 @@ class TelemetryDecoder:
         """Cancel the flush timer."""
         self._cancel_flush()
 
+    def _arm_flush(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._flush_at = deadline
+        self._flush_handle = loop.call_at(deadline, self._flush_stale)
+
     def _flush_stale(self) -> None:
         self._flush_handle = None
+        deadline = self._assembler.deadline
+        if deadline is None:
+            return
+        if self._flush_at < deadline:  # armed for parts already given out: wait for these
+            self._arm_flush(asyncio.get_running_loop(), deadline)
+            return
         record = self._assembler.flush()
         if record is not None:
             self._emit(record)

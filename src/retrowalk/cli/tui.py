@@ -52,6 +52,10 @@ ADVICE = (
 )
 
 
+# Lines whose height tui.tcss fixes: a new text never changes the layout.
+FIXED_HEIGHT = frozenset({"#top", "#direction", "#next", "#stats"})
+
+
 def digit_scale(columns: int, rows: int) -> int:
     """Return how many times larger than 3 rows the digits fit ("12:34" is 13 cells wide)."""
     by_width = (columns // 3 - 6) // 13
@@ -89,6 +93,7 @@ class RetrowalkApp(App[None]):
         self.view = View()
         self._quitting = False
         self._shown: dict[str, str] = {}  # selector -> text on screen (skip unchanged updates)
+        self._statics: dict[str, Static] = {}  # selector -> widget (looked up once)
 
     def compose(self) -> ComposeResult:
         """Lay out the screen (top to bottom: most important first)."""
@@ -247,9 +252,14 @@ class RetrowalkApp(App[None]):
         return None
 
     def _text(self, selector: str, text: str) -> None:
-        if self._shown.get(selector) != text:
-            self._shown[selector] = text
-            self.query_one(selector, Static).update(text)
+        if self._shown.get(selector) == text:
+            return
+        self._shown[selector] = text
+        widget = self._statics.get(selector)
+        if widget is None:
+            widget = self._statics[selector] = self.query_one(selector, Static)
+        # A line whose height the CSS fixes needs no new layout, only a repaint.
+        widget.update(text, layout=selector not in FIXED_HEIGHT)
 
     def _draw_top(self, view: View) -> None:
         snap = view.snapshot

@@ -151,12 +151,35 @@ class PlanBar(Widget):
         super().__init__(id=id)
         self.plan = plan
         self.position_s = 0.0
+        self._cells: tuple[int, list[tuple[float, str, str]]] = (0, [])  # width -> cells
+        self._drawn: tuple[int, int, int, str] | None = None  # what render() last drew
 
     def show(self, position_s: float) -> None:
-        """Mark `position_s` seconds into the planned timeline."""
-        if position_s != self.position_s:
-            self.position_s = position_s
+        """Mark `position_s` seconds into the planned timeline (redrawn only if a cell changes)."""
+        self.position_s = position_s
+        if self._marks(self._width()) != self._drawn:
             self.refresh()
+
+    def _width(self) -> int:
+        return max(self.size.width, 10)
+
+    def _bar_cells(self, width: int) -> list[tuple[float, str, str]]:
+        """Return (moment, char, colour) of each bar cell; cached per width (the plan is fixed)."""
+        if self._cells[0] != width:
+            total = self.plan.totals.duration_with_turns_s or 1.0
+            cells = []
+            for x in range(width):
+                moment = (x + 0.5) / width * total
+                cells.append((moment, *self.STYLES[self._kind_at(moment)]))
+            self._cells = (width, cells)
+        return self._cells[1]
+
+    def _marks(self, width: int) -> tuple[int, int, int, str]:
+        """Return what the position changes on screen: cells done, marker cell, time text."""
+        total = self.plan.totals.duration_with_turns_s or 1.0
+        done = sum(1 for moment, _, _ in self._bar_cells(width) if moment < self.position_s)
+        at = min(width - 1, int(self.position_s / total * width))
+        return width, done, at, f"{fmt_clock(self.position_s)} / {fmt_clock(total)}"
 
     def _kind_at(self, moment: float) -> Direction | None:
         for step in self.plan.steps:
@@ -166,16 +189,11 @@ class PlanBar(Widget):
 
     def render(self) -> RenderResult:
         """Draw the bar and, under it, the marker with elapsed/total planned time."""
-        width = max(self.size.width, 10)
-        total = self.plan.totals.duration_with_turns_s or 1.0
+        width = self._width()
+        self._drawn = _, done, at, times = self._marks(width)
         bar = Text()
-        for x in range(width):
-            moment = (x + 0.5) / width * total
-            char, colour = self.STYLES[self._kind_at(moment)]
-            done = moment < self.position_s
-            bar.append(char, style=colour if done else f"{colour} dim")
-        at = min(width - 1, int(self.position_s / total * width))
-        times = f"{fmt_clock(self.position_s)} / {fmt_clock(total)}"
+        for x, (_, char, colour) in enumerate(self._bar_cells(width)):
+            bar.append(char, style=colour if x < done else f"{colour} dim")
         legend = Text.assemble(
             ("█", "green"), " forward ", ("█", "magenta"), " backward ", ("┊", "yellow"), " turn"
         )

@@ -84,6 +84,7 @@ class FtmsTreadmill:
         self._lost_reason = ""
         self._stack = contextlib.AsyncExitStack()
         self._supervisor: asyncio.Task[None] | None = None
+        self._link_timer: asyncio.TimerHandle | None = None
         self.reconnects = 0
 
     @classmethod
@@ -302,15 +303,25 @@ class FtmsTreadmill:
 
     async def _supervise(self) -> None:
         """Watch the link; after an unsolicited drop, reconnect with backoff."""
+        loop = asyncio.get_running_loop()
         while True:
-            while not self._lost.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._link_check_s):
-                        await self._lost.wait()
-                if not self._client.is_connected:
-                    self._mark_lost("the treadmill disconnected")
+            # A plain timer polls the link (no task wake-up per check): it re-arms itself
+            # every link_check_s until the link is lost.
+            check = loop.call_later(self._link_check_s, self._check_link, loop)
+            self._link_timer = check
+            try:
+                await self._lost.wait()
+            finally:
+                self._link_timer.cancel()
             if not await self._reconnect():
                 return
+
+    def _check_link(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Notice a drop that no callback reported; poll again unless the link is lost."""
+        if not self._client.is_connected:
+            self._mark_lost("the treadmill disconnected")
+        if not self._lost.is_set():
+            self._link_timer = loop.call_later(self._link_check_s, self._check_link, loop)
 
     async def _reconnect(self) -> bool:
         """Reconnect; return False if the policy gave up."""

@@ -150,8 +150,9 @@ async def bench_schedule(folder: Path, steps: int, step_s: float) -> None:
             await engine.run()
     writes = [(t, decode_request(data)) for t, data in peripheral.model.control_point_writes]
     speed_writes = [t for t, r in writes if r.op == ControlOp.SET_TARGET_SPEED]
-    # Each step is timed from its own start (a pause or hold lengthens it), so step i+1 is due
-    # `step_s` after step i's command. The first steps overlap the start ramp: skipped.
+    # Steps are scheduled on absolute deadlines (a pause or hold shifts them by its length), so
+    # step i+1 is due `step_s` after step i's command. The first steps overlap the start ramp:
+    # skipped.
     commands = [
         next(t for t in speed_writes if t >= starts[i] - 0.001)
         for i in range(_SETTLED, len(plan.steps))

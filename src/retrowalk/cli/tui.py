@@ -9,11 +9,12 @@ holds no workout logic: what the belt does is the engine's decision.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from retrowalk.cli.tui_screens import QuitScreen, SummaryScreen
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from retrowalk.workout.plan import Plan
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
+
+W = TypeVar("W", bound=Widget)
 
 ADVICE = (
     "Guidance, not medical advice. Hold the rails when turning; stop if anything hurts. "
@@ -93,7 +96,7 @@ class RetrowalkApp(App[None]):
         self.view = View()
         self._quitting = False
         self._shown: dict[str, str] = {}  # selector -> text on screen (skip unchanged updates)
-        self._statics: dict[str, Static] = {}  # selector -> widget (looked up once)
+        self._widgets: dict[str, Widget] = {}  # selector -> widget (looked up once, 4 times a s)
 
     def compose(self) -> ComposeResult:
         """Lay out the screen (top to bottom: most important first)."""
@@ -217,9 +220,9 @@ class RetrowalkApp(App[None]):
         self._draw_top(view)
         self._draw_direction(view)
         self._draw_banners(banners(view))
-        speed = self.query_one("#speed", Metric)
-        incline = self.query_one("#incline", Metric)
-        left = self.query_one("#left", Metric)
+        speed = self._widget("#speed", Metric)
+        incline = self._widget("#incline", Metric)
+        left = self._widget("#left", Metric)
         if snap is None:
             speed.show("--", "actual --")
             incline.show("--", "actual --")
@@ -236,11 +239,11 @@ class RetrowalkApp(App[None]):
                 left.show(fmt_clock(snap.step_remaining_s), total, label="TIME LEFT")
         self._text("#next", self._next_text(view))
         self._text("#stats", self._stats_text(view))
-        self.query_one("#advice", Static).set_class(view.started, "hidden")
+        self._widget("#advice", Static).set_class(view.started, "hidden")
         turn_before = (
             view.turn.before_step if view.state is EngineState.TURNING and view.turn else None
         )
-        self.query_one("#plan", PlanBar).show(timeline_position(self.plan, snap, turn_before))
+        self._widget("#plan", PlanBar).show(timeline_position(self.plan, snap, turn_before))
 
     def _incline(self, snap: Snapshot) -> float | None:
         """Return the incline to show: the engine's target, else the plan's for this step."""
@@ -251,13 +254,17 @@ class RetrowalkApp(App[None]):
             return self.plan.steps[snap.step_index].incline_pct
         return None
 
+    def _widget(self, selector: str, kind: type[W]) -> W:
+        widget = self._widgets.get(selector)
+        if not isinstance(widget, kind):
+            widget = self._widgets[selector] = self.query_one(selector, kind)
+        return widget
+
     def _text(self, selector: str, text: str) -> None:
         if self._shown.get(selector) == text:
             return
         self._shown[selector] = text
-        widget = self._statics.get(selector)
-        if widget is None:
-            widget = self._statics[selector] = self.query_one(selector, Static)
+        widget = self._widget(selector, Static)
         # A line whose height the CSS fixes needs no new layout, only a repaint.
         widget.update(text, layout=selector not in FIXED_HEIGHT)
 
@@ -274,7 +281,7 @@ class RetrowalkApp(App[None]):
         self._text("#top", " · ".join(parts))
 
     def _draw_direction(self, view: View) -> None:
-        bar = self.query_one("#direction", Static)
+        bar = self._widget("#direction", Static)
         direction = view.snapshot.direction if view.snapshot else None
         if view.state is EngineState.TURNING and view.turn is not None:
             direction = view.turn.to_direction
@@ -301,7 +308,7 @@ class RetrowalkApp(App[None]):
         self._text("#direction", f"{arrow} {arrow}  {words}  {arrow} {arrow}")
 
     def _draw_banners(self, shown: list[Banner]) -> None:
-        box = self.query_one("#banner", Horizontal)
+        box = self._widget("#banner", Horizontal)
         main = next((b for b in shown if b.kind != "coach"), None)
         box.set_class(main is None, "hidden")
         if main is not None:
@@ -309,12 +316,12 @@ class RetrowalkApp(App[None]):
                 box.set_class(main.kind == kind, f"-{kind}")
             self._text("#banner-title", main.title)
             self._text("#banner-lines", "\n".join(main.lines))
-            count = self.query_one("#banner-count", BigDigits)
+            count = self._widget("#banner-count", BigDigits)
             if count.value != (main.count or ""):
                 count.update(main.count or "")
             count.set_class(main.count is None, "hidden")
         coach = next((b for b in shown if b.kind == "coach"), None)
-        line = self.query_one("#coach", Static)
+        line = self._widget("#coach", Static)
         line.set_class(coach is None, "hidden")
         if coach is not None:
             self._text("#coach", f"[b]{coach.title}[/b] · " + " · ".join(coach.lines))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from typing import TYPE_CHECKING
 
 import pytest
 from engine_rig import engine_rig, speeds, until
 
+from retrowalk.cli.sim_person import run_sim_person
 from retrowalk.engine.events import Finished, StepFinished, StepStarted, TurnStarted
 from retrowalk.engine.runner import EngineOptions
 from retrowalk.errors import CapabilityError
@@ -14,6 +17,9 @@ from retrowalk.workout.library import find_workout, library_names
 from retrowalk.workout.load import load_workout
 from retrowalk.workout.plan import build_plan
 from retrowalk.workout.safety import get_profile, profiles_allowing
+
+if TYPE_CHECKING:
+    from engine_rig import Rig
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +75,17 @@ def _shortened(plan):
     return dataclasses.replace(plan, steps=steps)
 
 
+async def _run_with_person(rig: Rig) -> object:
+    """Run the engine with the simulated person who presses the console's start when asked."""
+    person = rig.bus.subscribe("person")
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(run_sim_person(person, [rig.model], rig.engine.submit))
+            return await rig.engine.run()
+    except* CapabilityError as group:
+        raise group.exceptions[0] from None
+
+
 @pytest.mark.parametrize("machine", MACHINES)
 async def test_every_library_workout_on_every_machine(machine: str):
     """Each library workout (shortened) finishes where it fits; elsewhere refused, then clamped."""
@@ -79,7 +96,7 @@ async def test_every_library_workout_on_every_machine(machine: str):
             options = EngineOptions(auto_confirm=True, clamp=clamp)
             async with engine_rig(plan, machine=machine, profile=profile, options=options) as rig:
                 try:
-                    result = await rig.engine.run()
+                    result = await _run_with_person(rig)
                 except CapabilityError:
                     assert not clamp, name
                     assert rig.model.control_point_log == []

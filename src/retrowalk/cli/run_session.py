@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from retrowalk.sinks.mqtt_settings import MqttSettings
     from retrowalk.workout.plan import Plan
     from retrowalk.workout.safety import SafetyProfile
+    from retrowalk_sim.bleak_backend import SimWorld
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
 
@@ -166,7 +167,7 @@ async def session(prepared: Prepared) -> Outcome:
 
     options = prepared.options
     async with contextlib.AsyncExitStack() as devices:
-        treadmill, heart_rate = await _connect(devices, options)
+        treadmill, heart_rate, world = await _connect(devices, options)
         bus = Bus()
         # Every sink subscribes before the engine runs, so none misses the first events.
         recording = bus.subscribe("recorder", maxsize=None)
@@ -204,6 +205,8 @@ async def session(prepared: Prepared) -> Outcome:
                     settings = mqtt_settings(options, treadmill.capabilities.name)
                     publishing = run_mqtt(settings, mqtt, engine.submit, plan=prepared.plan)
                     tg.create_task(_guarded("MQTT", publishing, bus, mqtt), name="mqtt")
+                if (person := _simulated_person(options, world, bus, engine.submit)) is not None:
+                    tg.create_task(person, name="simulated person")
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
                 def interrupt() -> None:
@@ -251,10 +254,11 @@ async def session(prepared: Prepared) -> Outcome:
 
 async def _connect(
     stack: contextlib.AsyncExitStack, options: RunOptions
-) -> tuple[Treadmill, AsyncIterator[int | None] | None]:
+) -> tuple[Treadmill, AsyncIterator[int | None] | None, SimWorld | None]:
     """Connect the treadmill (simulated or real) and the heart-rate strap when asked."""
     from retrowalk.device import scan  # noqa: PLC0415 - lazy: bleak is heavy
 
+    world = None
     if options.sim is not None:
         world = await stack.enter_async_context(
             scan.simulated_world(options.sim, hr_strap=options.hr is not None)
@@ -263,12 +267,28 @@ async def _connect(
     else:
         treadmill = await stack.enter_async_context(scan.connect(options.device))
     if options.hr is None:
-        return treadmill, None
+        return treadmill, None, world
     strap = None if options.hr == "auto" else options.hr
     monitor = await stack.enter_async_context(
         scan.connect_heart_rate(strap, simulated=options.sim is not None)
     )
-    return treadmill, monitor.readings()
+    return treadmill, monitor.readings(), world
+
+
+def _simulated_person(
+    options: RunOptions, world: SimWorld | None, bus: Bus, submit: Submit
+) -> Coroutine[Any, Any, None] | None:
+    """Return the simulated person of an unattended simulator run (--sim with --yes), else None.
+
+    It presses the simulated console's start when the engine asks for it (see sim_person).
+    """
+    if world is None or not options.auto_confirm:
+        return None
+    from retrowalk.cli.sim_person import consoles_in, run_sim_person  # noqa: PLC0415 - sim only
+
+    channel = bus.subscribe("sim-person")
+    acting = run_sim_person(channel, consoles_in(world), submit)
+    return _guarded("simulated person", acting, bus, channel)
 
 
 def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:

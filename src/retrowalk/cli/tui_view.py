@@ -48,6 +48,7 @@ HOLD_TITLES: dict[HoldCause, str] = {
     HoldCause.HEART_RATE: "heart rate above your limit",
     HoldCause.EMERGENCY_STOP: "emergency stop",
     HoldCause.DEVICE_ERROR: "the treadmill reported a problem",
+    HoldCause.BELT_NOT_STARTED: "the belt did not start",
 }
 
 PHASE_TEXT: dict[TurnPhase, str] = {

@@ -44,6 +44,7 @@ class HoldCause(StrEnum):
     HEART_RATE = "heart_rate"
     EMERGENCY_STOP = "emergency_stop"
     DEVICE_ERROR = "device_error"
+    BELT_NOT_STARTED = "belt_not_started"  # Start accepted, but the belt never moved
 
 
 class TurnPhase(StrEnum):

@@ -29,6 +29,7 @@ _STOP_ON_HOLD = {
     HoldCause.SPEED_NOT_FOLLOWING,
     HoldCause.CONTROL_LOST,
     HoldCause.DEVICE_ERROR,
+    HoldCause.BELT_NOT_STARTED,  # the machine took Start: take it back before it runs alone
 }
 
 

@@ -241,7 +241,9 @@ class Monitor:
         )
         actual = s.telemetry.fresh_speed(now)
         target = c.commanded_speed
-        if s.coach or c.belt != "running" or not watched or s.pending is not None:
+        # A belt yet to start after a Start is the walker's to judge (wait_moving).
+        idle = s.coach or c.belt != "running" or not watched or s.awaiting_motion
+        if idle or s.pending is not None:
             self._progress_at = now
             return
         if actual is None or target <= 0:

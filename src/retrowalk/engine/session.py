@@ -90,6 +90,7 @@ class Session:
     motion_writes: bool = True  # start/stop/pause may be written (False: no control point)
     link_up: bool = True
     need_control: bool = False
+    awaiting_motion: bool = False  # after a Start, until the belt moves (wait_moving)
     started_at: float | None = None
     steps_completed: int = 0
     steps_skipped: int = 0

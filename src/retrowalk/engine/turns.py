@@ -14,9 +14,11 @@ import math
 from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
+from retrowalk.engine.commands import Origin
 from retrowalk.engine.events import (
     CoachMode,
     EngineState,
+    HoldCause,
     TurnEnded,
     TurnPhase,
     TurnPhaseChanged,
@@ -25,6 +27,7 @@ from retrowalk.engine.events import (
 from retrowalk.engine.events import (
     Warning as WarningEvent,
 )
+from retrowalk.engine.session import Interrupt
 from retrowalk.errors import DeviceError
 from retrowalk.workout.plan import Direction, Step, TurnMode, TurnSpec
 
@@ -38,6 +41,9 @@ _EPS = 1e-6
 _STILL_KMH = 0.15  # a reported speed at or below this is a belt standing still
 _INCLINE_WAIT_S = 20.0
 _START_QUIET_S = 8.0  # a belt still this long after Start: ask for the console
+CONSOLE_START_WARNING = (
+    "the treadmill accepted Start but the belt is not moving: press start on its console"
+)
 
 
 class TurnRunner:
@@ -181,25 +187,43 @@ class TurnRunner:
         await self.wait_moving()
 
     async def wait_moving(self) -> None:
-        """Wait (bounded) for the belt to move after a Start; ask for the console if it does not.
+        """Wait (bounded) for the belt to move after a Start; ask for the console, then hold.
 
-        Some machines acknowledge Start but wait for Start on their own console (FR30Z).
+        Some machines acknowledge Start but wait for Start on their own console (FR30Z). A belt
+        still reported standing after start_wait_s puts the workout on hold (BELT_NOT_STARTED);
+        without telemetry the engine cannot tell and carries on by time.
         """
         started = clock.now()
         told = False
-        while clock.now() < started + self.options.start_wait_s:
-            speed = self.actual()
-            if speed is None and clock.now() >= started + _START_QUIET_S:
-                return  # no telemetry to go by: carry on by time
-            if speed is not None and speed > _STILL_KMH:
-                return
-            if not told and clock.now() >= started + _START_QUIET_S:
-                told = True
-                self.warn(
-                    "the treadmill accepted Start but the belt is not moving: "
-                    "press start on its console"
+        self.s.awaiting_motion = True
+        try:
+            while clock.now() < started + self.options.start_wait_s:
+                speed = self.actual()
+                if speed is None and clock.now() >= started + _START_QUIET_S:
+                    return  # no telemetry to go by: carry on by time
+                if speed is not None and speed > _STILL_KMH:
+                    return
+                if not told and clock.now() >= started + _START_QUIET_S:
+                    told = True
+                    self.warn(CONSOLE_START_WARNING)
+                await clock.sleep_until(clock.now() + 0.25)
+        finally:
+            self.s.awaiting_motion = False
+        if self.belt_still():
+            # The belt reports standing still after the whole wait: the workout's clock
+            # must not run over a belt that never started. Hold until the person resumes.
+            self.s.interrupt(
+                Interrupt(
+                    "hold",
+                    Origin.DEVICE,
+                    cause=HoldCause.BELT_NOT_STARTED,
+                    detail=f"the treadmill accepted Start but the belt did not move "
+                    f"within {self.options.start_wait_s:g} s",
+                    advice="The belt did not start. Press start on the treadmill's console, "
+                    "then press Enter to resume.",
                 )
-            await clock.sleep_until(clock.now() + 0.25)
+            )
+            await asyncio.sleep(0)  # the interrupt cancels this segment here
 
     async def ramp_once(self, target: float, direction: Direction) -> None:
         """Move the speed one ramp step toward `target`."""

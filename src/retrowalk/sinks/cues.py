@@ -54,6 +54,7 @@ HOLD_PHRASES: dict[HoldCause, str] = {
     HoldCause.HEART_RATE: "Your heart rate is above your limit.",
     HoldCause.EMERGENCY_STOP: "Emergency stop.",
     HoldCause.DEVICE_ERROR: "The treadmill reported a problem.",
+    HoldCause.BELT_NOT_STARTED: "The belt did not start.",
 }
 
 

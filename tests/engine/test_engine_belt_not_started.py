@@ -6,12 +6,14 @@ import asyncio
 
 from engine_rig import BW, FW, engine_rig, make_plan, speeds, until
 
+from retrowalk.cli.sim_person import run_sim_person
 from retrowalk.engine.commands import CommandKind
 from retrowalk.engine.events import (
     EngineState,
     Finished,
     Hold,
     HoldCause,
+    Resumed,
     StepFinished,
 )
 from retrowalk.engine.events import (
@@ -66,3 +68,19 @@ async def test_console_start_during_the_wait_runs_normally_after_each_turn():
     finished = rig.events(StepFinished)
     assert [(f.skipped, f.elapsed_s) for f in finished] == [(False, 60.0), (False, 60.0)]
     assert all(f.distance_m > 20.0 for f in finished)
+
+
+async def test_slow_simulated_person_resumes_a_belt_not_started_hold():
+    """The --yes stand-in, too slow for the wait, presses start and resumes the hold: finished."""
+    plan = make_plan([(FW, 60, 3.0, 0)])
+    async with engine_rig(plan, machine="fr30z") as rig:
+        person = rig.bus.subscribe("person")
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(run_sim_person(person, [rig.model], rig.engine.submit, reaction_s=70))
+            result = await rig.engine.run()
+    assert isinstance(result, Finished)
+    assert [h.cause for h in rig.events(Hold)] == [HoldCause.BELT_NOT_STARTED]
+    assert rig.events(Resumed)
+    finished = rig.events(StepFinished)
+    assert [(f.skipped, f.elapsed_s) for f in finished] == [(False, 60.0)]
+    assert finished[0].distance_m > 20.0

@@ -51,7 +51,7 @@ def build_record(
         kw["energy_per_hour_kcal"] = round(rate * 60) if profile.energy_rates else None
         kw["energy_per_minute_kcal"] = round(rate) if profile.energy_rates else None
     kw.update(_rare_fields(fields, speed, incline, rate, c))
-    return TreadmillData(**kw)  # type: ignore[arg-type]
+    return TreadmillData.from_values(kw)
 
 
 def _rare_fields(

@@ -270,3 +270,25 @@ def test_assembler_rejects_nonsense_limits() -> None:
         TreadmillDataAssembler(max_parts=0)
     with pytest.raises(ValueError, match="max_age_s"):
         TreadmillDataAssembler(max_age_s=0)
+
+
+@settings(max_examples=100)
+@given(record=treadmill_records(), truncated=st.booleans())
+def test_from_values_builds_the_same_record_as_the_constructor(
+    record: TreadmillData, truncated: bool
+) -> None:
+    """The fast builder gives a record equal to, and printed like, the constructor's."""
+    values = {k: v for k, v in vars(record).items() if k != "truncated" and v is not None}
+    built = TreadmillData.from_values(values, truncated=truncated)
+    expected = dataclasses.replace(record, truncated=truncated)
+    assert built == expected
+    assert repr(built) == repr(expected)
+    assert hash(built) == hash(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.speed_kmh = 1.0  # type: ignore[misc]
+
+
+def test_from_values_rejects_an_unknown_field() -> None:
+    """A misspelt field name is an error, as with the constructor."""
+    with pytest.raises(TypeError, match="speed_kph"):
+        TreadmillData.from_values({"speed_kph": 3.0})

@@ -7,8 +7,12 @@ A field that the machine did not send, or sent as "not available", is None.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # ---- UUIDs -----------------------------------------------------------------------------------
 
@@ -49,6 +53,29 @@ class TreadmillData:
     power_output_w: int | None = None
     steps: int | None = None  # vendor extension: flag bit 13, uint24 after the standard fields
     truncated: bool = False
+
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, float | int | None], *, truncated: bool = False
+    ) -> TreadmillData:
+        """Return `TreadmillData(**values, truncated=truncated)` (TypeError for unknown names)."""
+        # Decoders and the simulator build one record per notification: filling the instance
+        # dict at once costs a quarter of the generated frozen __init__ (a setattr per field).
+        if not values.keys() <= _TREADMILL_NAMES:
+            unknown = ", ".join(sorted(values.keys() - _TREADMILL_NAMES))
+            raise TypeError(f"TreadmillData has no field(s) {unknown}")
+        record = object.__new__(cls)
+        attributes = record.__dict__
+        attributes.update(_TREADMILL_EMPTY)
+        attributes.update(values)
+        attributes["truncated"] = truncated
+        return record
+
+
+_TREADMILL_EMPTY: dict[str, None] = {
+    f.name: None for f in fields(TreadmillData) if f.name != "truncated"
+}
+_TREADMILL_NAMES = frozenset(_TREADMILL_EMPTY)
 
 
 # ---- Fitness Machine Feature (0x2ACC) ----------------------------------------------------------

@@ -137,7 +137,7 @@ def decode_treadmill_data(data: bytes) -> TreadmillData:
 def decode_part(data: bytes) -> tuple[TreadmillData, bool]:
     """Return (record, more_data): more_data is True for a part that carries no speed."""
     values, more, truncated = _decode_values(data)
-    return TreadmillData(**values, truncated=truncated), more
+    return TreadmillData.from_values(values, truncated=truncated), more
 
 
 def _decode_values(data: bytes) -> tuple[dict[str, Any], bool, bool]:
@@ -287,7 +287,7 @@ def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
             value = getattr(earlier, name)
         if value is not None:
             values[name] = value
-    return TreadmillData(**values, truncated=earlier.truncated or later.truncated)
+    return TreadmillData.from_values(values, truncated=earlier.truncated or later.truncated)
 
 
 class TreadmillDataAssembler:
@@ -322,11 +322,11 @@ class TreadmillDataAssembler:
         if not more:
             pending = self._pending
             if pending is None:
-                return TreadmillData(**values, truncated=truncated)
+                return TreadmillData.from_values(values, truncated=truncated)
             pending.update(values)
             truncated = truncated or self._truncated
             self._pending, self._count = None, 0
-            return TreadmillData(**pending, truncated=truncated)
+            return TreadmillData.from_values(pending, truncated=truncated)
         out: TreadmillData | None = None
         pending = self._pending
         if pending is not None and (
@@ -360,7 +360,7 @@ class TreadmillDataAssembler:
         self._pending, self._count = None, 0
         if pending is None:
             return None
-        return TreadmillData(**pending, truncated=self._truncated)
+        return TreadmillData.from_values(pending, truncated=self._truncated)
 
 
 __all__ = [

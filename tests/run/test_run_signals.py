@@ -6,6 +6,7 @@ realtime and kept short.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -55,14 +56,21 @@ def _read_until(child: subprocess.Popen[str], pattern: str, deadline_s: float = 
     pytest.fail(f"no line with {pattern!r} before the run ended")
 
 
-def test_ctrl_c_stops_the_belt_saves_the_session_and_exits_130(tmp_path: Path) -> None:
-    """SIGINT mid-run: exit 130, summary printed, session log ends 'aborted' with belt stopped."""
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["ctrl-c", "kill", "terminal-closed"],
+)
+def test_a_stop_signal_stops_the_belt_and_saves_the_session(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """Ctrl-C, kill or a closed terminal mid-run: belt stopped, session saved, exit 128+signal."""
     child = _start(tmp_path, "--speedup", "20")
     _read_until(child, "step 1/8")
     time.sleep(0.5)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(signum)
     out, err = child.communicate(timeout=30)
-    assert child.returncode == 130, err
+    assert child.returncode == code, err
     assert "aborted: interrupted" in out
     assert "belt      stopped" in out
     assert "Traceback" not in err
@@ -102,8 +110,54 @@ def test_a_closed_output_stops_the_workout_without_a_traceback(tmp_path: Path) -
     child.stdout.close()  # what `head` does after its first line
     _, err = child.communicate(timeout=60)
     assert child.returncode == 1
-    assert err.strip() == "retrowalk: the output was closed (broken pipe): the workout was stopped"
+    assert err.strip() == (
+        "retrowalk: the output was closed (broken pipe or closed terminal): the workout was stopped"
+    )
     [session] = list_sessions(tmp_path / "data" / "sessions")
+    assert session.ended == "aborted"
+    _, records = read_session(session.path)
+    assert records[-1]["belt_stopped"] is True
+
+
+def test_closing_the_terminal_of_the_screen_app_stops_the_belt_and_ends(tmp_path: Path) -> None:
+    """The screen app's terminal hangs up mid-run: belt stopped, session saved, process gone."""
+    import pty  # noqa: PLC0415 - POSIX only, like the hang-up it tests
+
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
+        "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
+        "TERM": "xterm-256color",
+        "COLUMNS": "100",
+        "LINES": "30",
+    }
+    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
+    child = subprocess.Popen(
+        [*argv, "--voice", "off", "--speedup", "20"],
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    sessions = tmp_path / "data" / "sessions"
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not any(
+        '"StepStarted"' in p.read_text() for p in sessions.glob("*.jsonl")
+    ):
+        with contextlib.suppress(OSError):
+            os.read(master, 65536)  # keep the screen's output flowing, as a terminal does
+        time.sleep(0.1)
+    os.close(master)  # the terminal window closes...
+    child.send_signal(signal.SIGHUP)  # ...and the kernel hangs up its session
+    try:
+        code = child.wait(timeout=30)
+    finally:
+        child.kill()
+    assert code == 129
+    [session] = list_sessions(sessions)
     assert session.ended == "aborted"
     _, records = read_session(session.path)
     assert records[-1]["belt_stopped"] is True

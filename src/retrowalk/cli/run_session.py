@@ -15,7 +15,9 @@ import hashlib
 import os
 import platform
 import signal
+import stat
 import sys
+import threading
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -189,7 +191,7 @@ async def session(prepared: Prepared) -> Outcome:
             heart_rate=heart_rate,
         )
         recorder = SessionRecorder()
-        interrupted = False
+        interrupted = 0  # the signal that asked us to stop, if any
         try:
             async with recorder, asyncio.TaskGroup() as tg:
                 log = recorder.run(recording, header(prepared, treadmill))
@@ -209,18 +211,18 @@ async def session(prepared: Prepared) -> Outcome:
                     tg.create_task(person, name="simulated person")
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
-                def interrupt() -> None:
+                def interrupt(signum: int) -> None:
                     nonlocal interrupted
                     if interrupted:
                         return
-                    interrupted = True
-                    print("retrowalk: stopping the belt...", file=sys.stderr, flush=True)
-                    engine_task.cancel()
+                    interrupted = signum
+                    engine_task.cancel()  # first: a hung-up terminal must not keep the belt going
+                    _announce_stop(signum)
 
                 screen = tg.create_task(
                     _display(prepared, display, engine.submit, engine_task), name="display"
                 )
-                with _on_sigint(interrupt):
+                with _on_stop_signals(interrupt):
                     await asyncio.wait([engine_task])
                 if interrupted and not options.plain:
                     # The screen app waits for the person to quit; a signal means nobody will.
@@ -244,9 +246,10 @@ async def session(prepared: Prepared) -> Outcome:
         session_log=recorder.path,
         keep_walking=options.keep_walking,
     )
-    print(format_summary(summary), flush=True)
+    _print_summary(summary)
     if interrupted:
-        code = EXIT_INTERRUPTED
+        # 130 for Ctrl-C, as shells report a signal: 128 + its number (143 TERM, 129 HUP).
+        code = EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
     else:
         code = EXIT_OK if summary.ended == "finished" else EXIT_FAILURE
     return Outcome(code, summary, recorder.path)
@@ -341,12 +344,13 @@ async def _display(
                 )
                 if keys is not None:
                     keys.cancel()  # the workout is over: no more commands
-        except* BrokenPipeError:
-            # `retrowalk run ... | head`: nobody reads any more, so nobody watches the belt.
+        except* OSError:
+            # `retrowalk run ... | head` (EPIPE) or a closed terminal (EIO): nobody reads any
+            # more, so nobody watches the belt.
             _silence_stdout()
             await _end_engine(engine_task)
             raise RetrowalkError(
-                "the output was closed (broken pipe): the workout was stopped"
+                "the output was closed (broken pipe or closed terminal): the workout was stopped"
             ) from None
         return
     from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
@@ -369,21 +373,68 @@ async def _end_engine(engine_task: asyncio.Task[object]) -> None:
     await asyncio.wait([engine_task])
 
 
+# Ctrl-C, `kill`, and a closed terminal window (hang-up) all stop the belt and save the session;
+# by default SIGTERM and SIGHUP would end the process on the spot with the belt still running.
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 @contextlib.contextmanager
-def _on_sigint(handler: Callable[[], None]) -> Any:  # noqa: ANN401 - contextmanager generator
-    """Route Ctrl-C to `handler` while inside (where the platform allows signal handlers)."""
+def _on_stop_signals(handler: Callable[[int], None]) -> Any:  # noqa: ANN401 - contextmanager
+    """Route Ctrl-C, SIGTERM and SIGHUP to `handler(signum)` while inside (where allowed)."""
     loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, handler)
-    except (NotImplementedError, RuntimeError, ValueError):
-        # Windows or not the main thread: Ctrl-C cancels the main task; the recorder still
-        # writes its summary from its finally block.
-        yield
-        return
+    installed: list[int] = []
+    for signum in _STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, handler, signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            # Windows or not the main thread: Ctrl-C cancels the main task; the recorder still
+            # writes its summary from its finally block.
+            continue
+        installed.append(signum)
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    with contextlib.suppress(OSError):  # a closed terminal: the session log has the summary
+        print(format_summary(summary), flush=True)
+
+
+# After a hang-up, how long the belt stop and the session log may take before a process whose
+# screen app cannot shut down on the dead terminal is ended anyway (it would otherwise keep the
+# treadmill's Bluetooth connection from any other app).
+_HANGUP_EXIT_GRACE_S = 15.0
+
+
+def _announce_stop(signum: int) -> None:
+    """Say that the belt is stopping; after a hang-up, detach from the dead terminal first."""
+    if signum == getattr(signal, "SIGHUP", None):
+        _detach_terminal()
+    with contextlib.suppress(OSError, ValueError):
+        print("retrowalk: stopping the belt...", file=sys.stderr, flush=True)
+
+
+def _detach_terminal() -> None:
+    # The terminal hung up: writes to it fail or block, so whichever of standard input, output
+    # and error were the terminal go to /dev/null from now on. Textual's writer thread can still
+    # deadlock its shutdown on the dead terminal and freeze the event loop, so a watchdog thread
+    # (a thread: the loop may be frozen) ends the process once the belt stop and the session log
+    # have had their time.
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            with contextlib.suppress(OSError):
+                if stat.S_ISCHR(os.fstat(fd).st_mode):  # the terminal; pipes and files still work
+                    os.dup2(devnull, fd)
+        os.close(devnull)
+    watchdog = threading.Timer(_HANGUP_EXIT_GRACE_S, os._exit, (128 + signal.SIGHUP,))
+    watchdog.daemon = True
+    watchdog.start()
 
 
 def _silence_stdout() -> None:

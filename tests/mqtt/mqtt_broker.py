@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,12 @@ topic write retrowalk/+/cmd
 """
 
 
+def _amqtt_command() -> str | None:
+    """Return the amqtt broker command: on PATH, or beside this Python (a dev install's venv)."""
+    beside = Path(sys.executable).parent / "amqtt"
+    return shutil.which("amqtt") or (str(beside) if beside.exists() else None)
+
+
 def find_broker() -> str | None:
     """Return "mosquitto" or "amqtt" (whichever can run here), or None.
 
@@ -44,7 +51,7 @@ def find_broker() -> str | None:
     """
     wanted = os.environ.get("RETROWALK_TEST_BROKER")
     have_mosquitto = Path(MOSQUITTO).exists()
-    have_amqtt = shutil.which("amqtt") is not None
+    have_amqtt = _amqtt_command() is not None
     if wanted == "amqtt":
         return "amqtt" if have_amqtt else None
     if have_mosquitto:
@@ -132,7 +139,7 @@ class MqttBroker:
         command = (
             [MOSQUITTO, "-c", str(self._config)]
             if self.kind == "mosquitto"
-            else ["amqtt", "-c", str(self._config)]
+            else [str(_amqtt_command()), "-c", str(self._config)]
         )
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from retrowalk.ftms import control_point as cp
 from retrowalk.ftms.control_point import decode_response, encode_request
 from retrowalk.ftms.models import (
     CONTROL_POINT_UUID,
@@ -15,6 +16,7 @@ from retrowalk.ftms.models import (
     ControlRequest,
     ControlResponse,
     MachineStatus,
+    ResultCode,
     TreadmillData,
 )
 from retrowalk.ftms.status import decode_status
@@ -91,3 +93,16 @@ class Traffic:
         """Return the time of the first merged record since `since` satisfying `predicate`."""
         assert callable(predicate)
         return next((t for t, r in self.records if t >= since and predicate(r)), None)
+
+
+def now() -> float:
+    """Return the loop time."""
+    return asyncio.get_running_loop().time()
+
+
+async def running(t: Traffic, speed: float, wait: float = 10.0) -> None:
+    """Take control, set a speed, start, and let the belt get there."""
+    assert (await t.command(cp.request_control())).result is ResultCode.SUCCESS
+    assert (await t.command(cp.set_target_speed(speed))).result is ResultCode.SUCCESS
+    assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
+    await asyncio.sleep(wait)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from bleak import BleakClient
-from sim_traffic import Traffic
+from sim_traffic import Traffic, now, running
 
 from retrowalk.errors import ProtocolError
 from retrowalk.ftms import control_point as cp
@@ -19,19 +19,6 @@ from retrowalk.ftms.models import (
 )
 from retrowalk.ftms.treadmill_data import decode_treadmill_data
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
-
-
-def now() -> float:
-    """Return the loop time."""
-    return asyncio.get_running_loop().time()
-
-
-async def running(t: Traffic, speed: float, wait: float = 10.0) -> None:
-    """Take control, set a speed, start, and let the belt get there."""
-    assert (await t.command(cp.request_control())).result is ResultCode.SUCCESS
-    assert (await t.command(cp.set_target_speed(speed))).result is ResultCode.SUCCESS
-    assert (await t.command(cp.start_or_resume())).result is ResultCode.SUCCESS
-    await asyncio.sleep(wait)
 
 
 async def test_drop_link_calls_back_and_allows_reconnect(world: SimWorld) -> None:

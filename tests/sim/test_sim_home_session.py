@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bleak import BleakClient
-from sim_traffic import Traffic
+from sim_traffic import Traffic, now
 
 from retrowalk.ftms import control_point as cp
 from retrowalk.ftms.feature import decode_features
@@ -22,11 +22,6 @@ from retrowalk.ftms.models import (
 from retrowalk.ftms.ranges import decode_incline_range, decode_speed_range
 from retrowalk.ftms.status import decode_status
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
-
-
-def now() -> float:
-    """Return the loop time."""
-    return asyncio.get_running_loop().time()
 
 
 async def test_home_session_follows_targets_and_stops(world: SimWorld) -> None:

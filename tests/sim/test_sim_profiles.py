@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from bleak import BleakClient
-from sim_traffic import Traffic
+from sim_traffic import Traffic, now
 
 from retrowalk.ftms import control_point as cp
 from retrowalk.ftms.feature import decode_features
@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from retrowalk_sim.model import TreadmillModel
 
 CONTROLLED = [name for name, p in PROFILES.items() if p.has_control_point]
-
-
-def now() -> float:
-    """Return the loop time."""
-    return asyncio.get_running_loop().time()
 
 
 async def command(

@@ -15,7 +15,7 @@ Every number here is taken from ../shared/reference/ftms.md and the public captu
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, get_args
 
 from retrowalk.ftms.models import (
     Features,
@@ -44,21 +44,8 @@ RecordField = Literal[
 HOME_FIELDS: frozenset[RecordField] = frozenset(
     {"total_distance_m", "incline_pct", "elevation_gain_m", "energy", "elapsed_time_s"}
 )
-ALL_FIELDS: frozenset[RecordField] = frozenset(
-    {
-        "average_speed_kmh",
-        "total_distance_m",
-        "incline_pct",
-        "elevation_gain_m",
-        "pace",
-        "energy",
-        "heart_rate_bpm",
-        "metabolic_equivalent",
-        "elapsed_time_s",
-        "remaining_time_s",
-        "force_and_power",
-    }
-)
+# Every standard group; the vendor step count (flag bit 13) is a walking-pad extension.
+ALL_FIELDS: frozenset[RecordField] = frozenset(get_args(RecordField)) - {"steps"}
 
 
 @dataclass(frozen=True)

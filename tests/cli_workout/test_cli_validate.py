@@ -38,7 +38,7 @@ BAD_FILES: dict[str, str | bytes] = {
 }
 # What each must say (beyond naming the file), checked against the default standard profile.
 EXPECTED = {
-    "syntax": ":4:1: YAML syntax error: while parsing a flow mapping (line 3), did not find expected ',' or '}'",
+    "syntax": ":4:1: YAML syntax error: ",  # the rest is PyYAML's wording
     "wrong-type": ":3:28: intervals[0].speed: expected a speed",
     "unknown-key": ":3:21: intervals[0].sped: unknown key 'sped'; did you mean 'speed'?",
     "bad-duration": ":3:15: intervals[0].forward: '5 minutes' is not a duration",

@@ -4,7 +4,8 @@ Every async test runs on `VirtualTimeEventLoop` (fast mode), so no test sleeps f
 marked `realtime` (a real broker, a real subprocess) gets an ordinary event loop instead, and
 so does a test marked `hardware` when `--ble-address`/`--ble-name` points it at a real treadmill
 (docs/hardware-tests.md).
-Every async test must leave no task running behind it.
+Every async test must leave no task running behind it, and no test reads the user's own config
+file or writes into their data folder.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from retrowalk.engine.clock import VirtualTimeEventLoop
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
+    from pathlib import Path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +57,15 @@ def pytest_asyncio_loop_factories(
     if on_hardware and item.get_closest_marker("hardware") is not None:
         return {"hardware": asyncio.new_event_loop}
     return {"virtual": VirtualTimeEventLoop}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the config file (empty) and the data folder into the test's tmp_path."""
+    config = tmp_path / "empty-config.toml"
+    config.touch()
+    monkeypatch.setenv("RETROWALK_CONFIG", str(config))
+    monkeypatch.setenv("RETROWALK_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture

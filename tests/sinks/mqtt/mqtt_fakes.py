@@ -310,7 +310,7 @@ async def wait_until(condition: Callable[[], bool], within_s: float = 5.0) -> No
 
 def schema_path() -> Path:
     """Return docs/mqtt-schema.json."""
-    return Path(__file__).resolve().parents[2] / "docs" / "mqtt-schema.json"
+    return Path(__file__).resolve().parents[3] / "docs" / "mqtt-schema.json"
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,6 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from screen_plans import B, F, intro_plan, snapshot
 
 from retrowalk.cli.tui import RetrowalkApp, digit_scale
 from retrowalk.cli.tui_screens import QuitScreen, SummaryScreen
@@ -25,6 +24,7 @@ from retrowalk.engine.events import (
     TurnPhase,
     TurnStarted,
 )
+from screen_plans import B, F, intro_plan, snapshot
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -5,12 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from screen_plans import intro_plan, snapshot
-
 from retrowalk.cli.tui import RetrowalkApp
 from retrowalk.cli.tui_widgets import PlanBar
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandResult
+from screen_plans import intro_plan, snapshot
 
 if TYPE_CHECKING:
     import pytest

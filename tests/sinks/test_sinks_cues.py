@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from screen_plans import B, F, intro_plan, make_plan, play, snapshot
 
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import (
@@ -20,6 +19,7 @@ from retrowalk.engine.events import (
 )
 from retrowalk.sinks.cues import HOLD_PHRASES, CueState, run_cues, run_voice, select_cues
 from retrowalk.sinks.speech import URGENT, Speaker
+from screen_plans import B, F, intro_plan, make_plan, play, snapshot
 
 PLAN = intro_plan()
 

@@ -135,7 +135,7 @@ async def bench_cpu(port: int, events: int) -> None:
     async with asyncio.TaskGroup() as tg:
         tg.create_task(run_mqtt(settings, channel, _refuse, plan=_plan()))
         for n in range(events - 1):
-            bus.publish(ev.Warning(t=float(n), message="bench event with a typical length"))
+            bus.publish(ev.Notice(t=float(n), message="bench event with a typical length"))
         bus.publish(Finished(t=1.0, elapsed_s=1, distance_m=1, energy_kcal=1,
                              steps_completed=1, steps_skipped=0, belt_stopped=True))  # fmt: skip
         bus.close()

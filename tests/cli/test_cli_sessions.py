@@ -116,7 +116,7 @@ def test_every_event_type_has_a_line() -> None:
     )  # fmt: skip
     assert format_event(finished) == "FINISHED in 1:01: 10 m, 1 kcal"
     assert (
-        format_event(ev.Warning(t=0, message="clamped 9.0 to 8.0")) == "warning: clamped 9.0 to 8.0"
+        format_event(ev.Notice(t=0, message="clamped 9.0 to 8.0")) == "warning: clamped 9.0 to 8.0"
     )
 
 

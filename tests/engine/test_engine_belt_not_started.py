@@ -13,11 +13,9 @@ from retrowalk.engine.events import (
     Finished,
     Hold,
     HoldCause,
+    Notice,
     Resumed,
     StepFinished,
-)
-from retrowalk.engine.events import (
-    Warning as WarningEvent,
 )
 from retrowalk.engine.runner import EngineOptions
 
@@ -34,7 +32,7 @@ async def test_belt_never_started_holds_without_running_the_step_clock():
         assert hold.cause == HoldCause.BELT_NOT_STARTED
         assert "press start on the treadmill's console" in hold.advice.lower()
         assert "resume" in hold.advice.lower()
-        assert any("console" in w.message for w in rig.events(WarningEvent))
+        assert any("console" in w.message for w in rig.events(Notice))
         await asyncio.sleep(120)  # nobody there: the hold never ends by itself
         assert rig.engine.state == EngineState.HOLD
         assert rig.engine._s.step_elapsed() == 0.0
@@ -59,7 +57,7 @@ async def test_console_start_during_the_wait_runs_normally_after_each_turn():
     async with engine_rig(plan, machine="fr30z") as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         for presses in (1, 2):
-            await until(lambda n=presses: len(rig.events(WarningEvent)) >= n, timeout_s=200)
+            await until(lambda n=presses: len(rig.events(Notice)) >= n, timeout_s=200)
             await asyncio.sleep(20)  # well inside the wait
             rig.model.console_start()
         result = await run

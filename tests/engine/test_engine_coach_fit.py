@@ -12,13 +12,11 @@ from retrowalk.engine.events import (
     CoachMode,
     Connected,
     Finished,
+    Notice,
     StepFinished,
     StepStarted,
     TargetSet,
     TurnStarted,
-)
-from retrowalk.engine.events import (
-    Warning as WarningEvent,
 )
 from retrowalk.engine.runner import EngineOptions
 from retrowalk.errors import CapabilityError
@@ -62,7 +60,7 @@ async def test_machine_needing_a_console_start_is_told_and_then_followed():
     plan = make_plan([(FW, 120, 3.0, 0)])
     async with engine_rig(plan, machine="fr30z") as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(lambda: any("console" in w.message for w in rig.events(WarningEvent)))
+        await until(lambda: any("console" in w.message for w in rig.events(Notice)))
         assert not rig.engine._s.coach
         await asyncio.sleep(40)  # the person is slow to find the button (inside start_wait_s)
         assert rig.model.target_speed_kmh == 1.0  # the target of a still belt stays low
@@ -101,7 +99,7 @@ async def test_plan_clamped_to_the_walking_pad_warns_per_changed_target():
     async with engine_rig(plan, machine="walking-pad", profile="standard", options=options) as rig:
         result = await rig.engine.run()
     assert isinstance(result, Finished)
-    warnings = [w.message for w in rig.events(WarningEvent) if "fitted" in w.message]
+    warnings = [w.message for w in rig.events(Notice) if "fitted" in w.message]
     assert len(warnings) == 3
     assert any("2.25 km/h -> 2.5 km/h" in w for w in warnings)
     assert any("7 km/h -> 6 km/h" in w for w in warnings)

@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
 def _configure_logging(*, plain: bool) -> None:
     """Send library warnings to stderr as `retrowalk: ...` lines, but never over the screen app.
 
-    The engine also publishes what matters as Warning events, which the app shows and the
+    The engine also publishes what matters as Notice events, which the app shows and the
     session log keeps.
     """
     root = logging.getLogger()

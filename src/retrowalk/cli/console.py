@@ -150,7 +150,7 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
         case ev.Connected(name=name, address=address, controllable=controllable):
             mode = "" if controllable else " (no control: coach mode)"
             return f"connected to {name} [{address}]{mode}"
-        case ev.Disconnected(reason=reason):
+        case ev.ConnectionLost(reason=reason):
             return f"LINK LOST: {reason}"
         case ev.Reconnected(attempts=attempts):
             return f"link restored after {attempts} attempt(s); belt NOT restarted"
@@ -195,7 +195,7 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
         case ev.CoachMode(reason=reason, speed_kmh=speed, incline_pct=incline):
             incl = "" if incline is None else f", incline {incline:g} %"
             return f"COACH MODE ({reason}): set {_speed(speed)}{incl} by hand"
-        case ev.Warning(message=message):
+        case ev.Notice(message=message):
             return f"warning: {message}"
         case ev.CommandHandled(result=result):
             cmd = result.command

@@ -13,8 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Protocol
 
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.engine.events import Hold, HoldCause
-from retrowalk.engine.events import Warning as WarningEvent
+from retrowalk.engine.events import Hold, HoldCause, Notice
 from retrowalk.engine.turns import CONSOLE_START_WARNING
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ async def run_sim_person(
 ) -> None:
     """Act as the person on the simulated belt until the engine's bus closes."""
     async for item in channel:
-        if isinstance(item, WarningEvent) and item.message == CONSOLE_START_WARNING:
+        if isinstance(item, Notice) and item.message == CONSOLE_START_WARNING:
             await asyncio.sleep(reaction_s)
             for console in consoles:
                 console.console_start()

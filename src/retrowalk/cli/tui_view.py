@@ -21,6 +21,7 @@ from retrowalk.engine.events import (
     Finished,
     Hold,
     HoldCause,
+    Notice,
     Resumed,
     Snapshot,
     StateChanged,
@@ -28,7 +29,6 @@ from retrowalk.engine.events import (
     TurnEnded,
     TurnPhase,
     TurnStarted,
-    Warning,  # noqa: A004 - the engine's Warning event, not the builtin
 )
 from retrowalk.workout.plan import Direction
 
@@ -115,7 +115,7 @@ def reduce(view: View, item: Item) -> View:  # noqa: C901, PLR0911 - one branch 
         return replace(view, ended=item)
     if isinstance(item, Connected):
         return replace(view, device=item.name)
-    if isinstance(item, Warning):
+    if isinstance(item, Notice):
         return replace(view, notice=item.message)
     return view
 

@@ -19,8 +19,7 @@ from retrowalk.engine.commands import (
     CommandResult,
     Origin,
 )
-from retrowalk.engine.events import CommandHandled, EngineState, Override, TurnPhase
-from retrowalk.engine.events import Warning as WarningEvent
+from retrowalk.engine.events import CommandHandled, EngineState, Notice, Override, TurnPhase
 from retrowalk.engine.session import Interrupt
 from retrowalk.errors import DeviceError
 from retrowalk.workout.plan import Direction
@@ -83,7 +82,7 @@ class Commander:
                     self.estop_stopped = True
                 except (DeviceError, TimeoutError) as exc:
                     self.s.publish(
-                        WarningEvent(
+                        Notice(
                             t=self.s.elapsed(),
                             message=f"emergency stop not confirmed: {exc}; "
                             "pull the safety key or stop at the console",

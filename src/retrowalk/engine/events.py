@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine.commands import CommandResult, Origin
 
@@ -62,7 +62,6 @@ class TurnPhase(StrEnum):
 class Event:
     """Base of all engine events."""
 
-    type_name: ClassVar[str] = "Event"
     t: float
     origin: Origin = Origin.ENGINE
 
@@ -104,8 +103,8 @@ class Connected(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Disconnected(Event):
-    """The link dropped."""
+class ConnectionLost(Event):
+    """The link to the treadmill dropped (retrowalk reconnects; the workout holds)."""
 
     reason: str
 
@@ -234,10 +233,11 @@ class CoachMode(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Warning(Event):  # noqa: A001 - the engine's own warning event, never the builtin
-    """Something the person should know that does not stop the workout."""
+class Notice(Event):
+    """Something the person should know that does not stop the workout; `safety` ones are spoken."""
 
     message: str
+    safety: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,14 +15,12 @@ from retrowalk.device.api import LinkLost, LinkRestored
 from retrowalk.engine import clock
 from retrowalk.engine.commands import Origin
 from retrowalk.engine.events import (
-    Disconnected,
+    ConnectionLost,
     EngineState,
     HoldCause,
+    Notice,
     Override,
     Reconnected,
-)
-from retrowalk.engine.events import (
-    Warning as WarningEvent,
 )
 from retrowalk.engine.session import Interrupt
 from retrowalk.errors import DeviceError
@@ -109,7 +107,7 @@ class Monitor:
             self._on_status(event)
         elif isinstance(event, LinkLost):
             s.link_up = False
-            s.publish(Disconnected(t=s.elapsed(), origin=Origin.DEVICE, reason=event.reason))
+            s.publish(ConnectionLost(t=s.elapsed(), origin=Origin.DEVICE, reason=event.reason))
             self.control.mark_stopped()
             self._hold(
                 HoldCause.DISCONNECTED,
@@ -144,7 +142,7 @@ class Monitor:
                 return
             if s.state in {EngineState.HOLD, EngineState.PAUSED}:
                 s.publish(
-                    WarningEvent(
+                    Notice(
                         t=s.elapsed(),
                         message="the belt was started at the console; the workout stays "
                         "on hold until you resume",
@@ -207,7 +205,7 @@ class Monitor:
         s.interrupt(Interrupt("hold", Origin.DEVICE, cause=cause, detail=detail, advice=advice))
 
     def _warn(self, message: str) -> None:
-        self.s.publish(WarningEvent(t=self.s.elapsed(), message=message))
+        self.s.publish(Notice(t=self.s.elapsed(), message=message))
 
     # ---- periodic ----------------------------------------------------------------------------
 

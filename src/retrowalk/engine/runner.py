@@ -23,9 +23,7 @@ from retrowalk.engine.events import (
     EngineState,
     Finished,
     HeartRate,
-)
-from retrowalk.engine.events import (
-    Warning as WarningEvent,
+    Notice,
 )
 from retrowalk.engine.fit import fit_plan
 from retrowalk.engine.monitor import Monitor
@@ -131,7 +129,7 @@ class Engine:
         plan, changes = fit_plan(self._plan, caps, self._profile, clamp=self._options.clamp)
         s.plan = plan
         for change in changes:
-            s.publish(WarningEvent(t=s.elapsed(), message=f"fitted to the machine: {change}"))
+            s.publish(Notice(t=s.elapsed(), message=f"fitted to the machine: {change}"))
         s.set_state(EngineState.READY)
         if not caps.has_control_point:
             s.motion_writes = False
@@ -176,7 +174,7 @@ class Engine:
                 s.strap_connected = connected
                 s.heart_rate_strap = bpm
         except Exception as exc:  # noqa: BLE001 - a failing strap must never end the workout
-            s.publish(WarningEvent(t=s.elapsed(), message=f"heart-rate strap lost: {exc}"))
+            s.publish(Notice(t=s.elapsed(), message=f"heart-rate strap lost: {exc}"))
         if s.strap_connected:
             s.strap_connected = False
             s.publish(HeartRate(t=s.elapsed(), bpm=None, connected=False))
@@ -253,9 +251,7 @@ class Engine:
                 await self._control.final_stop()
         except Exception as exc:  # noqa: BLE001 - the last stop must never raise past cleanup
             log.warning("final stop failed: %s", exc)
-            self._s.publish(
-                WarningEvent(t=self._s.elapsed(), message=f"could not stop the belt: {exc}")
-            )
+            self._s.publish(Notice(t=self._s.elapsed(), message=f"could not stop the belt: {exc}"))
             return False
         return True
 

@@ -19,13 +19,11 @@ from retrowalk.engine.events import (
     CoachMode,
     EngineState,
     HoldCause,
+    Notice,
     TurnEnded,
     TurnPhase,
     TurnPhaseChanged,
     TurnStarted,
-)
-from retrowalk.engine.events import (
-    Warning as WarningEvent,
 )
 from retrowalk.engine.session import Interrupt
 from retrowalk.errors import DeviceError
@@ -299,8 +297,8 @@ class TurnRunner:
     # ---- messages ----------------------------------------------------------------------------
 
     def warn(self, message: str) -> None:
-        """Publish a Warning."""
-        self.s.publish(WarningEvent(t=self.s.elapsed(), message=message))
+        """Publish a Notice."""
+        self.s.publish(Notice(t=self.s.elapsed(), message=message))
 
     def enter_coach(self, reason: str) -> None:
         """Switch to coach mode: the person sets speed and incline by hand."""

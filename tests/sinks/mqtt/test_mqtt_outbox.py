@@ -34,7 +34,7 @@ def test_events_beyond_the_buffer_drop_the_oldest_and_are_counted(
     """A full buffer drops its oldest event, warns once, and reports the count on reconnect."""
     box = outbox(event_buffer=3)
     for n in range(5):
-        box.feed(ev.Warning(t=float(n), message=f"m{n}"))
+        box.feed(ev.Notice(t=float(n), message=f"m{n}"))
     assert [json.loads(p)["message"] for p in box.events] == ["m2", "m3", "m4"]
     assert [json.loads(p)["seq"] for p in box.events] == [3, 4, 5]
     assert caplog.text.count("event buffer full") == 1

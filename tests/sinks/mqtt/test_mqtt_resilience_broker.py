@@ -58,7 +58,7 @@ async def test_broker_down_at_start_then_up_delivers_buffered_events(broker: Mqt
     settings = settings_for(broker.url(), "late")
     async with sink_running(settings, engine):
         for n in range(5):
-            engine.bus.publish(ev.Warning(t=engine.t, message=f"early {n}"))
+            engine.bus.publish(ev.Notice(t=engine.t, message=f"early {n}"))
         result = await engine.submit(Command(CommandKind.PAUSE, Origin.KEYBOARD))
         assert result.accepted  # the workout does not wait for the broker
         await broker.start_async()
@@ -66,7 +66,7 @@ async def test_broker_down_at_start_then_up_delivers_buffered_events(broker: Mqt
             await sub.wait_for(lambda s: s.payloads("retrowalk/late/state"), within_s=5)
             await sub.wait_for(lambda s: len(seqs(s, "retrowalk/late/event")) >= 7, within_s=5)
             events = sub.json("retrowalk/late/event")
-    warnings = [e["message"] for e in events if e["type"] == "Warning"]
+    warnings = [e["message"] for e in events if e["type"] == "Notice"]
     assert warnings == [f"early {n}" for n in range(5)]
     assert engine.max_gap_s < MAX_ENGINE_GAP_S
 
@@ -82,12 +82,12 @@ async def test_broker_killed_and_restarted_mid_workout(
     topics, event = ["retrowalk/tm-k/#"], "retrowalk/tm-k/event"
     async with sink_running(settings, engine):
         async with Subscriber("127.0.0.1", broker.port, topics, session="dash-k") as before:
-            engine.bus.publish(ev.Warning(t=engine.t, message="before"))
+            engine.bus.publish(ev.Notice(t=engine.t, message="before"))
             await before.wait_for(lambda s: s.payloads(event))
         t_kill, ticks_at_kill = engine.t, engine.ticks
         broker.kill()
         for n in range(20):
-            engine.bus.publish(ev.Warning(t=engine.t, message=f"during {n}"))
+            engine.bus.publish(ev.Notice(t=engine.t, message=f"during {n}"))
             await asyncio.sleep(0.02)
         skip = await engine.submit(Command(CommandKind.SKIP, Origin.KEYBOARD))
         assert skip.accepted
@@ -100,7 +100,7 @@ async def test_broker_killed_and_restarted_mid_workout(
             )
             await after.wait_for(lambda s: len(s.payloads(event)) >= 22, within_s=5)
             assert b"online" in after.payloads("retrowalk/tm-k/status")
-    messages = [e["message"] for e in after.json(event) if e["type"] == "Warning"]
+    messages = [e["message"] for e in after.json(event) if e["type"] == "Notice"]
     assert [m for m in messages if m != "before"] == [f"during {n}" for n in range(20)]
     assert engine.state is EngineState.FINISHED
     assert engine.max_gap_s < MAX_ENGINE_GAP_S
@@ -121,7 +121,7 @@ async def test_long_outage_drops_oldest_events_with_a_counted_warning(
     settings = settings_for(broker.url(), "tm-o", event_buffer=5)
     async with sink_running(settings, engine):
         for n in range(12):
-            engine.bus.publish(ev.Warning(t=engine.t, message=f"w{n}"))
+            engine.bus.publish(ev.Notice(t=engine.t, message=f"w{n}"))
         await asyncio.sleep(0.1)
         await broker.start_async()
         async with Subscriber("127.0.0.1", broker.port, topics, session="dash-o") as sub:
@@ -144,7 +144,7 @@ async def test_broker_that_never_returns_does_not_hold_the_end_of_the_workout(
     engine = FakeEngine(Bus())
     settings = settings_for(broker.url(), "gone", final_flush_s=0.3)
     async with sink_running(settings, engine) as sink:
-        engine.bus.publish(ev.Warning(t=0.0, message="lost"))
+        engine.bus.publish(ev.Notice(t=0.0, message="lost"))
     assert sink.done()
     assert sink.exception() is None
     assert "unreachable at the end of the workout" in caplog.text
@@ -222,7 +222,7 @@ async def test_a_broker_frozen_at_the_end_does_not_hold_the_end(
             await sub.wait_for(lambda s: s.messages)
             broker.freeze()
             for n in range(50):  # events the frozen broker will never acknowledge
-                engine.bus.publish(ev.Warning(t=engine.t, message=f"unacknowledged {n}"))
+                engine.bus.publish(ev.Notice(t=engine.t, message=f"unacknowledged {n}"))
         broker.thaw()
     assert sink.exception() is None
     assert "at the end of the workout; not delivered" in caplog.text

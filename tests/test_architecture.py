@@ -1,4 +1,4 @@
-"""The layering rules of ARCHITECTURE.md, checked on the import statements of every module."""
+"""The layering rules of docs/architecture.md, checked on the import statements of every module."""
 
 from __future__ import annotations
 

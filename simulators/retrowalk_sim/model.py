@@ -16,7 +16,7 @@ Public API (all times come from the running loop, so the model runs in virtual t
   action while a client has control), `mute_control_point(on=True)` (writes are logged, never
   acted on or answered).
 
-Behaviour (reference/ftms.md): a Start counts down `start_delay_s`, then the belt ramps to the
+Behaviour (docs/reference/ftms.md): a Start counts down `start_delay_s`, then the belt ramps to the
 target; a new target starts to move the belt `speed_lag_s` after its acknowledgement and the
 record that first shows the reached value is sent at once (then the cadence restarts), so a small
 step shows 0.7-0.85 s after the ack; Stop coasts down, then zeroes the counters and sends an

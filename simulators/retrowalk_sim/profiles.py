@@ -9,7 +9,7 @@ Public API:
   "data-only", "speed-locked".
 - `get_profile(name) -> MachineProfile` (KeyError naming the allowed names).
 
-Every number here is taken from ../shared/reference/ftms.md and the public captures it cites.
+Every number here is taken from docs/reference/ftms.md and the public captures it cites.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Random small workouts under random faults and commands keep the engine's safety invariants.
 
-Invariants (ARCHITECTURE.md): speeds and inclines never beyond the safety profile and the
+Invariants (docs/architecture.md): speeds and inclines never beyond the safety profile and the
 machine; no restart of the belt after a stop at the console without the person's resume;
 the belt stopped at the end; every step recorded (StepStarted and StepFinished in pairs).
 """

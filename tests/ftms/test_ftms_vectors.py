@@ -1,4 +1,4 @@
-"""Every real byte capture in reference/ftms-vectors/public.json decodes to what its source states.
+"""Every real byte capture in tests/ftms/data decodes to what its source states.
 
 The table below writes out, per vector, the values its `decoded_by_source` (or, where the source
 states nothing, its `notes`) gives; the test id names the device and the source file or thread.
@@ -26,7 +26,7 @@ from retrowalk.ftms.models import (
 )
 from retrowalk.ftms.registry import lookup
 
-# A verbatim copy of reference/ftms-vectors/public.json: the suite runs from the repository alone.
+# A verbatim copy of the public captures, each with its source: the suite runs from the repo alone.
 VECTORS_PATH = Path(__file__).with_name("data") / "ftms_public_vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 

@@ -1,4 +1,4 @@
-"""Each real-machine quirk of reference/ftms.md, observed through a plain BleakClient."""
+"""Each real-machine quirk of docs/reference/ftms.md, observed through a plain BleakClient."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 from retrowalk_sim.profiles import PROFILES
 from retrowalk_sim.replay import ReplayScript
 
-# CITYSPORTS walking pad, btsnoop of the vendor app (reference/ftms-vectors/public.json)
+# CITYSPORTS walking pad, btsnoop of the vendor app (tests/ftms/data/ftms_public_vectors.json)
 CITYSPORTS = ReplayScript(
     name="CITYSPORTS-Linker",
     reads={

@@ -1,4 +1,4 @@
-"""The energy model reproduces the check values of reference/retro-walking.md."""
+"""The energy model reproduces the check values of docs/reference/retro-walking.md."""
 
 from __future__ import annotations
 

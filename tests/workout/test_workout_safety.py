@@ -35,7 +35,7 @@ def test_profiles_hold_the_reference_limits(  # noqa: PLR0917 - one argument per
     fwd_speed: float | None,
     fwd_incline: float | None,
 ) -> None:
-    """Each profile has exactly the limits of the table in reference/retro-walking.md."""
+    """Each profile has exactly the limits of the table in docs/reference/retro-walking.md."""
     p = get_profile(name)
     assert (p.name, p.backward_speed_min_kmh, p.backward_speed_max_kmh) == (
         name,

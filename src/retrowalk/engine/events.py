@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class EngineState(StrEnum):
-    """The engine's state machine (see ARCHITECTURE.md)."""
+    """The engine's state machine (see docs/architecture.md)."""
 
     CONNECTING = "connecting"
     READY = "ready"

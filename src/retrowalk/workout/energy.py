@@ -1,4 +1,4 @@
-"""Energy estimate: the ACSM walking equation with a backward factor (reference/retro-walking.md).
+"""Energy estimate: the ACSM walking equation, backward factor (docs/reference/retro-walking.md).
 
 VO2 = 3.5 + k * 0.1 * S + 1.8 * S * G  (mL/kg/min; S in m/min, G = max(incline, 0) / 100,
 k = 1.0 forward, 1.75 backward), kcal/min = VO2 * mass / 200. A stopped belt (rest, turn

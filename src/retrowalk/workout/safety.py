@@ -1,4 +1,4 @@
-"""Safety profiles (reference/retro-walking.md) and the check of a plan against one.
+"""Safety profiles (docs/reference/retro-walking.md) and the check of a plan against one.
 
 The person chooses the active profile (default standard). A plan beyond it is refused before the
 belt moves, with every violation listed: where, which interval, the value, the limit, and which

@@ -49,6 +49,12 @@ HOLD_TITLES: dict[HoldCause, str] = {
     HoldCause.EMERGENCY_STOP: "emergency stop",
     HoldCause.DEVICE_ERROR: "the treadmill reported a problem",
     HoldCause.BELT_NOT_STARTED: "the belt did not start",
+    HoldCause.BELT_NOT_STOPPED: "the belt did not stop: do not turn",
+    HoldCause.SPEED_ABOVE_CAP: "belt faster than your safety limit",
+    HoldCause.INCLINE_ABOVE_CAP: "incline above your safety limit",
+    HoldCause.SPEED_UNITS: "the treadmill reads speeds in mph",
+    HoldCause.TELEMETRY_LOST: "the treadmill stopped reporting",
+    HoldCause.STEP_OVERDUE: "interval far past its plan",
 }
 
 PHASE_TEXT: dict[TurnPhase, str] = {
@@ -56,6 +62,7 @@ PHASE_TEXT: dict[TurnPhase, str] = {
     TurnPhase.STOPPING: "Belt stopping. Hold the rails.",
     TurnPhase.WINDOW: "Belt stopped. Turn around now.",
     TurnPhase.AWAITING_CONFIRM: "Press Enter when you are turned and ready",
+    TurnPhase.START_COUNTDOWN: "Belt starting soon: press Space or Esc to wait",
     TurnPhase.STARTING: "Belt starting slowly",
     TurnPhase.RAMP_UP: "Speeding up gently",
 }

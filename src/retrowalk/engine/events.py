@@ -45,6 +45,12 @@ class HoldCause(StrEnum):
     EMERGENCY_STOP = "emergency_stop"
     DEVICE_ERROR = "device_error"
     BELT_NOT_STARTED = "belt_not_started"  # Start accepted, but the belt never moved
+    BELT_NOT_STOPPED = "belt_not_stopped"  # Stop sent, but telemetry never showed rest in time
+    SPEED_ABOVE_CAP = "speed_above_cap"  # the belt stays above the profile's cap (console, machine)
+    INCLINE_ABOVE_CAP = "incline_above_cap"  # likewise for the incline
+    SPEED_UNITS = "speed_units"  # the belt follows targets by the mph ratio: a machine in mph
+    TELEMETRY_LOST = "telemetry_lost"  # no telemetry while the belt is commanded to move
+    STEP_OVERDUE = "step_overdue"  # coach mode: a step ran far past its planned time or distance
 
 
 class TurnPhase(StrEnum):
@@ -52,10 +58,20 @@ class TurnPhase(StrEnum):
 
     RAMP_DOWN = "ramp_down"
     STOPPING = "stopping"
-    WINDOW = "window"  # belt stopped (or slow): the person turns
+    WINDOW = "window"  # belt seen at rest (or at the slow speed): the person turns
     AWAITING_CONFIRM = "awaiting_confirm"
+    START_COUNTDOWN = "start_countdown"  # advanced only: "starting in 5, 4, ..." instead of a key
     STARTING = "starting"
     RAMP_UP = "ramp_up"
+
+
+class RestReason(StrEnum):
+    """Why the engine stopped the belt (see BeltAtRest)."""
+
+    TURN = "turn"  # the turn window opens
+    HOLD = "hold"
+    EMERGENCY_STOP = "emergency_stop"
+    END = "end"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +167,27 @@ class ChangeAhead(Event):
     next_speed_kmh: float | None
     next_incline_pct: float
     turn: bool  # a turn-around comes first
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndAhead(Event):
+    """The workout ends (and the belt stops) in `seconds` (once per second of the countdown)."""
+
+    seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartAhead(Event):
+    """The belt starts by itself in `seconds` (advanced confirm-by-countdown); any stop cancels."""
+
+    seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BeltAtRest(Event):
+    """Fresh telemetry shows the belt standing still after a stop the engine asked for."""
+
+    why: RestReason
 
 
 @dataclass(frozen=True, kw_only=True)

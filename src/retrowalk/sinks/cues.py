@@ -55,6 +55,12 @@ HOLD_PHRASES: dict[HoldCause, str] = {
     HoldCause.EMERGENCY_STOP: "Emergency stop.",
     HoldCause.DEVICE_ERROR: "The treadmill reported a problem.",
     HoldCause.BELT_NOT_STARTED: "The belt did not start.",
+    HoldCause.BELT_NOT_STOPPED: "Do not turn around. The belt did not stop. Hold the rails.",
+    HoldCause.SPEED_ABOVE_CAP: "The belt is faster than your safety limit.",
+    HoldCause.INCLINE_ABOVE_CAP: "The incline is above your safety limit.",
+    HoldCause.SPEED_UNITS: "This treadmill reads speeds in miles per hour.",
+    HoldCause.TELEMETRY_LOST: "The treadmill stopped reporting its speed.",
+    HoldCause.STEP_OVERDUE: "This interval ran far past its plan.",
 }
 
 

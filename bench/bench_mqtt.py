@@ -130,7 +130,7 @@ async def bench_cpu(port: int, events: int) -> None:
     assert counter.stdout is not None
     await counter.stdout.readline()  # "subscribed"
     bus = Bus()
-    channel = bus.subscribe("mqtt", maxsize=None)
+    channel = bus.subscribe("mqtt", snapshots="all")
     cpu0, wall0 = time.process_time(), time.perf_counter()
     async with asyncio.TaskGroup() as tg:
         tg.create_task(run_mqtt(settings, channel, _refuse, plan=_plan()))

@@ -129,7 +129,7 @@ async def bench_schedule(folder: Path, steps: int, step_s: float) -> None:
     world = SimWorld()
     peripheral = world.add(profile="home")
     bus = Bus()
-    channel = bus.subscribe("bench", maxsize=None)
+    channel = bus.subscribe("bench", snapshots="all")
     starts: dict[int, float] = {}
     async with world, connect(None, world=world) as treadmill:
         engine = Engine(

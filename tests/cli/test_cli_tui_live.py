@@ -31,7 +31,7 @@ from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.bus import Channel
     from retrowalk.workout.plan import Plan
     from retrowalk_sim.model import TreadmillModel
 
@@ -85,7 +85,7 @@ async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
     """Enter starts the belt, the turn counts down, Enter ends the turn, Esc stops the belt."""
     plan = load_plan(INTRO, profile="beginner")
     async with live(plan, EngineOptions()) as (engine, bus, model):
-        app = RetrowalkApp(bus.subscribe("tui", maxsize=100), engine.submit, plan=plan,
+        app = RetrowalkApp(bus.subscribe("tui"), engine.submit, plan=plan,
                            title=plan.name)  # fmt: skip
         async with app.run_test(size=(100, 30)) as pilot, asyncio.TaskGroup() as tg:
             run = tg.create_task(engine.run())
@@ -118,13 +118,13 @@ async def test_full_intro_cue_timeline_against_the_engine() -> None:
     voice = ClockedVoice()
     received: list[tuple[float, Event]] = []  # (loop time, event) as the engine published
 
-    async def collect(channel: Channel[Item]) -> None:
+    async def collect(channel: Channel) -> None:
         loop = asyncio.get_running_loop()
         received.extend([(loop.time(), item) async for item in channel if isinstance(item, Event)])
 
     async with live(plan, EngineOptions(auto_confirm=True)) as (engine, bus, _model):
         cue_channel = bus.subscribe("cues")
-        log_channel = bus.subscribe("log", maxsize=None)
+        log_channel = bus.subscribe("log", snapshots="all")
         async with Speaker(voice) as speaker, asyncio.TaskGroup() as tg:
             tg.create_task(run_cues(cue_channel, speaker, plan=plan))
             tg.create_task(collect(log_channel))

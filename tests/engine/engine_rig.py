@@ -122,7 +122,7 @@ class Rig:
     treadmill: FtmsTreadmill
     engine: Engine
     bus: Bus
-    channel: Channel[Item]
+    channel: Channel
     collected: list[Item] = field(default_factory=list)
 
     @property
@@ -180,7 +180,7 @@ async def engine_rig(
         client = BleakClient(peripheral.device, backend=SimulatedClient)
         async with FtmsTreadmill(client) as treadmill:
             bus = Bus()
-            channel = bus.subscribe("test", maxsize=None)
+            channel = bus.subscribe("test", snapshots="all")
             engine = Engine(
                 plan,
                 treadmill,

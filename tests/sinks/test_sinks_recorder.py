@@ -105,7 +105,7 @@ async def publish_workout(bus: Bus, seconds: float, *, finish: bool = True) -> N
 async def test_a_normal_session_has_header_samples_events_and_summary(tmp_path: Path) -> None:
     """A finished session: header first, samples at 1 Hz, every event, a summary last."""
     bus = Bus()
-    channel = bus.subscribe("recorder", maxsize=None)
+    channel = bus.subscribe("recorder", snapshots="all")
     async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
         task = tg.create_task(recorder.run(channel, HEADER))
         await publish_workout(bus, 10.0)
@@ -129,7 +129,7 @@ async def test_a_normal_session_has_header_samples_events_and_summary(tmp_path: 
 async def test_data_reaches_the_disk_within_a_second(tmp_path: Path) -> None:
     """What was published is readable from the file one second later (a kill loses <= 1 s)."""
     bus = Bus()
-    channel = bus.subscribe("recorder", maxsize=None)
+    channel = bus.subscribe("recorder", snapshots="all")
     recorder = SessionRecorder(tmp_path)
     async with recorder, asyncio.TaskGroup() as tg:
         tg.create_task(recorder.run(channel, HEADER))
@@ -146,7 +146,7 @@ async def test_data_reaches_the_disk_within_a_second(tmp_path: Path) -> None:
 async def test_cancelled_recorder_keeps_queued_items_and_writes_a_summary(tmp_path: Path) -> None:
     """Cancelling the recorder (Ctrl-C) still saves what was queued and an 'aborted' summary."""
     bus = Bus()
-    channel = bus.subscribe("recorder", maxsize=None)
+    channel = bus.subscribe("recorder", snapshots="all")
     recorder = SessionRecorder(tmp_path)
     async with recorder:
         task = asyncio.create_task(recorder.run(channel, HEADER))
@@ -166,7 +166,7 @@ async def test_cancelled_recorder_keeps_queued_items_and_writes_a_summary(tmp_pa
 async def test_command_origin_is_recorded(tmp_path: Path) -> None:
     """A command event keeps who sent it (keyboard, remote, ...)."""
     bus = Bus()
-    channel = bus.subscribe("recorder", maxsize=None)
+    channel = bus.subscribe("recorder", snapshots="all")
     recorder = SessionRecorder(tmp_path)
     command = Command(CommandKind.PAUSE, Origin.REMOTE, request_id="r1")
     async with recorder, asyncio.TaskGroup() as tg:
@@ -230,7 +230,7 @@ async def test_two_sessions_in_the_same_second_get_distinct_files(tmp_path: Path
     paths = []
     for _ in range(2):
         bus = Bus()
-        channel = bus.subscribe("recorder", maxsize=None)
+        channel = bus.subscribe("recorder", snapshots="all")
         async with SessionRecorder(tmp_path) as recorder:
             bus.close()
             paths.append(await recorder.run(channel, HEADER))
@@ -252,7 +252,7 @@ async def test_log_lines_are_the_documented_json_of_events_and_snapshots(tmp_pat
         ),
     ]  # fmt: skip
     bus = Bus()
-    channel = bus.subscribe("recorder", maxsize=None)
+    channel = bus.subscribe("recorder", snapshots="all")
     async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
         task = tg.create_task(recorder.run(channel, HEADER))
         for item in items:

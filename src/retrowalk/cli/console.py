@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from pathlib import Path
 
-    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import CommandResult
 
 # Line commands in plain mode: what a person types, then Enter.
@@ -46,7 +46,7 @@ LINE_HELP = (
 
 
 async def print_events(
-    channel: Channel[Item], file: TextIO, *, verbose: bool = False, prompts: bool = True
+    channel: Channel, file: TextIO, *, verbose: bool = False, prompts: bool = True
 ) -> None:
     """Print one line per event of `channel` to `file` until the channel closes.
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from retrowalk.cli.cmd_run import RunOptions
     from retrowalk.device.api import Treadmill
-    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import CommandResult
     from retrowalk.sinks.mqtt_settings import MqttSettings
     from retrowalk.workout.plan import Plan
@@ -172,8 +172,8 @@ async def session(prepared: Prepared) -> Outcome:
         treadmill, heart_rate, world = await _connect(devices, options)
         bus = Bus()
         # Every sink subscribes before the engine runs, so none misses the first events.
-        recording = bus.subscribe("recorder", maxsize=None)
-        display = bus.subscribe("display", maxsize=None if options.plain else 1000)
+        recording = bus.subscribe("recorder", snapshots="all")
+        display = bus.subscribe("display")
         voice = bus.subscribe("voice") if options.voice != "off" else None
         mqtt = bus.subscribe("mqtt") if options.mqtt is not None else None
         engine = Engine(
@@ -319,7 +319,7 @@ async def _drive(run: Coroutine[Any, Any, object], bus: Bus) -> object:
         bus.close()
 
 
-async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel[Item]) -> None:
+async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel) -> None:
     """Run a sink that must never end the workout: report its failure and carry on."""
     try:
         await run
@@ -329,7 +329,7 @@ async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel
 
 
 async def _display(
-    prepared: Prepared, channel: Channel[Item], submit: Submit, engine_task: asyncio.Task[object]
+    prepared: Prepared, channel: Channel, submit: Submit, engine_task: asyncio.Task[object]
 ) -> None:
     """Show the workout: line output (and line commands from stdin), or the screen app."""
     options = prepared.options

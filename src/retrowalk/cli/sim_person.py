@@ -19,7 +19,7 @@ from retrowalk.engine.turns import CONSOLE_START_WARNING
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
-    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.bus import Channel
     from retrowalk_sim.bleak_backend import SimWorld
 
 REACTION_S = 2.0  # how long the simulated person takes to find the console's start
@@ -38,7 +38,7 @@ def consoles_in(world: SimWorld) -> list[Console]:
 
 
 async def run_sim_person(
-    channel: Channel[Item],
+    channel: Channel,
     consoles: Sequence[Console],
     submit: Callable[[Command], Awaitable[CommandResult]],
     *,

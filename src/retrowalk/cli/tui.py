@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.events import Resize
 
-    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.bus import Channel
     from retrowalk.engine.events import Snapshot
     from retrowalk.workout.plan import Plan
 
@@ -87,7 +87,7 @@ class RetrowalkApp(App[None]):
         Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, channel: Channel[Item], submit: Submit, *, plan: Plan, title: str) -> None:
+    def __init__(self, channel: Channel, submit: Submit, *, plan: Plan, title: str) -> None:
         super().__init__()
         self.channel = channel
         self.submit = submit
@@ -353,6 +353,6 @@ class RetrowalkApp(App[None]):
         )
 
 
-async def run_app(channel: Channel[Item], submit: Submit, *, plan: Plan, title: str) -> None:
+async def run_app(channel: Channel, submit: Submit, *, plan: Plan, title: str) -> None:
     """Run the screen until the workout has ended and the person quits."""
     await RetrowalkApp(channel, submit, plan=plan, title=title).run_async()

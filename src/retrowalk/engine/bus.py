@@ -1,44 +1,59 @@
 """Fan-out of engine events and snapshots to sinks, each through its own channel.
 
 CONTRACT shared by engine and sinks. The engine calls `publish()` (never blocks, never awaits);
-each sink iterates its own `Channel`. A bounded channel drops its oldest item when full and counts
-the drops, so a slow sink can never stall the engine; the recorder asks for a lossless channel.
+each sink iterates its own `Channel`. The policy, stated once here:
+- events are never dropped, for any sink: a HOLD reaches a slow screen as surely as the recorder
+  (the engine publishes a few events a second, so their queue stays short);
+- snapshots follow the policy the sink chose when it subscribed: "latest" keeps only the newest
+  one not yet taken (a slow screen skips snapshots, counted in `dropped`), "all" keeps every one,
+  "none" delivers none (sinks that only need events cost nothing at the snapshot rate).
+Items come out in the order they were published.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from retrowalk.engine.events import Event, Snapshot
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-T = TypeVar("T")
-
 Item = Event | Snapshot
+SnapshotPolicy = Literal["latest", "all", "none"]
 
 
-class Channel(Generic[T]):
+class Channel:
     """One sink's queue: `async for item in channel` until the bus closes."""
 
-    def __init__(self, name: str, maxsize: int | None) -> None:
+    def __init__(self, name: str, snapshots: SnapshotPolicy) -> None:
         self.name = name
-        self.maxsize = maxsize
-        self.dropped = 0
-        self._items: deque[T] = deque()
+        self.snapshots: SnapshotPolicy = snapshots
+        self.dropped = 0  # snapshots skipped under the "latest" policy
+        self._items: deque[Item] = deque()
+        self._latest: Snapshot | None = None  # "latest": the newest snapshot, not yet queued
         self._ready = asyncio.Event()
         self._closed = False
 
-    def put(self, item: T) -> None:
-        """Add an item without waiting; drop the oldest when a bounded channel is full."""
+    def put(self, item: Item) -> None:
+        """Add an item without waiting, under the channel's policy."""
         if self._closed:
             return
-        if self.maxsize is not None and len(self._items) >= self.maxsize:
-            self._items.popleft()
-            self.dropped += 1
+        if isinstance(item, Snapshot):
+            if self.snapshots == "none":
+                return
+            if self.snapshots == "latest":
+                if self._latest is not None:
+                    self.dropped += 1
+                self._latest = item
+                self._ready.set()
+                return
+        elif self._latest is not None:
+            # Keep the order: the snapshot published before this event comes out before it.
+            self._items.append(self._latest)
+            self._latest = None
         self._items.append(item)
         self._ready.set()
 
@@ -47,17 +62,22 @@ class Channel(Generic[T]):
         self._closed = True
         self._ready.set()
 
-    def get_nowait(self) -> T | None:
+    def get_nowait(self) -> Item | None:
         """Return the next item, or None if none is queued."""
-        return self._items.popleft() if self._items else None
+        if self._items:
+            return self._items.popleft()
+        latest, self._latest = self._latest, None
+        return latest
 
-    def __aiter__(self) -> AsyncIterator[T]:
+    def __aiter__(self) -> AsyncIterator[Item]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[T]:
+    async def _iterate(self) -> AsyncIterator[Item]:
         while True:
-            while self._items:
-                yield self._items.popleft()
+            item = self.get_nowait()
+            while item is not None:
+                yield item
+                item = self.get_nowait()
             if self._closed:
                 return
             self._ready.clear()
@@ -68,16 +88,16 @@ class Bus:
     """The engine's publisher: every subscriber gets every item published after it subscribed."""
 
     def __init__(self) -> None:
-        self._channels: list[Channel[Item]] = []
+        self._channels: list[Channel] = []
         self.latest: Snapshot | None = None
 
-    def subscribe(self, name: str, *, maxsize: int | None = 1000) -> Channel[Item]:
-        """Return a new channel; `maxsize=None` makes it lossless (the recorder)."""
-        channel: Channel[Item] = Channel(name, maxsize)
+    def subscribe(self, name: str, *, snapshots: SnapshotPolicy = "latest") -> Channel:
+        """Return a new channel: every event, and snapshots under `snapshots` (see the module)."""
+        channel = Channel(name, snapshots)
         self._channels.append(channel)
         return channel
 
-    def unsubscribe(self, channel: Channel[Item]) -> None:
+    def unsubscribe(self, channel: Channel) -> None:
         """Stop delivering to `channel` and close it."""
         if channel in self._channels:
             self._channels.remove(channel)

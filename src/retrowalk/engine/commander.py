@@ -120,8 +120,8 @@ class Commander:
             and not self.options.remote_control
         ):
             return (
-                "remote control is off: only the person at the treadmill can start or resume "
-                "the belt (start retrowalk with --remote-control to allow it)"
+                f"remote control is off: {kind.value} could start the belt, so only the person at "
+                "the treadmill may do it (start retrowalk with --remote-control to allow it)"
             )
         if kind == CommandKind.STOP:
             s.interrupt(Interrupt("stop", command.origin, detail=f"stopped ({command.origin})"))

@@ -36,9 +36,12 @@ class CommandKind(StrEnum):
     KEEP_WALKING = "keep_walking"  # at the end: leave the belt running
 
 
-# Commands that can set the belt in motion. Remote controllers may send them only when the
-# person at the treadmill armed remote control.
-MOTION_COMMANDS = frozenset({CommandKind.RESUME, CommandKind.CONFIRM})
+# Commands that can set a still belt in motion (resume, confirm, and skip or back onto a walking
+# step). Remote controllers may send them only when the person at the treadmill armed remote
+# control; pause, stop and emergency stop always work.
+MOTION_COMMANDS = frozenset(
+    {CommandKind.RESUME, CommandKind.CONFIRM, CommandKind.SKIP, CommandKind.BACK}
+)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def select_cues(item: Item, state: CueState, plan: Plan) -> tuple[CueState, list
     return state, _other(item)
 
 
-async def run_cues(channel: Channel[Item], speaker: Speaker, *, plan: Plan) -> None:
+async def run_cues(channel: Channel, speaker: Speaker, *, plan: Plan) -> None:
     """Speak the cues for every item on `channel` until it closes (speaker already entered)."""
     loop = asyncio.get_running_loop()
     state = CueState()
@@ -115,7 +115,7 @@ async def run_cues(channel: Channel[Item], speaker: Speaker, *, plan: Plan) -> N
             speaker.say(cue.text, valid_until=until, priority=cue.priority)
 
 
-async def run_voice(channel: Channel[Item], kind: str, *, plan: Plan) -> None:
+async def run_voice(channel: Channel, kind: str, *, plan: Plan) -> None:
     """Speak the workout with the `kind` voice (auto, espeak, say, sapi, bell, off)."""
     async with make_speaker(kind) as speaker:
         await run_cues(channel, speaker, plan=plan)

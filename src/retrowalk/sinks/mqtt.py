@@ -28,7 +28,7 @@ from retrowalk.sinks.mqtt_settings import Broker, MqttSettings, treadmill_id_fro
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from retrowalk.engine.bus import Channel, Item
+    from retrowalk.engine.bus import Channel
     from retrowalk.sinks.mqtt_dispatch import Submit
     from retrowalk.sinks.mqtt_room import Link
     from retrowalk.workout.plan import Plan
@@ -40,9 +40,7 @@ _client_log = logging.getLogger("retrowalk.mqtt.client")
 MAX_INCOMING = 100
 
 
-async def run_mqtt(
-    settings: MqttSettings, channel: Channel[Item], submit: Submit, *, plan: Plan
-) -> None:
+async def run_mqtt(settings: MqttSettings, channel: Channel, submit: Submit, *, plan: Plan) -> None:
     """Publish the workout and take remote commands until `channel` closes; never raises."""
     outbox = Outbox(settings, workout=plan.name)
     try:
@@ -60,7 +58,7 @@ async def run_mqtt(
         log.exception("MQTT: publishing stopped after an unexpected error; the workout goes on")
 
 
-async def _pump(channel: Channel[Item], outbox: Outbox) -> None:
+async def _pump(channel: Channel, outbox: Outbox) -> None:
     """Move items from the engine's channel into the outbox until the channel closes."""
     try:
         async for item in channel:

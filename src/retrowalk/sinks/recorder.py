@@ -104,8 +104,8 @@ class SessionRecorder:
     ) -> None:
         self._close(interrupted=exc is not None)
 
-    async def run(self, channel: Channel[Item], header: dict[str, Any]) -> Path:
-        """Record `channel` (subscribe it with maxsize=None) until it closes; return the file."""
+    async def run(self, channel: Channel, header: dict[str, Any]) -> Path:
+        """Record `channel` (subscribe it with snapshots="all") until it closes; return the file."""
         self._open(header)
         closed = False
         try:

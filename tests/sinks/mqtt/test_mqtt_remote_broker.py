@@ -202,7 +202,7 @@ async def test_a_retained_command_is_not_replayed_on_connect(broker: MqttBroker)
 
 async def test_a_repeated_id_is_answered_again_but_not_run_twice(broker: MqttBroker) -> None:
     """A retried command (same id) gets the first answer again; the engine sees it once."""
-    engine = FakeEngine(Bus())
+    engine = FakeEngine(Bus(), remote_control=True)  # skip can start a belt: armed
     settings = settings_for(broker.url(), "dup")
     async with (
         Subscriber("127.0.0.1", broker.port, ["retrowalk/dup/#"]) as sub,

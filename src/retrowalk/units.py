@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 from retrowalk.errors import WorkoutError
 
 KMH_PER_MPH = 1.609344
 METRES_PER_MILE = 1609.344
+FEET_PER_METRE = 3.28084
+
+UnitSystem = Literal["metric", "imperial"]  # what the person reads and hears; km/h inside
+UNIT_SYSTEMS: tuple[UnitSystem, ...] = ("metric", "imperial")
 MIN_DISTANCE_M = 50.0
 
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -119,16 +124,31 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def format_distance(metres: float) -> str:
-    """Return `850 m` under a kilometre, else `1.25 km`."""
+def format_distance(metres: float, units: UnitSystem = "metric") -> str:
+    """Return `850 m` / `1.25 km`, or in imperial `930 ft` (under a tenth of a mile) / `1.25 mi`."""
+    if units == "imperial":
+        miles = metres / METRES_PER_MILE
+        return f"{metres * FEET_PER_METRE:.0f} ft" if miles < 0.1 else f"{miles:.2f} mi"
     if metres < 1000:
         return f"{metres:.0f} m"
     return f"{metres / 1000:.2f} km"
 
 
-def format_speed(kmh: float) -> str:
-    """Return `2.5 km/h`."""
-    return f"{kmh:.1f} km/h"
+def speed_in(kmh: float, units: UnitSystem) -> float:
+    """Return `kmh` in the unit people of `units` read: km/h, or mph."""
+    return kmh / KMH_PER_MPH if units == "imperial" else kmh
+
+
+def speed_unit(units: UnitSystem, *, spoken: bool = False) -> str:
+    """Return "km/h" or "mph" (spoken: "kilometres per hour" or "miles per hour")."""
+    if units == "imperial":
+        return "miles per hour" if spoken else "mph"
+    return "kilometres per hour" if spoken else "km/h"
+
+
+def format_speed(kmh: float, units: UnitSystem = "metric") -> str:
+    """Return `2.5 km/h`, or in imperial `1.6 mph`."""
+    return f"{speed_in(kmh, units):.1f} {speed_unit(units)}"
 
 
 def _finite_non_negative(number: float, what: str) -> float:

@@ -6,12 +6,16 @@ import pytest
 
 from retrowalk.errors import WorkoutError
 from retrowalk.units import (
+    KMH_PER_MPH,
     format_distance,
     format_duration,
+    format_speed,
     parse_distance,
     parse_duration,
     parse_incline,
     parse_speed,
+    speed_in,
+    speed_unit,
 )
 
 
@@ -114,3 +118,14 @@ def test_formatting() -> None:
     assert format_duration(59.6) == "1:00"
     assert format_distance(850) == "850 m"
     assert format_distance(1250) == "1.25 km"
+
+
+def test_imperial_formatting() -> None:
+    """Speeds and distances read in mph, miles and feet for a person who asked for imperial."""
+    assert format_speed(4.02336, "imperial") == "2.5 mph"
+    assert format_speed(4.0) == "4.0 km/h"
+    assert speed_in(KMH_PER_MPH, "imperial") == pytest.approx(1.0)
+    assert speed_unit("imperial", spoken=True) == "miles per hour"
+    assert format_distance(1609.344 * 1.25, "imperial") == "1.25 mi"
+    assert format_distance(100.0, "imperial") == "328 ft"
+    assert format_distance(1250.0) == "1.25 km"

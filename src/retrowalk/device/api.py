@@ -1,7 +1,10 @@
 """The device layer's public types: what the engine sees of a treadmill.
 
 CONTRACT shared by device/ and engine/. `FtmsTreadmill` (device/treadmill.py) implements
-`Treadmill` over a bleak BleakClient; the engine depends only on this module.
+`Treadmill` over a bleak BleakClient; the engine depends only on this module. The device speaks
+the engine's language: telemetry in domain units, and what the machine's status means (the
+person stopped it at the console, pulled the safety key, ...). Status the machine sends for the
+device's own writes (its echoes) never reaches the engine as something the person did.
 """
 
 from __future__ import annotations
@@ -12,11 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 from retrowalk.ftms.models import (
     Features,
     InclineRange,
-    MachineStatus,
     SpeedRange,
     TargetSettingFeature,
-    TrainingStatus,
-    TreadmillData,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +56,52 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class Telemetry:
+    """One merged Treadmill Data record, in domain units; None where the machine sent nothing.
+
+    `suspect` names why a value is not to be trusted on its own (outside what the machine
+    declares, an ambiguous layout): the engine never starts, stops or holds on it alone.
+    """
+
+    speed_kmh: float | None
+    incline_pct: float | None
+    heart_rate_bpm: int | None
+    suspect: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsoleStopped:
+    """The person stopped (or paused) the belt at the console; the belt is coming to rest."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class ConsoleStarted:
+    """The person pressed start (or resume) on the console."""
+
+
+@dataclass(frozen=True)
+class SafetyKeyPulled:
+    """The safety key came out: the machine stopped the belt."""
+
+
+@dataclass(frozen=True)
+class ControlLost:
+    """The machine withdrew control (status 0xFF, or a reset): control must be requested again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    """A target was changed at the console (not by retrowalk); None: that one did not change."""
+
+    speed_kmh: float | None = None
+    incline_pct: float | None = None
+
+
+@dataclass(frozen=True)
 class LinkLost:
     """The connection dropped (the device layer is reconnecting, motion is not restored)."""
 
@@ -69,7 +115,16 @@ class LinkRestored:
     attempts: int
 
 
-DeviceEvent = TreadmillData | MachineStatus | TrainingStatus | LinkLost | LinkRestored
+DeviceEvent = (
+    Telemetry
+    | ConsoleStopped
+    | ConsoleStarted
+    | SafetyKeyPulled
+    | ControlLost
+    | ConsoleTarget
+    | LinkLost
+    | LinkRestored
+)
 
 
 class Treadmill(Protocol):
@@ -107,6 +162,14 @@ class Treadmill(Protocol):
 
     async def set_incline(self, pct: float) -> float:
         """Write an incline target, quantised; return what was sent."""
+        ...
+
+    def quantize_speed(self, kmh: float) -> float:
+        """Return the speed this machine would be sent for `kmh` (on its grid; 0 stays 0)."""
+        ...
+
+    def quantize_incline(self, pct: float) -> float:
+        """Return the incline this machine would be sent for `pct` (on its grid)."""
         ...
 
     def events(self) -> AsyncIterator[DeviceEvent]:

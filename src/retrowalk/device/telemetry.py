@@ -1,8 +1,10 @@
-"""Notification bytes -> device events: merged Treadmill Data, status and training status.
+"""Notification bytes -> device events: merged telemetry, and what the machine's status means.
 
 Garbage never breaks the stream: a record that does not decode is logged, counted and
 skipped. A split record whose last part never arrives is flushed after `max_age_s` by a loop
-timer, so a consumer never waits forever for it.
+timer, so a consumer never waits forever for it. Status goes through the StatusInterpreter, so
+echoes of our own writes never look like the person at the console. Training Status is advisory
+and only decoded (and counted when it does not decode).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from retrowalk.device.api import Telemetry
 from retrowalk.errors import ConfigError, ProtocolError
 from retrowalk.ftms.status import decode_status
 from retrowalk.ftms.training_status import decode_training_status
 from retrowalk.ftms.treadmill_data import TreadmillDataAssembler
 
 if TYPE_CHECKING:
+    from retrowalk.device.echoes import StatusInterpreter
     from retrowalk.device.stream import EventHub
     from retrowalk.ftms.models import TreadmillData
 
@@ -26,13 +30,21 @@ log = logging.getLogger(__name__)
 class TelemetryDecoder:
     """Decodes notifications and publishes the results on an EventHub."""
 
-    def __init__(self, hub: EventHub, *, max_age_s: float = 1.0, max_parts: int = 4) -> None:
+    def __init__(
+        self,
+        hub: EventHub,
+        interpreter: StatusInterpreter,
+        *,
+        max_age_s: float = 1.0,
+        max_parts: int = 4,
+    ) -> None:
         if not (max_age_s > 0 and max_parts >= 1):
             raise ConfigError(
                 f"telemetry assembly needs max_age_s > 0 and max_parts >= 1, "
                 f"got {max_age_s:g} and {max_parts}"
             )
         self._hub = hub
+        self._interpreter = interpreter
         self._max_age_s = max_age_s
         self._max_parts = max_parts
         self._assembler = TreadmillDataAssembler(max_parts=max_parts, max_age_s=max_age_s)
@@ -60,22 +72,22 @@ class TelemetryDecoder:
             self._arm_flush(loop, deadline)
 
     def on_status(self, data: bytes) -> None:
-        """Decode and publish one Fitness Machine Status notification."""
+        """Decode one Fitness Machine Status notification; publish what it means, if anything."""
         try:
             status = decode_status(bytes(data))
         except ProtocolError as exc:
             self._count_error(exc)
             return
-        self._hub.publish(status)
+        event = self._interpreter.interpret(status, asyncio.get_running_loop().time())
+        if event is not None:
+            self._hub.publish(event)
 
     def on_training_status(self, data: bytes) -> None:
-        """Decode and publish one Training Status notification."""
+        """Decode one Training Status notification (advisory: nothing acts on it)."""
         try:
-            status = decode_training_status(bytes(data))
+            decode_training_status(bytes(data))
         except ProtocolError as exc:
             self._count_error(exc)
-            return
-        self._hub.publish(status)
 
     def reset(self) -> None:
         """Forget any pending partial record (the link dropped)."""
@@ -113,7 +125,13 @@ class TelemetryDecoder:
         self.records += 1
         if record.truncated:
             self.truncated_records += 1
-        self._hub.publish(record)
+        self._hub.publish(
+            Telemetry(
+                speed_kmh=record.speed_kmh,
+                incline_pct=record.incline_pct,
+                heart_rate_bpm=record.heart_rate_bpm,
+            )
+        )
 
     def _count_error(self, exc: ProtocolError) -> None:
         self.decode_errors += 1

@@ -22,6 +22,7 @@ from bleak.exc import BleakError
 
 from retrowalk.device.api import Capabilities, LinkLost, LinkRestored
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S, ControlPointRunner
+from retrowalk.device.echoes import StatusInterpreter
 from retrowalk.device.link import FtmsGatt, ReconnectPolicy, find_ftms, read_descriptions
 from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscription
 from retrowalk.device.telemetry import TelemetryDecoder
@@ -70,7 +71,8 @@ class FtmsTreadmill:
         self._client = client
         self._runner = ControlPointRunner(self._write_control, timeout_s=control_timeout_s)
         self._hub = EventHub()
-        self._telemetry = TelemetryDecoder(self._hub, max_age_s=assembler_max_age_s)
+        self._echoes = StatusInterpreter()
+        self._telemetry = TelemetryDecoder(self._hub, self._echoes, max_age_s=assembler_max_age_s)
         self._policy = reconnect or ReconnectPolicy()
         self._link_check_s = link_check_interval_s
         self._queue_size = queue_size
@@ -235,7 +237,18 @@ class FtmsTreadmill:
             raise DeviceError(f"{self.capabilities.name} cannot be controlled: {COACH_MODE_ADVICE}")
         if not self._connected:
             raise Disconnected(f"the link to {self.capabilities.name} is down; reconnecting")
-        return await self._runner.run(request, urgent=urgent)
+        loop = asyncio.get_running_loop()
+        echo = self._echoes.expect(request, loop.time())  # before the write: echoes come early
+        try:
+            response = await self._runner.run(request, urgent=urgent)
+        except asyncio.CancelledError:
+            self._echoes.settle(echo, loop.time())  # the write may be out: its echo may come
+            raise
+        except Exception:
+            self._echoes.withdraw(echo)  # refused or never sent: no echo will come
+            raise
+        self._echoes.settle(echo, loop.time())
+        return response
 
     async def _write_control(self, payload: bytes) -> None:
         gatt = self._gatt
@@ -329,6 +342,7 @@ class FtmsTreadmill:
         log.warning("link lost (%s); reconnecting", reason)
         self._runner.fail_pending(reason)
         self._telemetry.reset()
+        self._echoes.clear()
         self._hub.publish(LinkLost(reason))
         attempt = 0
         while True:

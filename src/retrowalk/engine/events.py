@@ -25,6 +25,7 @@ class EngineState(StrEnum):
     READY = "ready"
     WAITING_START = "waiting_start"
     RUNNING = "running"
+    WAITING_CONFIRM = "waiting_confirm"  # the belt is still: the person confirms to start it
     PAUSED = "paused"
     TURNING = "turning"
     HOLD = "hold"

@@ -12,13 +12,10 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.models import TreadmillData
-from retrowalk.ftms.treadmill_data import (
-    TreadmillDataAssembler,
-    decode_treadmill_data,
-    encode_treadmill_data,
-    split_treadmill_data,
-)
+from retrowalk.ftms.treadmill_data import decode_treadmill_data, encode_treadmill_data
+from retrowalk_sim.split import split_treadmill_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable

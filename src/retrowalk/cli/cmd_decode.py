@@ -98,7 +98,7 @@ def parse_hex(text: str) -> bytes:
 
 def _assemble(chunks: list[bytes]) -> list[tuple[object, int]]:
     """Return (record, number of parts) for the parts given, merged as a client would."""
-    from retrowalk.ftms.treadmill_data import TreadmillDataAssembler  # noqa: PLC0415 - lazy CLI
+    from retrowalk.ftms.assembler import TreadmillDataAssembler  # noqa: PLC0415 - lazy CLI
 
     # No limit but the content: the parts given are all there is.
     assembler = TreadmillDataAssembler(max_parts=len(chunks) + 1, max_age_s=1e9)

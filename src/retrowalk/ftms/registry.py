@@ -108,7 +108,10 @@ def to_json(record: object) -> dict[str, object]:
             continue
         key = _JSON_KEYS.get(f.name, f.name)
         if f.name == "suspect":  # Suspicions: attribute -> what contradicts its value
-            out[key] = {_JSON_KEYS.get(s.field, s.field): s.reason for s in value}
+            reasons: dict[str, list[str]] = {}
+            for s in value:
+                reasons.setdefault(_JSON_KEYS.get(s.field, s.field), []).append(s.reason)
+            out[key] = {name: "; ".join(why) for name, why in reasons.items()}
         elif isinstance(value, tuple):
             out[key] = list(value)
         elif f.name in _OP_FIELDS and not isinstance(value, Enum):

@@ -103,13 +103,13 @@ class Layout:
         parts = []
         if self.flags & PACE_BITS:
             parts.append(
-                "pace as uint8 (FTMS 1.0)"
+                "uint8 pace (FTMS 1.0)"
                 if self.pace_width == FTMS_PACE
-                else "pace as uint16 (GATT Specification Supplement)"
+                else "uint16 pace (GATT Specification Supplement)"
             )
         if self.flags & MORE_DATA:
             parts.append("a speed although More Data is set" if self.speed else "no speed")
-        return " with ".join(parts)
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +192,10 @@ def _resolve(flags: int, size: int) -> Reading:
         chosen = fitting[0]
         if len(fitting) > 1:
             how = "exactly" if exact else "with bytes over"
-            others = "; ".join(c.label for c in fitting[1:])
+            others = "".join(f"; not as {c.label}" for c in fitting[1:])
             reason = (
                 f"{data_bytes} data bytes fit {len(fitting)} layouts {how}: read as "
-                f"{chosen.label}, not {others}"
+                f"{chosen.label}{others}"
             )
             ambiguous = (reason,)
         truncated = False

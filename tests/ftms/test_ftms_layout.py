@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrowalk.ftms.assembler import TreadmillDataAssembler
+from retrowalk.ftms.models import TREADMILL_FIELDS
 from retrowalk.ftms.treadmill_data import decode_part, decode_treadmill_data, reading_of
 
 # deancochran/ftms conformance vector "measurement-treadmill-all-fields": every field, with
@@ -166,3 +167,26 @@ def test_reading_needs_the_flags(data: bytes) -> None:
 
     with pytest.raises(ProtocolError, match="2-byte flags"):
         reading_of(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    flags=st.integers(0, 0xFFFF) | st.sampled_from([0x0000, 0x0061, 0x1FFE, 0x2484, 0x0C9E]),
+    body=st.binary(max_size=44),
+)
+def test_compiled_reader_agrees_with_reading_field_by_field(flags: int, body: bytes) -> None:
+    """The generated reader gives what reading the chosen layout's fields one by one gives."""
+    data = flags.to_bytes(2, "little") + body
+    found = reading_of(data)
+    expected: dict[str, float | int] = {}
+    offset = 2
+    for f in found.layout.fields:
+        if offset + f.size > len(data):
+            break
+        value = f.to_domain(f.read(data, offset))
+        offset += f.size
+        if value is not None and f.name not in found.layout.unreported:
+            expected[f.name] = value
+    assert found.values(data) == expected
+    record = found.decode(data)
+    assert {k: v for k in TREADMILL_FIELDS if (v := getattr(record, k)) is not None} == expected

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.models import TREADMILL_FIELDS
 from retrowalk.ftms.treadmill_data import decode_part, decode_treadmill_data, reading_of
+from retrowalk.ftms.treadmill_layout import COMPILE_AFTER
 
 # deancochran/ftms conformance vector "measurement-treadmill-all-fields": every field, with
 # Instantaneous and Average Pace uint16 (300 and 320), as the GATT Specification Supplement has.
@@ -160,6 +161,17 @@ def test_the_reading_is_a_function_of_flags_and_length(flags: int, size: int) ->
     } - {"truncated", "ambiguous", "suspect"}
 
 
+def test_a_layout_is_compiled_once_it_repeats_and_reads_the_same() -> None:
+    """The first readings are interpreted; from COMPILE_AFTER on the same (compiled) one serves."""
+    # 60 bytes: longer than any other test's, so this (flags, length) is new to the cache here
+    data = bytes.fromhex("8c0f90012a00001400ff7f0a00ffffff782a3c00b004")
+    data += bytes(60 - len(data))
+    readings = [reading_of(data) for _ in range(COMPILE_AFTER + 2)]
+    assert readings[COMPILE_AFTER - 1] is readings[-1]
+    assert len({id(r.decode) for r in readings}) == 2  # interpreted, then compiled
+    assert len({r.decode(data) for r in readings}) == 1
+
+
 @pytest.mark.parametrize("data", [b"", b"\x00"])
 def test_reading_needs_the_flags(data: bytes) -> None:
     """Fewer than 2 bytes have no flags to read: ProtocolError (via the codec)."""
@@ -175,18 +187,21 @@ def test_reading_needs_the_flags(data: bytes) -> None:
     body=st.binary(max_size=44),
 )
 def test_compiled_reader_agrees_with_reading_field_by_field(flags: int, body: bytes) -> None:
-    """The generated reader gives what reading the chosen layout's fields one by one gives."""
+    """Both readers (interpreted, compiled) give what reading the fields one by one gives."""
     data = flags.to_bytes(2, "little") + body
-    found = reading_of(data)
+    interpreted = reading_of(data)
     expected: dict[str, float | int] = {}
     offset = 2
-    for f in found.layout.fields:
+    for f in interpreted.layout.fields:
         if offset + f.size > len(data):
             break
         value = f.to_domain(f.read(data, offset))
         offset += f.size
-        if value is not None and f.name not in found.layout.unreported:
+        if value is not None and f.name not in interpreted.layout.unreported:
             expected[f.name] = value
-    assert found.values(data) == expected
-    record = found.decode(data)
-    assert {k: v for k in TREADMILL_FIELDS if (v := getattr(record, k)) is not None} == expected
+    for found in (interpreted, interpreted.compiled()):
+        assert found.values(data) == expected
+        record = found.decode(data)
+        assert {k: v for k in TREADMILL_FIELDS if (v := getattr(record, k)) is not None} == expected
+        assert record.truncated == found.truncated
+        assert record.ambiguous == found.ambiguous

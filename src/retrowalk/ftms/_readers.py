@@ -1,11 +1,12 @@
-"""Compiled readers for one Treadmill Data layout: one struct and two generated functions.
+"""Readers for one Treadmill Data layout: interpreted field by field, or compiled.
 
-A notification is read by the layout its flags and length select (`treadmill_layout`). For each
-selected layout this module writes the Python source of two small functions from the layout's
-`Field` declarations, compiles it once and caches the result with the layout, the way
-`dataclasses` builds `__init__`: the struct unpacks every field in one call, and each value is
-one expression (scale, "not available" marker) instead of a loop over field descriptions. The
-source holds only attribute names from the declarations, integer literals and local names.
+A notification is read by the layout its flags and length select (`treadmill_layout`). A layout
+seen once or twice is read by `interpret_reader`, a loop over its `Field` declarations. One that
+repeats, as every real machine's do, gets `compile_reader`: the Python source of two small
+functions written from the same declarations and compiled once, the way `dataclasses` builds
+`__init__`. Its struct unpacks every field in one call, and each value is one statement (scale,
+"not available" marker) instead of a trip round a loop. The source holds only attribute names
+from the declarations, integer literals and local names. Both readers give the same values.
 """
 
 from __future__ import annotations
@@ -44,13 +45,7 @@ def compile_reader(
 
     Fields that do not fit whole in `available` bytes are absent and the record is truncated.
     """
-    whole: list[Field] = []
-    used = 0
-    for f in fields:
-        if used + f.size > available:
-            break
-        whole.append(f)
-        used += f.size
+    whole = _whole(fields, available)
     truncated = len(whole) < len(fields)
     if truncated:
         import struct  # noqa: PLC0415 - only truncated layouts need a second struct
@@ -93,6 +88,46 @@ def compile_reader(
     return cast("Decoder", namespace["decode"]), cast("ValuesReader", namespace["values"])
 
 
+def interpret_reader(
+    fields: tuple[Field, ...],
+    unreported: frozenset[str],
+    *,
+    available: int,
+    ambiguous: tuple[str, ...],
+) -> tuple[Decoder, ValuesReader]:
+    """Return (decode, values) like `compile_reader`'s, reading one field at a time."""
+    whole = tuple(_whole(fields, available))
+    truncated = len(whole) < len(fields)
+
+    def values(data: bytes) -> dict[str, float | int]:
+        out: dict[str, float | int] = {}
+        offset = 2
+        for f in whole:
+            if f.name not in unreported:
+                value = f.to_domain(f.read(data, offset))
+                if value is not None:
+                    out[f.name] = value
+            offset += f.size
+        return out
+
+    def decode(data: bytes) -> TreadmillData:
+        return TreadmillData.from_values(values(data), truncated=truncated, ambiguous=ambiguous)
+
+    return decode, values
+
+
+def _whole(fields: tuple[Field, ...], available: int) -> list[Field]:
+    """Return the leading fields that fit whole in `available` bytes."""
+    whole: list[Field] = []
+    used = 0
+    for f in fields:
+        if used + f.size > available:
+            break
+        whole.append(f)
+        used += f.size
+    return whole
+
+
 def _code_count(fields: tuple[Field, ...], count: int) -> int:
     """Return how many struct format characters the first `count` fields take."""
     return sum(2 if f.wire == "u24" else 1 for f in fields[:count])
@@ -127,4 +162,4 @@ def _statements(fields: list[Field], unreported: frozenset[str]) -> tuple[list[s
     return targets, stores
 
 
-__all__ = ["Decoder", "ValuesReader", "compile_reader"]
+__all__ = ["Decoder", "ValuesReader", "compile_reader", "interpret_reader"]

@@ -7,6 +7,7 @@ declarations contradict), as retrowalk itself sees them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,10 +15,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from retrowalk.errors import EXIT_OK, ConfigError
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Callable
 
 T = TypeVar("T")
+
+_DESCRIPTION = """\
+Decode the bytes of an FTMS characteristic (or the FTMS advertising service data)
+and print them as JSON, with the unit in every key. Several HEX arguments for
+treadmill-data are the More-Data parts of one record and are merged; for the
+others they are joined. Control-point bytes starting with 80 are a response,
+else a request.
+
+A Treadmill Data record whose bytes fit more than one layout says which it read
+under "ambiguous". Given the machine's own --feature, --speed-range or
+--incline-range bytes, the values they contradict are listed under "suspect"."""
+_EXAMPLES = """\
+examples:
+  retrowalk decode treadmill-data 84242c0131000002000000003d005b0000
+  retrowalk decode 2ad9 80:02:05
+  retrowalk decode treadmill-data 19002c011400050000 --incline-range e2ff96000500"""
 
 _NAMES = (
     "treadmill-data, control-point, status, training-status, feature, speed-range, "
@@ -34,17 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = subparsers.add_parser(
         "decode",
         help="decode FTMS bytes into JSON",
-        description="Decode the bytes of an FTMS characteristic (or the FTMS advertising service "
-        "data) and print them as JSON, with the unit in every key. Several HEX arguments for "
-        "treadmill-data are the More-Data parts of one record and are merged; for the others "
-        "they are joined. Control-point bytes starting with 80 are a response, else a request. "
-        "A Treadmill Data record that fits more than one layout says which was read under "
-        "`ambiguous`; with the machine's own --feature, --speed-range or --incline-range bytes, "
-        "values they contradict are listed under `suspect`.",
-        epilog="examples: retrowalk decode treadmill-data 84242c0131000002000000003d005b0000\n"
-        "          retrowalk decode 2ad9 80:02:05\n"
-        "          retrowalk decode treadmill-data 19002c011400050000 "
-        "--incline-range e2ff96000500",
+        description=_DESCRIPTION,
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "characteristic",

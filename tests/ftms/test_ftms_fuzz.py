@@ -74,7 +74,8 @@ def test_any_bytes_decode_to_a_record_or_protocol_error(
     if getattr(record, "truncated", False):
         return  # a truncated record lacks what its flags promised: nothing to re-encode against
     if getattr(record, "ambiguous", ()):
-        # bytes that fit several layouts were read the preferred way; its encoding is plain
+        # Changed by issue 12 item 5: bytes that fit several layouts are read the preferred way
+        # and marked ambiguous; the encoding of what was read fits one layout, so no mark.
         record = dataclasses.replace(record, ambiguous=())  # type: ignore[type-var]
     assert decode(encode(record)) == record
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, get_args
 import pytest
 
 from retrowalk.cli.main import main
-from retrowalk.config import ProfileName, default_units, load_config
+from retrowalk.config import VOICE_KINDS, ProfileName, default_units, load_config
 from retrowalk.errors import ConfigError
 from retrowalk.workout.safety import PROFILES
 
@@ -105,3 +105,10 @@ def test_the_profile_names_are_the_safety_profiles() -> None:
 def test_units_default_to_the_locale(environ: dict[str, str], units: str) -> None:
     """Without a setting, the locale's measurement system decides; metric when it says none."""
     assert default_units(environ) == units
+
+
+def test_the_voice_names_are_the_speech_backends() -> None:
+    """The config file and --voice accept exactly the voices the speech sink knows."""
+    from retrowalk.sinks.speech import KINDS  # noqa: PLC0415 - only this test needs the sink
+
+    assert set(VOICE_KINDS) == set(KINDS)

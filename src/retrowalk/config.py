@@ -25,7 +25,6 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.errors import ConfigError, did_you_mean
@@ -75,6 +74,8 @@ def config_path() -> Path:
     override = os.environ.get(CONFIG_ENV)
     if override:
         return Path(override).expanduser()
+    import platformdirs  # noqa: PLC0415 - only where no file is named
+
     return Path(platformdirs.user_config_dir("retrowalk")) / "config.toml"
 
 

@@ -29,9 +29,17 @@ if TYPE_CHECKING:
 
 
 async def show(
-    prepared: Prepared, channel: Channel, submit: Submit, engine_task: asyncio.Task[object]
+    prepared: Prepared,
+    channel: Channel,
+    submit: Submit,
+    engine_task: asyncio.Task[object],
+    *,
+    screen_app: Awaitable[object] | None = None,
 ) -> bool:
-    """Show the workout until it ends; return False if the output closed and stopped it."""
+    """Show the workout until it ends; return False if the output closed and stopped it.
+
+    `screen_app` is the import of the screen app started earlier (see run_session), if any.
+    """
     options = prepared.options
     if options.plain:
         closed = False
@@ -44,9 +52,11 @@ async def show(
             silence_stdout()
             await end_engine(engine_task)
         return not closed
-    from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
-
     try:
+        if screen_app is not None:
+            await screen_app  # imported in a thread while the treadmill connected
+        from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only for a screen
+
         with terminal_guard():  # a terminal gone without a hang-up signal: one all the same
             await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
     except Exception:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,8 @@ async def session(prepared: Prepared) -> RunResult:
     from retrowalk.engine.runner import Engine, EngineOptions  # noqa: PLC0415 - lazy
 
     options = prepared.options
+    # The screen app's import (Textual, about half a second) runs while the treadmill connects.
+    screen_app = None if options.plain else _import_in_background("retrowalk.cli.tui")
     async with contextlib.AsyncExitStack() as devices:
         treadmill, heart_rate, world = await _connect(devices, options)
         bus = Bus()
@@ -95,7 +98,8 @@ async def session(prepared: Prepared) -> RunResult:
                         screen.cancel()  # the workout was over: only the app was left
 
                 screen = tg.create_task(
-                    show(prepared, display, engine.submit, engine_task), name="display"
+                    show(prepared, display, engine.submit, engine_task, screen_app=screen_app),
+                    name="display",
                 )
                 with on_stop_signals(interrupt):
                     await asyncio.wait([engine_task])
@@ -177,6 +181,12 @@ async def _connect(
         scan.connect_heart_rate(strap, simulated=options.sim is not None)
     )
     return treadmill, monitor.readings(), world
+
+
+def _import_in_background(module: str) -> asyncio.Future[object]:
+    """Start importing `module` in a worker thread; the future is done when it is imported."""
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(None, importlib.import_module, module)
 
 
 def _announce_remote_control(options: RunOptions, bus: Bus) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, get_args
+import os
+from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -10,9 +12,6 @@ from retrowalk.cli.main import main
 from retrowalk.config import VOICE_KINDS, ProfileName, default_units, load_config
 from retrowalk.errors import ConfigError
 from retrowalk.workout.safety import PROFILES
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def test_config_file_values_are_defaults(tmp_path: Path) -> None:
@@ -112,3 +111,20 @@ def test_the_voice_names_are_the_speech_backends() -> None:
     from retrowalk.sinks.speech import KINDS  # noqa: PLC0415 - only this test needs the sink
 
     assert set(VOICE_KINDS) == set(KINDS)
+
+
+def test_a_pipe_or_an_endless_file_is_refused_at_once(tmp_path: Path) -> None:
+    """RETROWALK_CONFIG naming a FIFO (no writer) or /dev/zero: an error, never a hang."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="not a config file"):
+        load_config(fifo)
+    with pytest.raises(ConfigError, match="larger than"):
+        load_config(Path("/dev/zero"))
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path: Path) -> None:
+    """A file saved by an editor that writes a UTF-8 byte-order mark reads as usual."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'\xef\xbb\xbfprofile = "beginner"\n')
+    assert load_config(path).profile == "beginner"

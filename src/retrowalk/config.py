@@ -21,6 +21,7 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 CONFIG_ENV = "RETROWALK_CONFIG"
+MAX_BYTES = 1024 * 1024  # a config file is a few lines; more is a wrong file (or /dev/zero)
 WEIGHT_KG_MIN, WEIGHT_KG_MAX = 20.0, 300.0  # the body masses retrowalk accepts, file and option
 
 Voice = Literal["auto", "espeak", "say", "sapi", "bell", "off"]
@@ -89,7 +91,7 @@ def load_config(path: Path | None = None) -> UserConfig:
     named = path is not None or bool(via)
     path = config_path() if path is None else path
     try:
-        raw = path.read_bytes()
+        raw = _read(path)
     except FileNotFoundError:
         if not named:
             return UserConfig()
@@ -97,10 +99,24 @@ def load_config(path: Path | None = None) -> UserConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark (Notepad) is fine
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     return parse_config(data, path)
+
+
+def _read(path: Path) -> bytes:
+    """Return the file's bytes; ConfigError for a pipe, a socket or a file past MAX_BYTES."""
+    # Opened without blocking: a FIFO with no writer would otherwise hang the command.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as file:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISDIR(mode):
+            raise ConfigError(f"{path}: not a config file (a pipe, socket or folder)")
+        raw = file.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_BYTES // 1024} KiB, not a config file")
+    return raw
 
 
 def parse_config(data: Mapping[str, Any], path: Path) -> UserConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -104,3 +105,61 @@ def test_a_terminal_gone_without_a_hang_up_stops_the_belt(tmp_path: Path) -> Non
     _, records = read_session(session.path)
     assert records[-1]["kind"] == "summary"
     assert records[-1]["belt_stopped"] is True
+
+
+def _drain(master: int, child: subprocess.Popen[bytes], seconds: float) -> bytes:
+    """Return what the terminal showed until the child ended or `seconds` passed."""
+    seen = b""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed its end of the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif child.poll() is not None:
+            break
+    return seen
+
+
+@pytest.mark.realtime
+def test_an_error_log_is_not_drawn_into(tmp_path: Path) -> None:
+    """`run ... 2> log` in a terminal: lines on the terminal, no screen drawn into the log."""
+    import pty  # noqa: PLC0415 - POSIX only
+
+    workout = tmp_path / "short.yaml"
+    workout.write_text(
+        "version: 1\nname: Short\nprofile: standard\ncountdown: 0s\n"
+        "intervals:\n  - forward: 20s\n    speed: 2.0\n"
+    )
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
+        "RETROWALK_CONFIG": os.devnull,
+        "TERM": "xterm-256color",
+    }
+    log = tmp_path / "errors.log"
+    argv = [sys.executable, "-m", "retrowalk", "run", str(workout), "--sim", "--yes"]
+    with log.open("wb") as errors:
+        child = subprocess.Popen(
+            [*argv, "--voice", "off", "--speedup", "20"],
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=errors,
+            start_new_session=True,
+        )
+    os.close(slave)
+    try:
+        seen = _drain(master, child, 30)
+        code = child.wait(timeout=1)
+    finally:
+        child.kill()
+        os.close(master)
+    assert code == 0
+    assert b"Short: finished" in seen
+    assert b"\x1b[" not in log.read_bytes()

@@ -58,7 +58,7 @@ class RunOptions:
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
     """Merge the command line over the config file; ConfigError for a forbidden combination."""
     workout, sim = workout_and_sim(args.workout, args.sim)
-    terminal = _stdout_is_terminal()
+    screen = _screen_possible()
     device = args.device if sim is None else None
     if args.device is not None and sim is not None:
         raise ConfigError(
@@ -127,7 +127,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         fast=args.fast,
         speedup=speedup,
         auto_confirm=args.yes,
-        plain=args.plain or args.fast or not terminal,
+        plain=args.plain or args.fast or not screen,
         verbose=args.verbose,
         voice=voice,
         units=args.units or config.units or default_units(os.environ),
@@ -175,15 +175,23 @@ def _close_to(word: str, profiles: list[str]) -> bool:
     return bool(did_you_mean(word, profiles)) and not did_you_mean(word, library_names())
 
 
-def _stdout_is_terminal() -> bool:
-    """Return whether the screen app can draw on standard output; ConfigError if it is closed."""
+def _screen_possible() -> bool:
+    """Return whether the screen app can draw here; ConfigError if standard output is closed.
+
+    The screen needs a terminal on standard output and on standard error (Textual draws on
+    stderr): `run ... 2> log.txt` in a terminal prints lines instead of drawing into the log.
+    """
     try:
-        return sys.stdout.isatty()
+        terminal = sys.stdout.isatty()
     except (AttributeError, ValueError, OSError):  # None (closed before start) or closed file
         raise ConfigError(
             "standard output is closed, so nothing could show the workout: send it to a file "
             "or to /dev/null (> run.log) instead of closing it"
         ) from None
+    try:
+        return terminal and sys.stderr.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def workout_path(name: str) -> Path:

@@ -18,7 +18,7 @@ from retrowalk.cli.console import format_summary
 from retrowalk.cli.run_display import show
 from retrowalk.cli.run_outcome import exit_code, run_summary
 from retrowalk.cli.run_prepare import header, mqtt_settings
-from retrowalk.cli.run_terminal import announce_stop, on_stop_signals, say
+from retrowalk.cli.run_terminal import announce_stop, on_stop_signals, say, silence_stdout
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import Notice
 from retrowalk.errors import RetrowalkError
@@ -237,13 +237,21 @@ async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel
 
 
 def _print_summary(summary: RunSummary) -> None:
-    with contextlib.suppress(OSError, ValueError):  # a closed terminal: the log has the summary
+    try:
         print(format_summary(summary), flush=True)
+    except (OSError, ValueError):  # closed just now: the session log has the summary
+        silence_stdout()  # and the interpreter's last flush must not fail on it again
 
 
 def _closed_output_line(summary: RunSummary) -> str:
     """Return the one line said on stderr when the output closed mid-run."""
-    belt = "belt stopped" if summary.belt_stopped else "belt NOT confirmed stopped: check it"
-    saved = f"session saved in {summary.session_log}" if summary.session_log else "not recorded"
     closed = "the output was closed (broken pipe or closed terminal)"
-    return f"{closed}: the workout was stopped; {belt}; {saved}"
+    how = "the workout had finished" if summary.ended == "finished" else "the workout was stopped"
+    if summary.belt_stopped:
+        belt = "belt stopped"
+    elif summary.keep_walking and summary.ended == "finished":
+        belt = "belt still running (you chose to keep walking)"
+    else:
+        belt = "belt NOT confirmed stopped: stop it at its console"
+    saved = f"session saved in {summary.session_log}" if summary.session_log else "not recorded"
+    return f"{closed}: {how}; {belt}; {saved}"

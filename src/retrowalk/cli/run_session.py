@@ -18,7 +18,13 @@ from retrowalk.cli.console import format_summary
 from retrowalk.cli.run_display import show
 from retrowalk.cli.run_outcome import exit_code, run_summary
 from retrowalk.cli.run_prepare import header, mqtt_settings
-from retrowalk.cli.run_terminal import announce_stop, on_stop_signals, say, silence_stdout
+from retrowalk.cli.run_terminal import (
+    announce_stop,
+    detach_if_hung_up,
+    on_stop_signals,
+    say,
+    silence_stdout,
+)
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import Notice
 from retrowalk.errors import RetrowalkError
@@ -89,13 +95,15 @@ async def session(prepared: Prepared) -> RunResult:
 
                 def interrupt(signum: int) -> None:
                     nonlocal interrupted
+                    if engine_task.done():  # the workout is over: only the app was left
+                        detach_if_hung_up(signum)
+                        screen.cancel()
+                        return
                     if interrupted:
                         return
                     interrupted = signum
                     engine_task.cancel()  # first: a hung-up terminal must not keep the belt going
                     announce_stop(signum)
-                    if engine_task.done() and not options.plain:
-                        screen.cancel()  # the workout was over: only the app was left
 
                 screen = tg.create_task(
                     show(prepared, display, engine.submit, engine_task, screen_app=screen_app),

@@ -53,9 +53,14 @@ def on_stop_signals(handler: Callable[[int], None]) -> Iterator[None]:
 
 def announce_stop(signum: int) -> None:
     """Say that the belt is stopping; after a hang-up, detach from the dead terminal first."""
+    detach_if_hung_up(signum)
+    say("stopping the belt...")
+
+
+def detach_if_hung_up(signum: int) -> None:
+    """Detach from the terminal if `signum` is its hang-up (see detach_terminal)."""
     if signum == getattr(signal, "SIGHUP", None):
         detach_terminal()
-    say("stopping the belt...")
 
 
 def say(line: str) -> None:

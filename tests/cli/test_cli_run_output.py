@@ -163,3 +163,49 @@ def test_an_error_log_is_not_drawn_into(tmp_path: Path) -> None:
     assert code == 0
     assert b"Short: finished" in seen
     assert b"\x1b[" not in log.read_bytes()
+
+
+@pytest.mark.realtime
+def test_a_signal_after_the_end_only_closes_the_screen(tmp_path: Path) -> None:
+    """The workout finished, the screen waits for a key; `kill`: it closes, exit 0, log complete."""
+    import pty  # noqa: PLC0415 - POSIX only
+
+    workout = tmp_path / "short.yaml"
+    workout.write_text(
+        "version: 1\nname: Short\nprofile: standard\ncountdown: 0s\n"
+        "intervals:\n  - forward: 20s\n    speed: 2.0\n"
+    )
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
+        "RETROWALK_CONFIG": os.devnull,
+        "TERM": "xterm-256color",
+    }
+    argv = [sys.executable, "-m", "retrowalk", "run", str(workout), "--sim", "--yes"]
+    child = subprocess.Popen(
+        [*argv, "--voice", "off", "--speedup", "20"],
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    sessions = tmp_path / "data" / "sessions"
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not any(
+            '"kind":"summary"' in p.read_text() for p in sessions.glob("*.jsonl")
+        ):
+            _drain(master, child, 0.2)
+        assert child.poll() is None  # the app shows the end and waits for the person
+        child.terminate()
+        _drain(master, child, 10)
+        code = child.wait(timeout=10)
+    finally:
+        child.kill()
+        os.close(master)
+    assert code == 0
+    [session] = list_sessions(sessions)
+    assert session.ended == "finished"

@@ -177,5 +177,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ` (did you mean 'x'?)` for the closest of `choices` to a mistyped `word`, or ""."""
     import difflib  # noqa: PLC0415 - only when a message needs it
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    # 0.8: a typo or two (retro-into, walkng-pad), not a different name (retro-extreme).
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
     return f" (did you mean {close[0]!r}?)" if close else ""

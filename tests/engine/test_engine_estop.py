@@ -1,4 +1,4 @@
-"""Emergency stop: Stop is the very next write, then HOLD; it works in every state, after the end too."""
+"""Emergency stop: Stop is the very next write, then HOLD; in every state, after the end too."""
 
 from __future__ import annotations
 

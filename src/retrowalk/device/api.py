@@ -9,7 +9,7 @@ device's own writes (its echoes) never reaches the engine as something the perso
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from retrowalk.ftms.models import (
@@ -17,6 +17,7 @@ from retrowalk.ftms.models import (
     InclineRange,
     SpeedRange,
     TargetSettingFeature,
+    TreadmillData,
 )
 
 if TYPE_CHECKING:
@@ -57,16 +58,19 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class Telemetry:
-    """One merged Treadmill Data record, in domain units; None where the machine sent nothing.
+    """One merged Treadmill Data record, in domain units, as far as it can be trusted.
 
-    `suspect` names why a value is not to be trusted on its own (outside what the machine
-    declares, an ambiguous layout): the engine never starts, stops or holds on it alone.
+    A value is None where the machine sent nothing, or where the device set it aside: outside
+    what the machine declares about itself, or a record whose bytes fit more than one layout.
+    `suspect` says why anything was set aside; `record` is the whole decoded record, for logs and
+    diagnostics (the engine acts only on the three values above).
     """
 
     speed_kmh: float | None
     incline_pct: float | None
     heart_rate_bpm: int | None
     suspect: tuple[str, ...] = ()
+    record: TreadmillData | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

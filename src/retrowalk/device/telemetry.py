@@ -17,12 +17,13 @@ from retrowalk.device.api import Telemetry
 from retrowalk.errors import ConfigError, ProtocolError
 from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.status import decode_status
+from retrowalk.ftms.suspect import mark_suspect
 from retrowalk.ftms.training_status import decode_training_status
 
 if TYPE_CHECKING:
     from retrowalk.device.echoes import StatusInterpreter
     from retrowalk.device.stream import EventHub
-    from retrowalk.ftms.models import TreadmillData
+    from retrowalk.ftms.models import Features, InclineRange, SpeedRange, TreadmillData
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,11 @@ class TelemetryDecoder:
         self._assembler = TreadmillDataAssembler(max_parts=max_parts, max_age_s=max_age_s)
         self._flush_handle: asyncio.TimerHandle | None = None
         self._flush_at = 0.0
+        self._declared: tuple[Features | None, SpeedRange | None, InclineRange | None] = (
+            None,
+            None,
+            None,
+        )
         self.decode_errors = 0
         self.records = 0
         self.truncated_records = 0
@@ -121,20 +127,43 @@ class TelemetryDecoder:
             self._flush_handle.cancel()
             self._flush_handle = None
 
+    def declare(
+        self,
+        features: Features | None,
+        speed_range: SpeedRange | None,
+        incline_range: InclineRange | None,
+    ) -> None:
+        """Check every later record against what the machine declares about itself."""
+        self._declared = (features, speed_range, incline_range)
+
     def _emit(self, record: TreadmillData) -> None:
         self.records += 1
         if record.truncated:
             self.truncated_records += 1
-        self._hub.publish(
-            Telemetry(
-                speed_kmh=record.speed_kmh,
-                incline_pct=record.incline_pct,
-                heart_rate_bpm=record.heart_rate_bpm,
-            )
+        features, speed_range, incline_range = self._declared
+        record = mark_suspect(
+            record, features=features, speed_range=speed_range, incline_range=incline_range
         )
+        self._hub.publish(trusted(record))
 
     def _count_error(self, exc: ProtocolError) -> None:
         self.decode_errors += 1
         # Log the first few in full, then only now and then: a noisy machine must not flood.
         if self.decode_errors <= 5 or self.decode_errors % 100 == 0:
             log.warning("skipped undecodable notification #%d: %s", self.decode_errors, exc)
+
+
+def trusted(record: TreadmillData) -> Telemetry:
+    """Return what the engine may act on: a suspect or doubtful value is None.
+
+    A value is doubtful when another layout the bytes fit reads it differently; the reasons for
+    what was set aside travel along in `suspect`, so it can be logged and shown.
+    """
+    doubted = record.suspect_fields | record.doubtful
+    reasons = tuple(s.reason for s in record.suspect) + record.ambiguous
+    speed = None if "speed_kmh" in doubted else record.speed_kmh
+    incline = None if "incline_pct" in doubted else record.incline_pct
+    bpm = None if "heart_rate_bpm" in doubted else record.heart_rate_bpm
+    return Telemetry(
+        speed_kmh=speed, incline_pct=incline, heart_rate_bpm=bpm, suspect=reasons, record=record
+    )

@@ -297,6 +297,7 @@ class FtmsTreadmill:
             await self._client.start_notify(gatt.training_status, self._on_training_status)
         await self._client.start_notify(gatt.treadmill_data, self._on_treadmill_data)
         features, speed_range, incline_range = await read_descriptions(self._client, gatt)
+        self._telemetry.declare(features, speed_range, incline_range)
         self._capabilities = Capabilities(
             name=_client_name(self._client),
             address=self._client.address,

@@ -39,6 +39,10 @@ class Halted(Exception):  # noqa: N818 - a control-flow signal, not an error
     """The gate is closed (emergency stop): no motion writes until the person resumes."""
 
 
+class Unconfirmed(Exception):  # noqa: N818 - a refusal, raised only on an engine bug
+    """A motion the guard refuses: nobody confirmed it since the belt last stopped."""
+
+
 class Control:
     """Serialised, gated control writes; publishes TargetSet and TargetConfirmed."""
 

@@ -86,7 +86,7 @@ class HoldRunner:
                 await self.guard.pause()
             except DeviceError as exc:
                 self.on_device_error(exc)
-        self.guard.keep_stopped(RestReason.HOLD, stop_now=False)
+        self.guard.watch.keep_stopped(RestReason.HOLD, stop_now=False)
         resumed_state = _resumed_state(s)
         s.resume_requested = False  # only a resume from now on counts
         s.set_state(EngineState.PAUSED)
@@ -104,7 +104,7 @@ class HoldRunner:
         resumed_state = _resumed_state(s)
         estop = cause == HoldCause.EMERGENCY_STOP
         why = RestReason.EMERGENCY_STOP if estop else RestReason.HOLD
-        self.guard.keep_stopped(why, stop_now=cause in _STOP_NOW and s.link_up)
+        self.guard.watch.keep_stopped(why, stop_now=cause in _STOP_NOW and s.link_up)
         if cause == HoldCause.CONTROL_LOST:
             s.need_control = True
         self.control.mark_stopped()
@@ -120,7 +120,7 @@ class HoldRunner:
                 continue
             s.hold = again
             if again.cause == HoldCause.EMERGENCY_STOP:
-                self.guard.keep_stopped(RestReason.EMERGENCY_STOP, stop_now=False)
+                self.guard.watch.keep_stopped(RestReason.EMERGENCY_STOP, stop_now=False)
             self._publish(again, again.cause or HoldCause.DEVICE_ERROR)
         s.hold = None
         self._release(request_control=True)
@@ -143,7 +143,7 @@ class HoldRunner:
 
     def _release(self, *, request_control: bool) -> None:
         """The person resumed: the gate opens, and the resume is the restart's confirmation."""
-        self.guard.release()
+        self.guard.watch.release()
         self.control.reopen()
         if self.s.motion_writes and request_control:
             self.s.need_control = True

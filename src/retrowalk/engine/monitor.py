@@ -109,7 +109,7 @@ class Monitor:
             )
         elif isinstance(event, LinkRestored):
             s.link_up = True
-            self.guard.link_restored()
+            self.guard.watch.link_restored()
             s.publish(Reconnected(t=s.elapsed(), origin=Origin.DEVICE, attempts=event.attempts))
             s.wake.set()
 
@@ -117,8 +117,8 @@ class Monitor:
 
     def _telemetry(self, event: Telemetry) -> None:
         s = self.s
-        if event.suspect:
-            return  # a value the machine does not vouch for is never acted on alone
+        # The device set aside what the machine's declarations contradict (event.suspect says
+        # why): those values are None here, so nothing is ever started, stopped or held on them.
         if event.speed_kmh is not None:
             s.telemetry.speed_kmh = event.speed_kmh
             s.telemetry.at = clock.now()
@@ -126,7 +126,7 @@ class Monitor:
             s.telemetry.incline_pct = event.incline_pct
         if event.heart_rate_bpm is not None:
             s.telemetry.heart_rate_bpm = event.heart_rate_bpm
-        self.guard.on_telemetry()
+        self.guard.watch.on_telemetry()
         s.wake.set()  # waits for rest or motion look again
 
     def _console_start(self) -> None:

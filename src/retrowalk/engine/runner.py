@@ -153,7 +153,7 @@ class Engine:
             helpers = [
                 tg.create_task(self._monitor.read_device(events), name="retrowalk-device"),
                 tg.create_task(self._watch.tick(), name="retrowalk-watch"),
-                tg.create_task(self._guard.run(), name="retrowalk-guard"),
+                tg.create_task(self._guard.watch.run(), name="retrowalk-guard"),
                 tg.create_task(commander.estop_guard(), name="retrowalk-estop"),
             ]
             if self._heart_rate is not None:

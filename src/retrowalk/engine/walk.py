@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
 from retrowalk.engine.commands import Origin
-from retrowalk.engine.control import Halted
+from retrowalk.engine.control import Halted, Unconfirmed
 from retrowalk.engine.events import (
     ChangeAhead,
     EndAhead,
@@ -29,7 +29,6 @@ from retrowalk.engine.events import (
     StepStarted,
     TurnEnded,
 )
-from retrowalk.engine.guard import Unconfirmed
 from retrowalk.engine.holds import HoldRunner
 from retrowalk.engine.turns import TurnRunner
 from retrowalk.errors import DeviceError, SafetyError

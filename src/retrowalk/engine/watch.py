@@ -59,7 +59,7 @@ class Watch:
             if self.s.step_distance_m > distance or self.s.state != EngineState.RUNNING:
                 self.s.step_progress_at = now
             last = now
-            self.guard.check()
+            self.guard.watch.check()
             self._watch_speed(now)
             self._watch_heart(now)
             self._watch_overdue(now)

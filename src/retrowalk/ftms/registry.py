@@ -115,7 +115,7 @@ def to_json(record: object) -> dict[str, object]:
         elif isinstance(value, tuple):
             out[key] = list(value)
         elif isinstance(value, frozenset):  # doubtful: attributes, in wire order
-            out[key] = sorted(_JSON_KEYS.get(n, n) for n in value)
+            out[key] = sorted(str(_JSON_KEYS.get(n, n)) for n in value)
         elif f.name in _OP_FIELDS and not isinstance(value, Enum):
             out[key] = f"0x{value:02x}"  # an op code retrowalk has no name for
         else:

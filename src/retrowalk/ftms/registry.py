@@ -114,7 +114,7 @@ def to_json(record: object) -> dict[str, object]:
             out[key] = {name: "; ".join(why) for name, why in reasons.items()}
         elif isinstance(value, tuple):
             out[key] = list(value)
-        elif isinstance(value, frozenset):  # doubtful: attributes, in wire order
+        elif isinstance(value, frozenset):  # doubtful: attribute names, sorted
             out[key] = sorted(str(_JSON_KEYS.get(n, n)) for n in value)
         elif f.name in _OP_FIELDS and not isinstance(value, Enum):
             out[key] = f"0x{value:02x}"  # an op code retrowalk has no name for

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 from retrowalk.engine import clock
 from retrowalk.engine.commands import Origin
 from retrowalk.engine.control import Halted, Unconfirmed
+from retrowalk.engine.countdown import Countdown
 from retrowalk.engine.events import (
-    ChangeAhead,
-    EndAhead,
     EngineState,
     StepFinished,
     StepStarted,
@@ -64,7 +63,7 @@ class Walker:
         self.options = options
         self.turns = TurnRunner(session, belt, belt.guard, options)
         self.holds = HoldRunner(session, belt, belt.guard, belt.control)
-        self._countdown_sent: set[int] = set()
+        self.countdown = Countdown(session)
 
     async def drive(self) -> Outcome:
         """Run the workout from WAITING_START to its last step; return how it ended."""
@@ -233,10 +232,7 @@ class Walker:
         wake = now + _POLL_S if polled else math.inf
         remaining = self.s.remaining_s()
         if remaining is not None:
-            wake = min(wake, now + remaining)
-            for n in range(1, math.ceil(self._countdown_s()) + 1):
-                if remaining - n > _EPS:
-                    wake = min(wake, now + remaining - n)
+            wake = min(wake, now + remaining, self.countdown.next_second(remaining, now))
         return wake
 
     def _step_done(self, step: Step) -> bool:
@@ -246,43 +242,15 @@ class Walker:
         remaining = s.remaining_s()
         return remaining is not None and remaining <= _EPS
 
-    def _countdown_s(self) -> float:
-        """Return the spoken lead of the next change (the end gets at least 5 s)."""
-        last = self.s.index + 1 >= len(self.s.plan.steps)
-        return max(self.s.plan.countdown_s, 5.0) if last else self.s.plan.countdown_s
-
     def _countdown(self, step: Step) -> None:
         s = self.s
-        steps = s.plan.steps
         remaining = s.remaining_s()
         if remaining is None:  # a distance step: estimate from the speed
             speed = self.guard.observed_speed() or self.control.commanded_speed
             left_m = s.remaining_m() or 0.0
             remaining = left_m / (speed / 3.6) if speed > 0.1 else math.inf
-        last = s.index + 1 >= len(steps)
-        facing = step.direction if step.direction != Direction.REST else s.facing
-        for n in range(math.ceil(self._countdown_s()), 0, -1):
-            if n in self._countdown_sent or remaining > n + _EPS:
-                continue
-            self._countdown_sent.add(n)
-            if remaining <= n - 1 + _EPS:
-                continue  # that second is already past
-            if last:
-                if not (s.keep_walking or self.options.keep_walking):
-                    s.publish(EndAhead(t=s.elapsed(), seconds=n))
-                continue
-            upcoming = steps[s.index + 1]
-            s.publish(
-                ChangeAhead(
-                    t=s.elapsed(),
-                    seconds=n,
-                    next_index=upcoming.index,
-                    next_direction=upcoming.direction,
-                    next_speed_kmh=upcoming.speed.start_kmh if upcoming.speed else None,
-                    next_incline_pct=upcoming.incline_pct,
-                    turn=upcoming.direction not in {Direction.REST, facing},
-                )
-            )
+        stops = not (s.keep_walking or self.options.keep_walking)
+        self.countdown.announce(step, remaining, ending_stops_belt=stops)
 
     async def _wind_down(self) -> None:
         if self.control.belt == "running" and self.s.motion_writes and not self.s.coach:
@@ -298,7 +266,7 @@ class Walker:
         s.step_progress_at = clock.now()
         s.speed_override = None
         s.incline_override = None
-        self._countdown_sent = set()
+        self.countdown.reset()
         self.belt.forget_coach_targets()
         s.publish(
             StepStarted(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 from typing import TYPE_CHECKING, Literal, Self
 
@@ -23,6 +22,7 @@ from bleak.exc import BleakError
 from retrowalk.device.api import Capabilities, LinkLost, LinkRestored
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S, ControlPointRunner
 from retrowalk.device.echoes import StatusInterpreter
+from retrowalk.device.grid import snap_incline, snap_speed
 from retrowalk.device.link import FtmsGatt, ReconnectPolicy, find_ftms, read_descriptions
 from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscription
 from retrowalk.device.telemetry import TelemetryDecoder
@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 
 _State = Literal["new", "open", "closed"]
 
-# Wire limits of the FTMS target fields, used when the machine publishes no range.
-_SPEED_WIRE = (0.0, 655.35, 0.01)
-_INCLINE_WIRE = (-3276.8, 3276.7, 0.1)
 _EXIT_DISCONNECT_TIMEOUT_S = 5.0
 
 COACH_MODE_ADVICE = (
@@ -201,25 +198,11 @@ class FtmsTreadmill:
 
     def quantize_speed(self, kmh: float) -> float:
         """Return the speed this machine would be sent for `kmh` (zero stays zero)."""
-        _check_finite("speed", kmh, "km/h")
-        if kmh <= 0:
-            return 0.0  # a zero target means "stand still", never the machine's minimum
-        minimum, maximum, step = _SPEED_WIRE
-        speed_range = self._capabilities.speed_range if self._capabilities else None
-        if speed_range is not None:
-            minimum, maximum = speed_range.minimum_kmh, speed_range.maximum_kmh
-            step = speed_range.increment_kmh if speed_range.increment_kmh > 0 else step
-        return cp.quantize(kmh, increment=step, minimum=minimum, maximum=maximum)
+        return snap_speed(kmh, self._capabilities.speed_range if self._capabilities else None)
 
     def quantize_incline(self, pct: float) -> float:
         """Return the incline this machine would be sent for `pct`."""
-        _check_finite("incline", pct, "%")
-        minimum, maximum, step = _INCLINE_WIRE
-        incline_range = self._capabilities.incline_range if self._capabilities else None
-        if incline_range is not None:
-            minimum, maximum = incline_range.minimum_pct, incline_range.maximum_pct
-            step = incline_range.increment_pct if incline_range.increment_pct > 0 else step
-        return cp.quantize(pct, increment=step, minimum=minimum, maximum=maximum)
+        return snap_incline(pct, self._capabilities.incline_range if self._capabilities else None)
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -405,11 +388,6 @@ class FtmsTreadmill:
 
     def _on_training_status(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         self._telemetry.on_training_status(bytes(data))
-
-
-def _check_finite(what: str, value: float, unit: str) -> None:
-    if not math.isfinite(value):
-        raise ConfigError(f"a {what} target must be a finite number of {unit}, got {value!r}")
 
 
 def _client_name(client: BleakClient) -> str:

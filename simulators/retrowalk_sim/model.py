@@ -32,6 +32,7 @@ import math
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from retrowalk.ftms.control_point import quantize
 from retrowalk.ftms.models import (
     TREADMILL_DATA_UUID,
     MachineStatus,
@@ -75,8 +76,8 @@ class TreadmillModel(FtmsServer):
         self.target_speed_kmh = profile.speed_range.minimum_kmh
         self.target_incline_pct = 0.0
         self.safety_key_in = True
-        self._belt = Ramp(0.0, 0.0, 0.0, 0.0)
-        self._incline = Ramp(0.0, 0.0, 0.0, 0.0)
+        self._belt = Ramp(0.0, 0.0, 0.0, 0.0, on_change=self._belt_changed)
+        self._incline = Ramp(0.0, 0.0, 0.0, 0.0, on_change=self._incline_changed)
         self._counters = Counters()
         self._counted_to = 0.0
         self._rate_factor = 1.0
@@ -176,6 +177,30 @@ class TreadmillModel(FtmsServer):
     def console_incline_down(self) -> None:
         """Press incline - on the console (status 06 with the new target)."""
         self._console_incline(-1)
+
+    def console_set_speed(self, kmh: float) -> None:
+        """Key in a belt speed (real km/h) on the console: clamped and put on the machine's grid.
+
+        Like the + and - keys it does nothing while the belt stands (no start, no pause).
+        """
+        rng = self.profile.speed_range
+        value = quantize(
+            kmh / self._unit,
+            increment=rng.increment_kmh,
+            minimum=rng.minimum_kmh,
+            maximum=rng.maximum_kmh,
+        )
+        self._console_speed_to(round(value, 2))
+
+    def console_set_incline(self, pct: float) -> None:
+        """Key in an incline on the console: clamped and put on the machine's grid."""
+        rng = self.profile.incline_range
+        if rng is None:
+            return
+        value = quantize(
+            pct, increment=rng.increment_pct, minimum=rng.minimum_pct, maximum=rng.maximum_pct
+        )
+        self._console_incline_to(round(value, 1))
 
     def pull_safety_key(self) -> None:
         """Pull the safety key: the belt stops at once, status 03, Start fails until re-inserted."""
@@ -335,11 +360,13 @@ class TreadmillModel(FtmsServer):
         self._halt(kind)
 
     def _console_speed(self, direction: int) -> None:
-        if self.state not in {BeltState.RUNNING, BeltState.STARTING}:
-            return
         rng = self.profile.speed_range
         new = self.target_speed_kmh + direction * rng.increment_kmh
-        new = round(min(max(new, rng.minimum_kmh), rng.maximum_kmh), 2)
+        self._console_speed_to(round(min(max(new, rng.minimum_kmh), rng.maximum_kmh), 2))
+
+    def _console_speed_to(self, new: float) -> None:
+        if self.state not in {BeltState.RUNNING, BeltState.STARTING}:
+            return
         self._status(MachineStatus(StatusOp.TARGET_SPEED_CHANGED, target_speed_kmh=new))
         self._console_took_over()
         self._apply_speed_target(new)
@@ -349,7 +376,9 @@ class TreadmillModel(FtmsServer):
         if rng is None:
             return
         new = self.target_incline_pct + direction * rng.increment_pct
-        new = round(min(max(new, rng.minimum_pct), rng.maximum_pct), 1)
+        self._console_incline_to(round(min(max(new, rng.minimum_pct), rng.maximum_pct), 1))
+
+    def _console_incline_to(self, new: float) -> None:
         self._status(MachineStatus(StatusOp.TARGET_INCLINE_CHANGED, target_incline_pct=new))
         self._console_took_over()
         self._apply_incline_target(new)
@@ -393,6 +422,14 @@ class TreadmillModel(FtmsServer):
         return build_record(self.profile, self._belt.at(now), self._incline.at(now), self._counters)
 
     # ---- hooks for FtmsServer ------------------------------------------------------------------
+
+    def _belt_changed(self, ramp: Ramp) -> None:
+        if self.trace is not None:
+            self.trace.belt(ramp, self._unit)
+
+    def _incline_changed(self, ramp: Ramp) -> None:
+        if self.trace is not None:
+            self.trace.incline(ramp)
 
     def _on_detach(self) -> None:
         if self.profile.stop_on_disconnect:

@@ -10,6 +10,7 @@ All bytes come from the `retrowalk.ftms` codecs.
 from __future__ import annotations
 
 import abc
+import math
 from typing import TYPE_CHECKING
 
 from retrowalk.errors import ProtocolError
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
     from retrowalk_sim.gatt import Port
     from retrowalk_sim.profiles import MachineProfile
+    from retrowalk_sim.trace import Trace
 
 TRUNCATE_AT = 20  # machines that truncate cut every record to the default 20-byte payload
 _KNOWN_OPS = frozenset(
@@ -91,8 +93,11 @@ class FtmsServer(abc.ABC):
         self._port: Port | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._reject: list[int] = []
+        self._refuse_control = 0
         self._ignore_speed = profile.ignores_speed
         self._muted = False
+        self._windows: dict[str, float] = {}  # fault name -> loop time it ends
+        self.trace: Trace | None = None
         self._stop_requests = 0
         self._fits: dict[int, bool] = {}
         self._responses = 0
@@ -176,13 +181,27 @@ class FtmsServer(abc.ABC):
         """Answer the next `n` control point requests with `result_code` and do nothing."""
         self._reject.extend([int(result_code)] * n)
 
-    def ignore_speed(self, on: bool = True) -> None:  # noqa: FBT001, FBT002 - the agreed API
-        """Acknowledge Set Target Speed with success and ignore it (a speed-locked machine)."""
-        self._ignore_speed = on
+    def ignore_speed(self, on: bool = True, *, for_s: float | None = None) -> None:  # noqa: FBT001, FBT002 - the agreed API
+        """Acknowledge Set Target Speed with success and ignore it (for `for_s`, or until off)."""
+        if for_s is None:
+            self._ignore_speed = on
+        else:
+            self._open_window("ignore_speed", for_s)
 
-    def mute_control_point(self, on: bool = True) -> None:  # noqa: FBT001, FBT002 - agreed style
-        """Take control point writes and neither act on them nor answer (a stalled machine)."""
-        self._muted = on
+    def mute_control_point(self, on: bool = True, *, for_s: float | None = None) -> None:  # noqa: FBT001, FBT002 - agreed style
+        """Take control point writes, neither acting nor answering (for `for_s`, or until off)."""
+        if for_s is None:
+            self._muted = on
+        else:
+            self._open_window("mute_control_point", for_s)
+
+    def ignore_stop(self, for_s: float) -> None:
+        """Acknowledge Stop and Pause with success for `for_s` seconds, and keep the belt going."""
+        self._open_window("ignore_stop", for_s)
+
+    def refuse_control(self, count: int) -> None:
+        """Answer the next `count` Request Control procedures with 0x05 (Control Not Permitted)."""
+        self._refuse_control += count
 
     def revoke_control(self) -> None:
         """Take control away from the client, announced with status 0xFF."""
@@ -196,25 +215,29 @@ class FtmsServer(abc.ABC):
         now = self._now()
         self.control_point_log.append(bytes(data))
         self.control_point_writes.append((now, bytes(data)))
+        written = None if self.trace is None else self.trace.write(now, data)
         if not data:
             raise AttError(ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, "empty control point write")
-        if self._muted:
+        if self._muted or self._in_window("mute_control_point"):
             return
         op = data[0]
         if self._reject:
-            self._respond(op, self._reject.pop(0))
+            self._respond(op, self._reject.pop(0), written)
             return
         try:
             request = decode_request(bytes(data))
         except ProtocolError:
-            self._respond(op, ResultCode.INVALID_PARAMETER)
+            self._respond(op, ResultCode.INVALID_PARAMETER, written)
             return
-        self._respond(op, self._execute(request))
+        self._respond(op, self._execute(request), written)
 
     def _execute(self, request: ControlRequest) -> int:  # noqa: PLR0911 - one return per rule
         op = request.op
         p = self.profile
         if op == ControlOp.REQUEST_CONTROL:
+            if self._refuse_control > 0:
+                self._refuse_control -= 1
+                return ResultCode.CONTROL_NOT_PERMITTED
             self.control_granted = True
             return ResultCode.SUCCESS
         if op not in _KNOWN_OPS or (op == ControlOp.SET_TARGET_INCLINATION and not p.incline_range):
@@ -236,7 +259,7 @@ class FtmsServer(abc.ABC):
 
     def _set_speed(self, speed: float | None) -> int:
         rng = self.profile.speed_range
-        if self._ignore_speed:
+        if self._ignore_speed or self._in_window("ignore_speed"):
             return ResultCode.SUCCESS
         if self._now() < self._belt_started_at() + self.profile.speed_refused_after_start_s:
             return ResultCode.CONTROL_NOT_PERMITTED
@@ -285,6 +308,8 @@ class FtmsServer(abc.ABC):
     def _stop_or_pause(self, kind: StopKind | None) -> int:
         if kind is None:
             return ResultCode.INVALID_PARAMETER
+        if self._in_window("ignore_stop"):
+            return ResultCode.SUCCESS
         if kind is StopKind.STOP and self.profile.stop_fails_every:
             self._stop_requests += 1
             if (self._stop_requests - 1) % self.profile.stop_fails_every == 0:
@@ -299,30 +324,47 @@ class FtmsServer(abc.ABC):
             self.control_granted = False  # silently: the next command answers 0x05
         return ResultCode.SUCCESS
 
-    def _respond(self, op: int, result: int) -> None:
+    def _respond(self, op: int, result: int, written: int | None) -> None:
         data = encode_response(make_response(op, result))
+
+        def send() -> None:
+            if self._send(CONTROL_POINT_UUID, data) and written is not None and self.trace:
+                self.trace.answered(written, data)
+
         delay = self.profile.indication_delay_s
         if delay <= 0:
-            self._send(CONTROL_POINT_UUID, data)
+            send()
             return
         self._responses += 1
         name = f"indication-{self._responses}"
 
-        def send() -> None:
+        def send_later() -> None:
             self._timers.pop(name, None)
-            self._send(CONTROL_POINT_UUID, data)
+            send()
 
-        self._set_timer(name, self._now() + delay, send)
+        self._set_timer(name, self._now() + delay, send_later)
+
+    def _open_window(self, fault: str, seconds: float) -> None:
+        """Make `fault` active from now for `seconds` (overlapping windows extend it)."""
+        if not seconds > 0:
+            raise ValueError(f"{fault} needs a duration above 0 s, got {seconds}")
+        ends = self._now() + seconds
+        self._windows[fault] = max(self._windows.get(fault, -math.inf), ends)
+
+    def _in_window(self, fault: str) -> bool:
+        return self._loop is not None and self._now() < self._windows.get(fault, -math.inf)
 
     # ---- notifications -----------------------------------------------------------------------
 
-    def _send(self, uuid: str, data: bytes) -> None:
+    def _send(self, uuid: str, data: bytes) -> bool:
+        """Notify or indicate `data`; return whether a central was there to receive it."""
         port = self._port
         if port is None:
-            return
+            return False
         if self._record_traffic:
             self.sent.append((self._now(), uuid, data))
         port.send(uuid, data)
+        return port.subscribed(uuid)
 
     def _status(self, status: MachineStatus, *, echo: bool = False) -> None:
         """Notify a Fitness Machine Status; `echo` marks one caused by the client itself."""

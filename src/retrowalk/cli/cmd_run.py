@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import argparse
 
     from retrowalk.config import UserConfig
+    from retrowalk_sim.scenario import Scenario
 
 VOICE_KINDS = ("auto", "espeak", "say", "sapi", "bell", "off")
 
@@ -84,6 +85,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--ha-discovery", action="store_true", help="announce to Home Assistant over MQTT"
     )
     p.add_argument("--keep-walking", action="store_true", help="leave the belt running at the end")
+    p.add_argument(
+        "--sim-script",
+        type=Path,
+        metavar="FILE.yaml",
+        help="play a fault scenario on the simulated treadmill (README: the simulator)",
+    )
+    p.add_argument(
+        "--sim-trace",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="write the simulated treadmill's ground truth (belt, writes, faults) as JSON Lines",
+    )
     p.set_defaults(func=run)
 
 
@@ -111,6 +124,8 @@ class RunOptions:
     remote_control: bool
     ha_discovery: bool
     keep_walking: bool
+    sim_scenario: Scenario | None = None  # --sim-script, loaded and checked
+    sim_trace: Path | None = None
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -162,6 +177,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
     if args.mqtt_ca is not None and mqtt is None:
         raise ConfigError("--mqtt-ca needs --mqtt URL")
+    scenario = _sim_script(args, sim, hr)
     return RunOptions(
         workout=args.workout,
         device=device,
@@ -183,7 +199,24 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control=remote and mqtt is not None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        sim_scenario=scenario,
+        sim_trace=args.sim_trace,
     )
+
+
+def _sim_script(args: argparse.Namespace, sim: str | None, hr: str | None) -> Scenario | None:
+    """Check --sim-script and --sim-trace; return the loaded scenario (before any connection)."""
+    if sim is None and (args.sim_script is not None or args.sim_trace is not None):
+        raise ConfigError("--sim-script and --sim-trace need --sim PROFILE")
+    from retrowalk.cli import sim_script  # noqa: PLC0415 - the simulator only when asked for
+
+    if args.sim_trace is not None:
+        sim_script.check_trace_path(args.sim_trace)
+    if args.sim_script is None:
+        return None
+    scenario = sim_script.load_scenario(args.sim_script)
+    sim_script.check_heart_rate(scenario, strap=hr is not None)
+    return scenario
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from retrowalk import __version__
+from retrowalk.cli import sim_script
 from retrowalk.cli.console import RunSummary, format_summary, print_events, read_commands
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, Origin
@@ -209,6 +210,7 @@ async def session(prepared: Prepared) -> Outcome:
                     tg.create_task(_guarded("MQTT", publishing, bus, mqtt), name="mqtt")
                 if (person := _simulated_person(options, world, bus, engine.submit)) is not None:
                     tg.create_task(person, name="simulated person")
+                sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
                 def interrupt(signum: int) -> None:
@@ -263,9 +265,16 @@ async def _connect(
 
     world = None
     if options.sim is not None:
-        world = await stack.enter_async_context(
-            scan.simulated_world(options.sim, hr_strap=options.hr is not None)
+        first = sim_script.treadmill_options(
+            options.sim_scenario, trace=options.sim_trace is not None
         )
+        world = await stack.enter_async_context(
+            scan.simulated_world(
+                options.sim, hr_strap=options.hr is not None, first_treadmill=first
+            )
+        )
+        if options.sim_trace is not None:
+            stack.callback(sim_script.write_trace, world, options.sim_trace)
         treadmill = await stack.enter_async_context(scan.connect(None, world=world))
     else:
         treadmill = await stack.enter_async_context(scan.connect(options.device))

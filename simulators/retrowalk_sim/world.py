@@ -4,9 +4,7 @@ Public API (re-exported by `retrowalk_sim.bleak_backend`, whose docstring descri
 simulated-bleak contract):
 - `SimWorld()`: `world.add(profile="home", name=None, address=None, mtu=23, tweaks=None,
   record_traffic=False, scenario=None, trace=False, origin="connect")
-  -> SimPeripheral[TreadmillModel]` (a `Scenario` applies its tweaks, plays its actions and
-  records a `Trace`; `trace=True` records one without a scenario; `origin="connect"`: the first
-  connection starts the session clock, "anchor": `peripheral.trace.anchor(loop_time)` does);
+  -> SimPeripheral[TreadmillModel]` (a `Scenario` and its `Trace`: see `add`);
   `world.add_hr_strap(linked_to=..., name=..., address=None, seed=1)
   -> SimPeripheral[HeartRateStrap]` (a scenario's hr actions go to the strap linked to it);
   `world.add_replay(script, name=None) -> SimPeripheral[ReplayDevice]`; `world.get(address)`;
@@ -15,8 +13,8 @@ simulated-bleak contract):
 - `SimPeripheral`: `.model`, `.address`, `.name`, `.mtu`, `.rssi`, `.connected`, `.device` (a bleak
   `BLEDevice` whose `details` is the peripheral), `.advertisement()`, `.power_off()`; for a
   treadmill also `.trace` (`Trace | None`), `.script` (`ScriptPlayer | None`), `.hr_strap`.
-- `running_worlds()`, `find_peripheral(address)`: what scanners and address lookups search.
-- `Link`: one connection (the `Port` a device talks to); used by `SimulatedClient`.
+- `running_worlds()`, `find_peripheral(address)`: what scanners and address lookups search;
+  `Link`: one connection (the `Port` a device talks to), used by `SimulatedClient`.
 """
 
 from __future__ import annotations

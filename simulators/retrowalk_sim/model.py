@@ -21,9 +21,9 @@ Behaviour (docs/reference/ftms.md): a Start counts down `start_delay_s`, then th
 target; a new target starts to move the belt `speed_lag_s` after its acknowledgement and the
 record that first shows the reached value is sent at once (then the cadence restarts), so a small
 step shows 0.7-0.85 s after the ack; Stop coasts down, then zeroes the counters and sends an
-all-zero record; Pause coasts down and keeps them. A `speed_in_mph` machine takes and reports
-every FTMS speed number as mph: its belt really moves 1.609 times faster (`speed_kmh` is the
-real belt speed, `target_speed_kmh` the machine's own number).
+all-zero record; Pause coasts down and keeps them. A `speed_in_mph` machine takes (and,
+unless `reports_kmh`, reports) every FTMS speed number as mph: its belt really moves 1.609 times
+faster (`speed_kmh` is the real belt speed, `target_speed_kmh` the machine's own number).
 """
 
 from __future__ import annotations
@@ -306,7 +306,8 @@ class TreadmillModel(FtmsServer, ConsoleKeys):
     def _record(self, now: float) -> TreadmillData:
         """Return the record the machine reports now, with the fields its profile sends."""
         self._advance(now)
-        return build_record(self.profile, self._belt.at(now), self._incline.at(now), self._counters)
+        shown = self._belt.at(now) * (self._unit if self.profile.reports_kmh else 1.0)
+        return build_record(self.profile, shown, self._incline.at(now), self._counters)
 
     # ---- hooks for FtmsServer ------------------------------------------------------------------
 

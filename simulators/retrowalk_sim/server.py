@@ -174,6 +174,8 @@ class FtmsServer(abc.ABC):
             if self._refuse_control > 0:
                 self._refuse_control -= 1
                 return ResultCode.CONTROL_NOT_PERMITTED
+            if self.profile.refuses_request_control:
+                return ResultCode.OPERATION_FAILED
             self.control_granted = True
             return ResultCode.SUCCESS
         if op not in _KNOWN_OPS or (op == ControlOp.SET_TARGET_INCLINATION and not p.incline_range):

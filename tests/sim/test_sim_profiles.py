@@ -49,7 +49,7 @@ async def command(
 
 
 @pytest.mark.parametrize("name", CONTROLLED)
-async def test_session_against_each_profile(world: SimWorld, name: str) -> None:
+async def test_session_against_each_profile(world: SimWorld, name: str) -> None:  # noqa: PLR0915 - one session, step by step
     """Connect, read features and ranges, control, start, set targets, data follows, stop."""
     p = world.add(name)
     profile = p.model.profile

@@ -16,7 +16,6 @@ from retrowalk.ftms.models import (
     TRAINING_STATUS_UUID,
     TREADMILL_DATA_UUID,
     ResultCode,
-    StatusOp,
     StopKind,
     TrainingStatusCode,
 )

@@ -35,7 +35,8 @@ async def _walking(
 
 
 def _session_now(tm: SimPeripheral[TreadmillModel]) -> float:
-    assert tm.trace is not None and tm.trace.origin is not None
+    assert tm.trace is not None
+    assert tm.trace.origin is not None
     return now() - tm.trace.origin
 
 
@@ -90,7 +91,8 @@ async def test_a_console_stop_pause_or_safety_key_brings_the_belt_to_rest(
 
 async def test_console_start_after_a_stop_moves_the_belt_again(world: SimWorld) -> None:
     """console_start restarts a stopped belt: a second motion start at its time."""
-    tm, _, client = await _walking(world, Action(AT, "console_stop"), Action(AT + 10, "console_start"))
+    actions = (Action(AT, "console_stop"), Action(AT + 10, "console_start"))
+    tm, _, client = await _walking(world, *actions)
     await _until(tm, AT + 20)
     assert tm.trace is not None
     starts = tm.trace.motion_starts()
@@ -228,7 +230,7 @@ async def test_insert_safety_key_lets_the_belt_start_again(world: SimWorld) -> N
 
 
 async def test_garbage_sends_that_many_unreadable_notifications(world: SimWorld) -> None:
-    """garbage count 3: three 1-byte Treadmill Data notifications arrive."""
+    """Garbage count 3: three 1-byte Treadmill Data notifications arrive."""
     tm = world.add("home", scenario=Scenario([Action(AT, "garbage", count=3)]))
     async with BleakClient(tm.device, backend=SimulatedClient) as client:
         traffic = Traffic(client)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from retrowalk.errors import ConfigError
-from retrowalk_sim.bleak_backend import SimWorld
 from retrowalk_sim.scenario import Action, Scenario, ScenarioError, parse_seconds
 from retrowalk_sim.scenario_data import scenario_from_data
+
+if TYPE_CHECKING:
+    from retrowalk_sim.bleak_backend import SimWorld
 
 
 @pytest.mark.parametrize(
@@ -15,7 +19,7 @@ from retrowalk_sim.scenario_data import scenario_from_data
     [("90", 90.0), ("90.5", 90.5), ("20s", 20.0), ("2m", 120.0), ("6:10", 370.0)],
 )
 def test_times_in_seconds_or_minutes(text: str, seconds: float) -> None:
-    """at and for take seconds, 20s, 2m, m:ss and h:mm:ss."""
+    """At and for take seconds, 20s, 2m, m:ss and h:mm:ss."""
     assert parse_seconds(text) == seconds
     assert parse_seconds("1:02:03") == 3723.0
 

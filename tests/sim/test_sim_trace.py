@@ -36,7 +36,8 @@ async def test_belt_speed_at_any_time_is_the_models_own(world: SimWorld) -> None
             await asyncio.sleep(0.173)
             seen.append((now(), tm.model.speed_kmh, tm.model.incline_pct))
     trace = tm.trace
-    assert trace is not None and trace.origin is not None
+    assert trace is not None
+    assert trace.origin is not None
     for loop_t, kmh, pct in seen:
         assert trace.belt_kmh_at(loop_t - trace.origin) == pytest.approx(kmh, abs=1e-9)
         assert trace.incline_pct_at(loop_t - trace.origin) == pytest.approx(pct, abs=1e-9)
@@ -56,7 +57,8 @@ async def test_motion_starts_are_the_moments_the_belt_left_rest(world: SimWorld)
         tm.model.console_start()
         await asyncio.sleep(10)
     trace = tm.trace
-    assert trace is not None and trace.origin is not None
+    assert trace is not None
+    assert trace.origin is not None
     starts = trace.motion_starts()
     assert len(starts) == 2
     delay = tm.model.profile.start_delay_s
@@ -117,6 +119,6 @@ def test_a_trace_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) ->
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "t.jsonl").mkdir()  # a folder where the file should go
-    with pytest.raises(OSError):
+    with pytest.raises(IsADirectoryError):
         Trace().write_jsonl(folder / "t.jsonl")
     assert [p.name for p in folder.iterdir()] == ["t.jsonl"]

@@ -84,6 +84,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--ha-discovery", action="store_true", help="announce to Home Assistant over MQTT"
     )
     p.add_argument("--keep-walking", action="store_true", help="leave the belt running at the end")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="save no session log (without it, a data folder that cannot be written or is "
+        "nearly full refuses the run)",
+    )
     p.set_defaults(func=run)
 
 
@@ -111,6 +117,7 @@ class RunOptions:
     remote_control: bool
     ha_discovery: bool
     keep_walking: bool
+    record: bool = True  # False: --no-record, no session log (the screen says so)
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -183,6 +190,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control=remote and mqtt is not None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        record=not args.no_record,
     )
 
 

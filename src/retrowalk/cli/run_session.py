@@ -95,6 +95,10 @@ def prepare(options: RunOptions) -> Prepared:
     if options.mqtt is not None:
         # The URL, CA file and id are checked now; the id may still come from the device name.
         mqtt_settings(options, options.treadmill_id or "check")
+    if options.record:
+        from retrowalk.sinks.log_file import check_recordable  # noqa: PLC0415 - lazy
+
+        check_recordable()  # RecordingRefused (exit 2) before anything connects
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return Prepared(options, path, sha, plan, profile)
 
@@ -172,7 +176,8 @@ async def session(prepared: Prepared) -> Outcome:
         treadmill, heart_rate, world = await _connect(devices, options)
         bus = Bus()
         # Every sink subscribes before the engine runs, so none misses the first events.
-        recording = bus.subscribe("recorder", snapshots="all")
+        # The recorder samples the bus's latest snapshot once a second: it needs events only.
+        recording = bus.subscribe("recorder", snapshots="none")
         display = bus.subscribe("display")
         voice = bus.subscribe("voice") if options.voice != "off" else None
         mqtt = bus.subscribe("mqtt") if options.mqtt is not None else None
@@ -190,11 +195,13 @@ async def session(prepared: Prepared) -> Outcome:
             ),
             heart_rate=heart_rate,
         )
-        recorder = SessionRecorder()
+        recorder = SessionRecorder(record=options.record)  # --no-record: counts, writes nothing
         interrupted = 0  # the signal that asked us to stop, if any
         try:
             async with recorder, asyncio.TaskGroup() as tg:
-                log = recorder.run(recording, header(prepared, treadmill))
+                log = recorder.run(
+                    recording, header(prepared, treadmill), latest=lambda: bus.latest
+                )
                 tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
                 if voice is not None:
                     from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy

@@ -34,7 +34,7 @@ def _history(folder: Path) -> None:
     # A run killed after 12 minutes, 4 of them backward, counts what it logged.
     sample = {"kind": "sample", "t": 720.0, "workout_elapsed_s": 720.0, "distance_m": 700.0}
     sample |= {"energy_kcal": 50.0, "state": "running", "direction": "forward"}
-    sample["totals"] = {"backward_s": 240.0}
+    sample["recorder"] = {"backward_s": 240.0}
     write_lines(folder / "killed.jsonl", header_line("Walk", "2026-03-04T07:00+01:00"), sample)
 
 

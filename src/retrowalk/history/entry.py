@@ -194,8 +194,8 @@ def _resume(path: Path, tail: list[dict[str, Any]]) -> tuple[dict[str, Any], flo
     if not fulls:
         return None
     first = fulls[-1]
-    totals = samples[first].get("totals")
-    start = number(totals.get("backward_s")) if isinstance(totals, dict) else None
+    extra = samples[first].get(fmt.RECORDER)
+    start = number(extra.get("backward_s")) if isinstance(extra, dict) else None
     decoder = fmt.SampleDecoder()
     clock = fmt.BackwardClock(start or 0.0)
     fields: dict[str, Any] = {}

@@ -4,7 +4,8 @@ A session log (`<YYYYmmdd-HHMMSS>-<workout-slug>.jsonl`) holds one JSON object p
 
     {"kind": "header", "format": 2, "started": "2026-03-01T09:00:00+01:00", "workout": {...},
      "device": {"simulated": false, ...}, ...}
-    {"kind": "sample", "t": 0.0, "state": "running", ..., "totals": {"backward_s": 0.0}}
+    {"kind": "sample", "t": 0.0, "state": "running", ...,
+     "recorder": {"backward_s": 0.0, "wall": 1772352000.125, "wall_t": 0.02}}
     {"kind": "delta", "t": 1.0, "distance_m": 1.25, ...}   (only what changed since the last)
     {"kind": "event", "type": "StepStarted", "t": 0.0, "origin": "engine", ...}
     {"kind": "gap", "from_t": 90.0, "to_t": 131.0, "lost_s": 41.0, "reason": "..."}
@@ -14,10 +15,12 @@ A session log (`<YYYYmmdd-HHMMSS>-<workout-slug>.jsonl`) holds one JSON object p
 Samples are Snapshot fields (engine/events.py) at 1 Hz, floats to 3 decimals (mm, ms). A full
 "sample" line comes first, every FULL_SAMPLE_EVERY_S and after a gap; in between, "delta" lines
 carry only the fields that changed, so a log is about a third of the full form and a killed log
-still reads from its last full sample on. A full sample also carries the running totals the
-listing needs for a killed log (`totals`). Events are exactly `Event.to_dict()`, as on MQTT.
+still reads from its last full sample on. A full sample also carries what the recorder adds
+(`recorder`): the backward time so far, which the listing needs for a killed log, and the wall
+clock (Unix time) when it was taken with the engine's time at that moment (`wall_t`), which
+ties the engine's clock to real time. Events are exactly `Event.to_dict()`, as on MQTT.
 "gap" says what a write failure lost. Version 1 (and unversioned) logs have only full
-"sample" lines and no totals; they still read.
+"sample" lines and no `recorder` part; they still read.
 
 Writers never put NaN or Infinity in a log (they become null); readers refuse them.
 """
@@ -41,6 +44,7 @@ DELTA = "delta"
 EVENT = "event"
 GAP = "gap"
 SUMMARY = "summary"
+RECORDER = "recorder"  # the part of a full sample that is not the Snapshot's
 
 # What `backward_s` counts: time in these states facing backward, summed between samples.
 WALKING_STATES = frozenset({"running"})
@@ -98,14 +102,14 @@ class SampleEncoder:
         self._previous: dict[str, Any] | None = None
         self._full_t = 0.0
 
-    def encode(self, values: dict[str, Any], totals: dict[str, float]) -> dict[str, Any]:
-        """Return the line for a rounded sample (see rounded()); `totals` go into full lines."""
+    def encode(self, values: dict[str, Any], recorder: dict[str, float]) -> dict[str, Any]:
+        """Return the line for a rounded sample (see rounded()); `recorder` goes in full lines."""
         t = float(values["t"])
         previous = self._previous
         self._previous = values
         if previous is None or not 0 <= t - self._full_t < self._full_every_s:
             self._full_t = t
-            return {"kind": SAMPLE, **values, "totals": rounded(totals)}
+            return {"kind": SAMPLE, **values, RECORDER: rounded(recorder)}
         changed = {k: v for k, v in values.items() if k != "t" and previous.get(k, _MISSING) != v}
         return {"kind": DELTA, "t": t, **changed}
 
@@ -122,7 +126,7 @@ class SampleDecoder:
 
     def decode(self, line: dict[str, Any], where: str) -> dict[str, Any]:
         """Return the whole sample a "sample" or "delta" line stands for."""
-        fields = {k: v for k, v in line.items() if k not in {"kind", "totals"}}
+        fields = {k: v for k, v in line.items() if k not in {"kind", RECORDER}}
         if not isinstance(fields.get("t"), int | float) or isinstance(fields["t"], bool):
             raise SessionError(f"{where}: a sample without a time (t)")
         if line.get("kind") == DELTA:

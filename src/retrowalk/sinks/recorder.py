@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from retrowalk.engine.bus import Channel, Item
 
 SAMPLE_INTERVAL_S = 1.0
+SAMPLE_PHASE_S = 0.02  # how long after the engine's snapshot the sample is taken
 # fsync guards against power loss, which happens in wall-clock time: in fast mode an hour of
 # workout passes in a second, and one fsync per workout second would be thousands.
 FSYNC_MIN_WALL_S = 0.5
@@ -86,6 +88,7 @@ class SessionRecorder:
         self._backward = fmt.BackwardClock()
         self._seen: Snapshot | None = None  # the newest snapshot on the channel, if it has any
         self._sampled: Snapshot | None = None
+        self._engine_t0: float | None = None  # the loop time of the engine's t=0, once known
         self._tally = Tally()
         self._unwritten = Span()  # appended since the last successful write
         self._dropped = Span()  # dropped while the disk refused them (a gap line to come)
@@ -171,6 +174,9 @@ class SessionRecorder:
             self._seen = item  # samples are taken on the recorder's own deadline
             return
         self._tally.count(item)
+        # An event comes at once: its t against the loop's clock says when the engine's t=0 was.
+        origin = now() - item.t
+        self._engine_t0 = origin if self._engine_t0 is None else min(self._engine_t0, origin)
         if isinstance(item, Finished | Aborted):
             self._sample(newest())  # the engine's final snapshot, before its end event
         if self._append(fmt.dumps_line({"kind": fmt.EVENT, **item.to_dict()}), item.t):
@@ -187,7 +193,10 @@ class SessionRecorder:
             return
         values = fmt.rounded(snapshot.to_dict())
         self._backward.add(values)
-        line = self._encoder.encode(values, {"backward_s": self._backward.backward_s})
+        extra = {"backward_s": self._backward.backward_s, "wall": time.time()}
+        if self._engine_t0 is not None:
+            extra["wall_t"] = now() - self._engine_t0  # the engine's time at that wall time
+        line = self._encoder.encode(values, extra)
         if self._append(fmt.dumps_line(line), snapshot.t, sample=True):
             self.samples += 1
 
@@ -211,8 +220,21 @@ class SessionRecorder:
         while True:
             self._sample(newest())
             self._flush()
-            deadline += SAMPLE_INTERVAL_S
+            deadline = self._next_deadline(deadline)
             await sleep_until(deadline)
+
+    def _next_deadline(self, previous: float) -> float:
+        # Just after the engine publishes a snapshot (every 0.25 s, on its own absolute
+        # deadlines), once a second: the sample is then fresh, and a kill loses at most the
+        # second since it. Before the engine's first event, simply every second.
+        if self._engine_t0 is None:
+            return previous + SAMPLE_INTERVAL_S
+        phase = SAMPLE_PHASE_S
+        if self._sampled is not None:
+            phase += self._sampled.t % SAMPLE_INTERVAL_S  # the engine's snapshots keep step
+        since = now() - self._engine_t0 - phase
+        seconds = math.floor(since + 1e-6) + 1  # 3.9999999 is 4: never the deadline just done
+        return self._engine_t0 + phase + seconds * SAMPLE_INTERVAL_S
 
     async def _sync_when_asked(self) -> None:
         assert self._file is not None

@@ -6,6 +6,7 @@ a killed run the samples since its last full sample), so listing a year of sessi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from retrowalk.history.model import Header, LogState, SessionLog, Summary, numbe
 from retrowalk.history.reader import is_locked, open_log, parse_log
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
     from pathlib import Path
 
@@ -94,18 +96,18 @@ def summarize(path: Path) -> SessionEntry:
             file.seek(0)
             return _from_log(parse_log(path, file.read(), running=is_locked(file)))
         size = os.fstat(file.fileno()).st_size
-        tail = _tail_lines(path, file, header_end, size, TAIL_BYTES)
-        if tail and tail[-1].get("kind") == fmt.SUMMARY:
-            return _from_summary(path, header, Summary.from_line(tail[-1]))
-        state = LogState.RUNNING if is_locked(file) else LogState.KILLED
         window = TAIL_BYTES
-        while (found := _resume(path, tail)) is None and window < size - header_end:
-            window *= 4
+        tail = _tail_lines(path, file, header_end, size, window)
+        last_line = next(tail, None)
+        if last_line is not None and last_line.get("kind") == fmt.SUMMARY:
+            return _from_summary(path, header, Summary.from_line(last_line))
+        state = LogState.RUNNING if is_locked(file) else LogState.KILLED
+        while True:
+            whole = window >= size - header_end
             tail = _tail_lines(path, file, header_end, size, window)
-    if found is None:
-        if any(line.get("kind") == fmt.DELTA for line in tail):
-            raise SessionError(f"{path}: delta samples with no full sample before them")
-        found = ({}, 0.0)  # killed before its first sample
+            if (found := _resume(path, tail, whole=whole)) is not None:
+                break
+            window *= 4
     last, backward_s = found
     return _from_last(path, header, state, last, backward_s)
 
@@ -161,45 +163,50 @@ def _header_line(path: Path, file: IO[bytes]) -> tuple[dict[str, Any], int]:
 
 def _tail_lines(
     path: Path, file: IO[bytes], start_limit: int, size: int, window: int
-) -> list[dict[str, Any]]:
-    """Return the whole lines of the last `window` bytes after the header, parsed."""
+) -> Iterator[dict[str, Any]]:
+    """Yield the whole lines of the last `window` bytes after the header, parsed, last first."""
     start = max(start_limit, size - window)
     if start >= size:
-        return []
+        return
     file.seek(start)
     raw = file.read(size - start).split(b"\n")
     if start > start_limit:
         raw = raw[1:]  # the window began inside a line
-    partial_last = bool(raw) and raw[-1] != b""
-    lines: list[dict[str, Any]] = []
-    for index, chunk in enumerate(raw):
-        if not chunk.strip():
-            continue
-        try:
-            lines.append(fmt.loads_line(chunk, f"{path}: a line near the end"))
-        except SessionError:
-            if index == len(raw) - 1 and partial_last:
-                break  # cut short by a kill
-            raise
-    return lines
+    if raw and raw[-1] != b"":
+        # The last line has no newline: the process died writing it, unless it is whole.
+        with contextlib.suppress(SessionError):
+            yield fmt.loads_line(raw[-1], f"{path}: the last line")
+    for chunk in reversed(raw[:-1]):
+        if chunk.strip():
+            yield fmt.loads_line(chunk, f"{path}: a line near the end")
 
 
-def _resume(path: Path, tail: list[dict[str, Any]]) -> tuple[dict[str, Any], float] | None:
+def _resume(
+    path: Path, tail: Iterator[dict[str, Any]], *, whole: bool
+) -> tuple[dict[str, Any], float] | None:
     """Return the last sample and the backward time, from the tail's last full sample on.
 
-    None if the tail holds no full sample (look further back).
+    None if the tail holds no full sample and is not the `whole` log (look further back).
     """
-    samples = [line for line in tail if line.get("kind") in {fmt.SAMPLE, fmt.DELTA}]
-    fulls = [i for i, line in enumerate(samples) if line.get("kind") == fmt.SAMPLE]
-    if not fulls:
-        return None
-    first = fulls[-1]
-    extra = samples[first].get(fmt.RECORDER)
+    samples: list[dict[str, Any]] = []
+    for line in tail:
+        if line.get("kind") in {fmt.SAMPLE, fmt.DELTA}:
+            samples.append(line)
+            if line.get("kind") == fmt.SAMPLE:
+                break
+    else:
+        if not whole:
+            return None
+        if samples:
+            raise SessionError(f"{path}: delta samples with no full sample before them")
+        return {}, 0.0  # killed before its first sample
+    samples.reverse()
+    extra = samples[0].get(fmt.RECORDER)
     start = number(extra.get("backward_s")) if isinstance(extra, dict) else None
     decoder = fmt.SampleDecoder()
     clock = fmt.BackwardClock(start or 0.0)
     fields: dict[str, Any] = {}
-    for line in samples[first:]:
+    for line in samples:
         fields = decoder.decode(line, f"{path}: a sample near the end")
         clock.add(fields)
     return fields, clock.backward_s

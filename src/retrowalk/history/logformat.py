@@ -66,7 +66,9 @@ def loads_line(text: str | bytes, where: str) -> dict[str, Any]:
     Stricter than json.loads: NaN, Infinity and numbers too large for a float are refused.
     """
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        value = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "too deep"
         raise SessionError(f"{where}: not a session log line ({reason})") from None
@@ -196,3 +198,6 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text[:20]} is too large for a number")
     return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)

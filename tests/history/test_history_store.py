@@ -167,3 +167,30 @@ def test_a_listing_entry_round_trips_through_json(tmp_path: Path) -> None:
     assert data["reason"] == "emergency stop"
     assert data["started"] == "2026-03-01T09:00:00+01:00"
     assert data["backward_s"] == 45.0
+
+
+def test_a_summary_longer_than_the_tail_window_is_still_found(tmp_path: Path) -> None:
+    """A 40 KB reason (a plan that fits nowhere) does not make a finished log look killed."""
+    reason = "does not fit: " + "step x; " * 5000
+    path = write_lines(
+        tmp_path / "long.jsonl",
+        header_line("Long", "2026-03-01T09:00:00+00:00"),
+        summary_line(0, ended="aborted", reason=reason),
+    )
+    entry = summarize(path)
+    assert (entry.state, entry.ended) == (LogState.COMPLETE, "aborted")
+    assert entry.reason == reason
+
+
+def test_an_index_cannot_point_an_entry_at_another_file(tmp_path: Path) -> None:
+    """An index entry naming another file than its key is not believed."""
+    path = write_lines(
+        tmp_path / "a.jsonl", header_line("A", "2026-03-01T09:00:00+00:00"), summary_line(60)
+    )
+    [entry] = list_sessions(tmp_path)
+    index = json.loads((tmp_path / ".index.json").read_text())
+    index["entries"]["a.jsonl"]["entry"] |= {"file": "../../elsewhere.jsonl", "workout": "Evil"}
+    (tmp_path / ".index.json").write_text(json.dumps(index))
+    [again] = list_sessions(tmp_path)
+    assert (again.path, again.workout) == (path, "A")
+    assert again == entry

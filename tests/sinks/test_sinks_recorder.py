@@ -15,6 +15,7 @@ from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.errors import SessionError
 from retrowalk.history import LogState, read_log
+from retrowalk.sinks.log_file import LogIO
 from retrowalk.sinks.recorder import SessionRecorder
 from session_logs import HEADER, record_walk, snapshot, step_started
 
@@ -281,3 +282,31 @@ async def test_a_killed_log_still_reads_to_its_last_whole_line(tmp_path: Path) -
         assert log.samples
         last = log.samples[-1]
         assert last.fields == whole.samples[len(log.samples) - 1].fields
+
+
+async def test_a_failing_notice_never_stops_the_recording(tmp_path: Path) -> None:
+    """An on_problem hook that raises is logged; the recorder goes on and completes the log."""
+
+    def broken(message: str) -> None:
+        raise RuntimeError(message)
+
+    def refuse(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    recorder = await record_walk(tmp_path, 5.0, on_problem=broken, io=LogIO(write=refuse))
+    assert recorder.summary is not None
+    assert recorder.summary["ended"] == "finished"
+
+
+async def test_a_value_json_cannot_hold_is_kept_as_text(tmp_path: Path) -> None:
+    """An event field that is not JSON (a path, a set) is written as its text, never a crash."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
+        task = tg.create_task(recorder.run(channel, HEADER))
+        bus.publish(ev.Notice(t=0.1, message=tmp_path))  # type: ignore[arg-type]
+        bus.close()
+    path = task.result()
+    assert path is not None
+    [notice] = read_log(path).events
+    assert notice.fields["message"] == str(tmp_path)

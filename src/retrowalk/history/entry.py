@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -97,17 +98,20 @@ def summarize(path: Path) -> SessionEntry:
             return _from_log(parse_log(path, file.read(), running=is_locked(file)))
         size = os.fstat(file.fileno()).st_size
         window = TAIL_BYTES
-        tail = _tail_lines(path, file, header_end, size, window)
-        last_line = next(tail, None)
-        if last_line is not None and last_line.get("kind") == fmt.SUMMARY:
-            return _from_summary(path, header, Summary.from_line(last_line))
-        state = LogState.RUNNING if is_locked(file) else LogState.KILLED
         while True:
             whole = window >= size - header_end
             tail = _tail_lines(path, file, header_end, size, window)
-            if (found := _resume(path, tail, whole=whole)) is not None:
+            last_line = next(tail, None)
+            if last_line is None and not whole:
+                window *= 4  # not one whole line yet: a long last line
+                continue
+            if last_line is not None and last_line.get("kind") == fmt.SUMMARY:
+                return _from_summary(path, header, Summary.from_line(last_line))
+            lines = itertools.chain([] if last_line is None else [last_line], tail)
+            if (found := _resume(path, lines, whole=whole)) is not None:
                 break
             window *= 4
+        state = LogState.RUNNING if is_locked(file) else LogState.KILLED
     last, backward_s = found
     return _from_last(path, header, state, last, backward_s)
 

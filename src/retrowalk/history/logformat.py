@@ -37,6 +37,7 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 FULL_SAMPLE_EVERY_S = 60.0
 DECIMALS = 3
+_COMPACT = (",", ":")
 
 HEADER = "header"
 SAMPLE = "sample"
@@ -53,10 +54,13 @@ BACKWARD = "backward"
 
 def dumps_line(line: dict[str, Any]) -> bytes:
     """Return one log line as UTF-8 bytes ending in a newline; non-finite numbers become null."""
+    # default=str: a value JSON has no form for is kept as its text, never a crash mid-run.
     try:
-        text = json.dumps(line, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = json.dumps(
+            line, separators=_COMPACT, ensure_ascii=False, allow_nan=False, default=str
+        )
     except ValueError:
-        text = json.dumps(_finite(line), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(_finite(line), separators=_COMPACT, ensure_ascii=False, default=str)
     return (text + "\n").encode("utf-8")
 
 

@@ -118,13 +118,14 @@ def find_session(name: str, directory: Path | None = None) -> SessionEntry:
     return matches[0]
 
 
-def _cached(directory: Path, record: object, key: list[int]) -> SessionEntry | None:
+def _cached(path: Path, record: object, key: list[int]) -> SessionEntry | None:
     if not isinstance(record, dict) or record.get("key") != key:
         return None
     try:
-        return SessionEntry.from_dict(directory, record["entry"])
+        entry = SessionEntry.from_dict(path.parent, record["entry"])
     except (KeyError, TypeError, ValueError):
         return None
+    return entry if entry.path == path else None
 
 
 def _load_index(directory: Path) -> dict[str, dict[str, Any]]:

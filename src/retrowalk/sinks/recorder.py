@@ -268,7 +268,7 @@ class SessionRecorder:
         self._failing = self._reason = reason
         if not self._told_failure:
             self._told_failure = True
-            self.on_problem(
+            self._tell(
                 f"the session log cannot be written ({reason}); the workout goes on, "
                 "and the recorder tries again every second"
             )
@@ -281,7 +281,7 @@ class SessionRecorder:
             self._told_recovery = True
             lost = self.lost_s
             what = f"{lost:.0f} s of samples were lost" if lost else "nothing was lost"
-            self.on_problem(f"the session log is written again; {what}")
+            self._tell(f"the session log is written again; {what}")
 
     def _append_gap(self) -> None:
         assert self._file is not None
@@ -312,10 +312,16 @@ class SessionRecorder:
         except OSError as exc:
             self._failed(exc)
             written = False
-        if not written:
-            self.on_problem(
-                f"the session log {file.path or ''} ends without its summary ({self._reason})"
-            )
+        if not written and file.path is None:
+            self._tell(f"no session log could be created ({self._reason})")
+        elif not written:
+            self._tell(f"the session log {file.path} ends without its summary ({self._reason})")
+
+    def _tell(self, message: str) -> None:
+        try:
+            self.on_problem(message)
+        except Exception:  # noqa: BLE001 - a broken notice must not stop the recording
+            _log.exception("the session log's notice failed: %s", message)
 
     def _closing_lines(self, *, interrupted: bool) -> None:
         assert self._file is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,20 @@ async def test_gaps_say_what_a_write_failure_lost(tmp_path: Path) -> None:
     [read] = log.gaps
     assert (read.from_t, read.to_t, read.lost_s, read.reason) == (4.0, 9.0, 6.0, "No space")
     assert log.samples[-1].t == 10.0
+
+
+async def test_engine_time_maps_to_the_wall_clock(tmp_path: Path) -> None:
+    """wall_time(t) gives real times for records (exports), from the log's own clock ties."""
+    recorder = await record_walk(tmp_path, 130.0)
+    assert recorder.path is not None
+    log = read_log(recorder.path)
+    assert len(log.clock) == 3  # one tie per full sample, a minute apart
+    first, last = log.samples[0], log.samples[-1]
+    start, end = log.wall_time(first.t), log.wall_time(last.t)
+    assert start is not None
+    assert end is not None
+    assert (end - start).total_seconds() == pytest.approx(last.t - first.t, abs=0.01)
+    old = read_log(V1)
+    assert old.clock == ()
+    assert old.header.started is not None
+    assert old.wall_time(10.0) == old.header.started + timedelta(seconds=10)

@@ -8,7 +8,7 @@ of reach; the typed attributes are the ones every reader needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -180,6 +180,7 @@ class SessionLog:
     summary: Summary | None
     state: LogState
     backward_s: float  # walked backward, by the one rule (logformat.BackwardClock)
+    clock: tuple[tuple[float, float], ...] = ()  # (engine t, Unix time) ties, one a minute
 
     @property
     def last_sample(self) -> Sample | None:
@@ -189,6 +190,21 @@ class SessionLog:
     def events_of(self, *types: str) -> tuple[LoggedEvent, ...]:
         """Return the events of the given type names, in order."""
         return tuple(e for e in self.events if e.type in types)
+
+    def wall_time(self, t: float) -> datetime | None:
+        """Return the real time of engine time `t` (for exports); None if the log cannot tell.
+
+        From the log's first tie of engine time to the wall clock (format 2), else from the
+        header's start, counting engine seconds as seconds: monotonic, exact for real-time
+        runs (simulated runs in scaled or virtual time get one engine second per second).
+        """
+        zone = self.header.started.tzinfo if self.header.started else None
+        if self.clock:
+            tie_t, wall = self.clock[0]
+            return datetime.fromtimestamp(wall + (t - tie_t), tz=UTC).astimezone(zone)
+        if self.header.started is None:
+            return None
+        return self.header.started + timedelta(seconds=t)
 
 
 def number(value: object) -> float | None:

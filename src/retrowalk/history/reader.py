@@ -122,10 +122,13 @@ def _assemble(
     summary: Summary | None = None
     decoder = fmt.SampleDecoder()
     backward = fmt.BackwardClock()
+    clock: list[tuple[float, float]] = []
     for line_number, line in lines:
         where = f"{path}:{line_number}"
         kind = line.get("kind")
         if kind in {fmt.SAMPLE, fmt.DELTA}:
+            if (tie := _clock_tie(line)) is not None:
+                clock.append(tie)
             fields = decoder.decode(line, where)
             backward.add(fields)
             samples.append(Sample(fields))
@@ -151,7 +154,16 @@ def _assemble(
         summary=summary,
         state=state,
         backward_s=backward.backward_s,
+        clock=tuple(clock),
     )
+
+
+def _clock_tie(line: dict[str, Any]) -> tuple[float, float] | None:
+    extra = line.get(fmt.RECORDER)
+    if not isinstance(extra, dict):
+        return None
+    t, wall = number(extra.get("wall_t")), number(extra.get("wall"))
+    return None if t is None or wall is None else (t, wall)
 
 
 def _event(line: dict[str, Any], where: str) -> LoggedEvent:

@@ -130,7 +130,7 @@ def bench_kills(scratch: Path, kills: int) -> None:
     lost: list[float] = []
     for i in range(kills):
         folder = scratch / f"kill-{i}"
-        env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": "/none"}
+        env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": os.devnull}
         argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
         argv += ["--plain", "--voice", "off", "--speedup", str(speedup)]
         child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
@@ -162,7 +162,7 @@ def main() -> None:
     parser.add_argument("--logs", type=int, default=500, help="logs in the made-up history")
     parser.add_argument("--kills", type=int, default=0, help="SIGKILL measurements (0: none)")
     args = parser.parse_args()
-    os.environ["RETROWALK_CONFIG"] = "/nonexistent"
+    os.environ["RETROWALK_CONFIG"] = os.devnull
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:

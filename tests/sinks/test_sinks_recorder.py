@@ -251,15 +251,6 @@ async def test_a_recorder_records_one_session(tmp_path: Path) -> None:
             pass
 
 
-async def test_no_record_counts_but_writes_nothing(tmp_path: Path) -> None:
-    """--no-record: the recorder keeps its counts for the summary but creates no file."""
-    recorder = await record_walk(tmp_path / "sessions", 30.0, record=False)
-    assert recorder.path is None
-    assert not (tmp_path / "sessions").exists()
-    assert recorder.summary is not None
-    assert recorder.summary["ended"] == "finished"
-
-
 async def test_an_hour_of_log_is_under_a_megabyte(tmp_path: Path) -> None:
     """Delta samples keep an hour of walking (3600 samples, 180 steps) under 1 MB."""
     recorder = await record_walk(tmp_path, 3600.0)

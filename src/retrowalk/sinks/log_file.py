@@ -189,15 +189,3 @@ def _reserve(directory: Path) -> IO[bytes] | None:
         reserve.close()
         return None
     return reserve
-
-
-class NoLogFile(LogFile):
-    """A LogFile that keeps nothing: the run was asked not to be recorded (--no-record)."""
-
-    def write_pending(self) -> None:
-        """Forget the queued lines; nothing is created."""
-        self.discard_pending()
-
-    def release_reserve(self) -> bool:
-        """Hold no reserve."""
-        return False

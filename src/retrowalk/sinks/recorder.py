@@ -32,7 +32,7 @@ from retrowalk.engine.events import (
 from retrowalk.errors import SessionError
 from retrowalk.history import logformat as fmt
 from retrowalk.history.store import sessions_dir
-from retrowalk.sinks.log_file import LogFile, LogIO, NoLogFile
+from retrowalk.sinks.log_file import LogFile, LogIO
 from retrowalk.sinks.log_tally import Span, Tally
 
 if TYPE_CHECKING:
@@ -71,10 +71,8 @@ class SessionRecorder:
         on_problem: Callable[[str], None] | None = None,
         io: LogIO | None = None,
         max_pending_bytes: int = MAX_PENDING_BYTES,
-        record: bool = True,
     ) -> None:
         self.directory = directory
-        self.record = record  # False: count and summarize, write no file (--no-record)
         self.on_problem = on_problem if on_problem is not None else _log.warning
         self.summary: dict[str, Any] | None = None  # the summary line, once the run ended
         self.samples = 0
@@ -164,8 +162,7 @@ class SessionRecorder:
         name = str(workout.get("name", "workout")) if isinstance(workout, dict) else "workout"
         directory = self.directory if self.directory is not None else sessions_dir()
         stem = f"{started:%Y%m%d-%H%M%S}-{slugify(name)}"
-        make = LogFile if self.record else NoLogFile
-        self._file = make(directory, stem, io=self._io)
+        self._file = LogFile(directory, stem, io=self._io)
         line = {"kind": fmt.HEADER, "format": fmt.FORMAT_VERSION, "started": started.isoformat()}
         self._file.append(fmt.dumps_line({**line, **header}))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -38,6 +39,12 @@ class LogIO:
 
     write: Callable[[int, bytes], int] = os.write
     fsync: Callable[[int], None] = os.fsync
+
+
+def slugify(name: str) -> str:
+    """Return a file-name-safe slug of a workout name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:48] or "workout"
 
 
 def check_recordable(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -32,7 +31,7 @@ from retrowalk.engine.events import (
 from retrowalk.errors import SessionError
 from retrowalk.history import logformat as fmt
 from retrowalk.history.store import sessions_dir
-from retrowalk.sinks.log_file import LogFile, LogIO
+from retrowalk.sinks.log_file import LogFile, LogIO, slugify
 from retrowalk.sinks.log_tally import Span, Tally
 
 if TYPE_CHECKING:
@@ -50,12 +49,6 @@ FSYNC_MIN_WALL_S = 0.5
 MAX_PENDING_BYTES = 1024 * 1024  # about an hour of log kept in memory while the disk refuses it
 
 _log = logging.getLogger(__name__)
-
-
-def slugify(name: str) -> str:
-    """Return a file-name-safe slug of a workout name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:48] or "workout"
 
 
 class SessionRecorder:

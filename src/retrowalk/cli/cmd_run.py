@@ -88,6 +88,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--ha-discovery", action="store_true", help="announce to Home Assistant over MQTT"
     )
     p.add_argument("--keep-walking", action="store_true", help="leave the belt running at the end")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="save no session log (without it, a data folder that cannot be written or is "
+        "nearly full refuses the run)",
+    )
     p.set_defaults(func=run)
 
 

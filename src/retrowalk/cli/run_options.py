@@ -53,6 +53,7 @@ class RunOptions:
     remote_control_from: str | None  # where it was armed: "--remote-control" or the config file
     ha_discovery: bool
     keep_walking: bool
+    record: bool = True  # False: --no-record, no session log (the screen can say so)
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -138,6 +139,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control_from=remote_from if mqtt is not None else None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        record=not args.no_record,
     )
 
 

@@ -50,6 +50,10 @@ def prepare(options: RunOptions) -> Prepared:
     if options.mqtt is not None:
         # The URL, CA file and id are checked now; the id may still come from the device name.
         mqtt_settings(options, options.treadmill_id or "check")
+    if options.record:
+        from retrowalk.sinks.log_file import check_recordable  # noqa: PLC0415 - lazy
+
+        check_recordable()  # RecordingRefused (exit 2) before anything connects
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return Prepared(options, path, sha, plan, profile)
 

@@ -43,6 +43,10 @@ BELT_MOVING_WARNING = (
     "The belt is still moving. Do not turn around: hold the rails, and stop it at the console "
     "or pull the safety key."
 )
+BELT_UNSEEN_WARNING = (
+    "retrowalk cannot see the belt. Hold the rails and make sure it stands still: stop it at "
+    "the console or pull the safety key."
+)
 
 
 class GuardWatch:
@@ -240,7 +244,8 @@ class GuardWatch:
         overdue = now - self._keep_since > self.guard.rest_bound(None)
         if overdue and now - self._warned_at >= _WARN_EVERY_S:
             self._warned_at = now
-            self.guard.warn(BELT_MOVING_WARNING, safety=True)
+            seen = self.guard.observed_speed() is not None
+            self.guard.warn(BELT_MOVING_WARNING if seen else BELT_UNSEEN_WARNING, safety=True)
 
     async def _resend_stop(self) -> None:
         if self.guard.at_rest(self._keep_since) or not self.s.link_up or not self.s.motion_writes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -62,3 +63,30 @@ def test_the_person_gives_up_after_three_holds_in_a_row(tmp_path: Path) -> None:
     assert len([r for r in records if r.get("type") == "Resumed"]) == 3
     assert records[-1]["ended"] == "aborted"
     assert records[-1]["belt_stopped"] is True
+
+
+async def test_the_person_never_resumes_an_emergency_stop() -> None:
+    """A hold for an emergency stop stays: the stand-in resumes other holds, never that one."""
+    from retrowalk.cli.sim_person import run_sim_person  # noqa: PLC0415 - the unit under test
+    from retrowalk.engine.bus import Bus  # noqa: PLC0415
+    from retrowalk.engine.commands import CommandResult  # noqa: PLC0415
+    from retrowalk.engine.events import EngineState, Hold, HoldCause, StateChanged  # noqa: PLC0415
+
+    sent: list[object] = []
+
+    async def submit(command: object) -> CommandResult:
+        sent.append(command)
+        return CommandResult(command, accepted=True)  # type: ignore[arg-type]
+
+    bus = Bus()
+    channel = bus.subscribe("person")
+    task = asyncio.create_task(run_sim_person(channel, [], submit))
+    bus.publish(StateChanged(t=0.0, state=EngineState.HOLD, previous=EngineState.RUNNING))
+    bus.publish(Hold(t=0.0, cause=HoldCause.EMERGENCY_STOP, detail="", advice=""))
+    await asyncio.sleep(120)
+    assert sent == []
+    bus.publish(Hold(t=120.0, cause=HoldCause.CONSOLE_STOP, detail="", advice=""))
+    await asyncio.sleep(20)
+    assert [c.kind for c in sent] == ["resume"]  # type: ignore[attr-defined]
+    bus.close()
+    await task

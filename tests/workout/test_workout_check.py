@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_workout_properties import workouts
 
-from retrowalk.errors import ConfigError, SafetyError, WorkoutErrors
+from retrowalk.errors import ConfigError, SafetyError, WorkoutError, WorkoutErrors
 from retrowalk.workout import check_text, choose_profile
 
 
@@ -110,3 +115,53 @@ def test_ready_to_run_refuses_with_every_problem() -> None:
         "name: T\nintervals:\n  - {backward: 8:00, speed: 2}\n", "w.yaml", profile="advanced"
     ).ready_to_run()
     assert (len(plan.steps), profile.name) == (1, "advanced")
+
+
+KEYS = ["forward", "backward", "rest", "repeat", "intervals", "speed", "incline", "turn", "mode"]
+KEYS += ["confirm", "window", "profile", "countdown", "name", "from", "to", "sped"]
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 200),
+    st.sampled_from(["5:00", "10s", "400m", "slow", "advanced", "2.5 mph", "-3", "", "1h"]),
+    st.just({"mode": "slow", "confirm": False}),
+    st.just([{"forward": "1:00", "speed": 3}]),
+)
+
+
+def poke(node: object, draw: st.DrawFn) -> None:
+    """Change one place of a workout's data: a key set to junk, a key removed, or deeper."""
+    if isinstance(node, dict):
+        choice = draw(st.integers(0, 2))
+        if choice == 0 or not node:
+            node[draw(st.sampled_from(KEYS))] = draw(VALUES)
+        elif choice == 1:
+            del node[draw(st.sampled_from(sorted(node)))]
+        else:
+            poke(node[draw(st.sampled_from(sorted(node)))], draw)
+    elif isinstance(node, list) and node:
+        poke(node[draw(st.integers(0, len(node) - 1))], draw)
+
+
+@settings(max_examples=150, deadline=None)
+@given(workouts, st.data(), st.sampled_from([None, "beginner", "advanced", "supervised"]))
+def test_any_broken_workout_is_checked_to_the_end(
+    data: dict[str, Any], draw: st.DataObject, profile: str | None
+) -> None:
+    """However a workout is broken, the whole check ends in located lines, never a crash."""
+    for _ in range(draw.draw(st.integers(1, 4))):
+        poke(data, draw.draw)
+    try:
+        checked = check_text(yaml.safe_dump(data, sort_keys=False), "m.yaml", profile=profile)
+    except WorkoutError as exc:  # the document itself could not be read
+        lines = exc.render().splitlines()
+    else:
+        lines = [p.render() for p in checked.problems()]
+        assert checked.verdict()
+        refusal: Exception | None = None
+        try:
+            checked.ready_to_run()
+        except (WorkoutError, SafetyError) as exc:
+            refusal = exc
+        assert refusal is None or str(refusal).strip()
+    assert all(line.startswith("m.yaml") for line in lines)

@@ -48,6 +48,16 @@ KINDS = ("forward", "backward", "rest", "repeat")
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object, info: ValidationInfo) -> object:
+        """Refuse `key:` with nothing after it (YAML null); an optional key is left out instead."""
+        if value is None:
+            field = cls.model_fields[info.field_name] if info.field_name else None
+            optional = field is not None and not field.is_required()
+            raise fail("has no value; give one" + (" or leave the key out" if optional else ""))
+        return value
+
 
 class TurnConfig(_Strict):
     """How a direction change is done; on the workout (defaults) or on one interval (override)."""

@@ -19,6 +19,8 @@ FEET_PER_METRE = 3.28084
 UnitSystem = Literal["metric", "imperial"]  # what the person reads and hears; km/h inside
 UNIT_SYSTEMS: tuple[UnitSystem, ...] = ("metric", "imperial")
 MIN_DISTANCE_M = 50.0
+# The one plausible range of a body mass, wherever one is taken (--weight, weight_kg, the plan).
+MIN_BODY_MASS_KG, MAX_BODY_MASS_KG = 20.0, 300.0
 
 _NUMBER = r"\d+(?:\.\d+)?"
 # The one grammar of each kind of value. The parsers read the named groups; the JSON Schema of

@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 
 from retrowalk.errors import ConfigError
+from retrowalk.units import MAX_BODY_MASS_KG, MIN_BODY_MASS_KG
 from retrowalk.workout.plan import Direction
 
 DEFAULT_BODY_MASS_KG = 70.0
-# The one plausible range of a body mass, for every place that takes one (--weight, weight_kg).
-MIN_BODY_MASS_KG, MAX_BODY_MASS_KG = 20.0, 300.0
 BACKWARD_FACTOR = 1.75
 RESTING_VO2 = 3.5  # mL/kg/min, one MET
 STANDING_METS = 1.3

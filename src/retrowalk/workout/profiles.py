@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from retrowalk.errors import ConfigError
+from retrowalk.errors import ConfigError, did_you_mean
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
@@ -141,7 +141,10 @@ def get_profile(name: str) -> SafetyProfile:
         return PROFILES[name]
     except KeyError:
         allowed = ", ".join(PROFILES)
-        raise ConfigError(f"unknown safety profile {name!r}; choose one of {allowed}") from None
+        hint = did_you_mean(name, PROFILES)
+        raise ConfigError(
+            f"unknown safety profile {name!r}{hint}; choose one of {allowed}"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from retrowalk.cli.main import main
-from retrowalk.sinks.recorder import read_session
+from retrowalk.history import read_log
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,15 +37,17 @@ def test_a_coach_run_with_a_distance_step_finishes(tmp_path: Path, machine: str)
     workout.write_text(WORKOUT, encoding="utf-8")
     assert main(["run", str(workout), "--sim", machine, "--fast", "--yes"]) == 0
     (log,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
-    _, records = read_session(log)
-    summary = records[-1]
+    session = read_log(log)
+    assert session.summary is not None
+    summary = session.summary.fields
+    records = [e.fields for e in session.events]
     assert summary["ended"] == "finished"
     assert summary["belt_stopped"] is True
     assert summary["elapsed_s"] < 20 * 60  # 400 m at 4 km/h is 6 min, not 89 hours
     finished = [r for r in records if r.get("type") == "StepFinished"]
     assert [f["index"] for f in finished] == [0, 1, 2]
     assert finished[0]["distance_m"] >= 400
-    samples = [r for r in records if r["kind"] == "sample" and r.get("step_index") == 2]
+    samples = [s.fields for s in session.samples if s.fields.get("step_index") == 2]
     walking = [s["actual_speed_kmh"] for s in samples if s["state"] == "running"]
     assert max(walking) == pytest.approx(3.5, abs=0.05)  # keyed in at the console
 
@@ -58,11 +60,13 @@ def test_the_person_gives_up_after_three_holds_in_a_row(tmp_path: Path) -> None:
     argv = ["run", "retro-intro", "--sim", "home", "--fast", "--yes", "--sim-script", str(script)]
     assert main(argv) == 1
     (log,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
-    _, records = read_session(log)
+    session = read_log(log)
+    records = [e.fields for e in session.events]
     assert [r["cause"] for r in records if r.get("type") == "Hold"] == ["console_stop"] * 4
     assert len([r for r in records if r.get("type") == "Resumed"]) == 3
-    assert records[-1]["ended"] == "aborted"
-    assert records[-1]["belt_stopped"] is True
+    assert session.summary is not None
+    assert session.summary.fields["ended"] == "aborted"
+    assert session.summary.fields["belt_stopped"] is True
 
 
 async def test_the_person_never_resumes_an_emergency_stop() -> None:

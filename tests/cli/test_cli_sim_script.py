@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from retrowalk.cli.main import main
-from retrowalk.sinks.recorder import read_session
+from retrowalk.history import read_log
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,7 +92,7 @@ def test_a_traced_fault_run_shares_the_session_logs_clock(tmp_path: Path) -> Non
     lines = [json.loads(line) for line in trace_path.read_text().splitlines()]
     assert {"t": 70.0, "fault": "console_stop"} in lines
     (log,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
-    _, records = read_session(log)
+    records = [e.fields for e in read_log(log).events]
     holds = [r for r in records if r.get("type") == "Hold"]
     assert holds[0]["cause"] == "console_stop"
     assert holds[0]["t"] == pytest.approx(70.0, abs=0.01)

@@ -100,6 +100,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="FILE.jsonl",
         help="write the simulated treadmill's ground truth (belt, writes, faults) as JSON Lines",
     )
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="save no session log (without it, a data folder that cannot be written or is "
+        "nearly full refuses the run)",
+    )
     p.set_defaults(func=run)
 
 

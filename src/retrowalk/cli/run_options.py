@@ -56,6 +56,7 @@ class RunOptions:
     keep_walking: bool
     sim_scenario: Scenario | None = None  # --sim-script, loaded and checked
     sim_trace: Path | None = None
+    record: bool = True  # False: --no-record, no session log (the screen can say so)
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -144,6 +145,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         keep_walking=args.keep_walking,
         sim_scenario=scenario,
         sim_trace=args.sim_trace,
+        record=not args.no_record,
     )
 
 

@@ -89,6 +89,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("--keep-walking", action="store_true", help="leave the belt running at the end")
     p.add_argument(
+        "--sim-script",
+        type=Path,
+        metavar="FILE.yaml",
+        help="play a fault scenario on the simulated treadmill (README: the simulator)",
+    )
+    p.add_argument(
+        "--sim-trace",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="write the simulated treadmill's ground truth (belt, writes, faults) as JSON Lines",
+    )
+    p.add_argument(
         "--no-record",
         action="store_true",
         help="save no session log (without it, a data folder that cannot be written or is "

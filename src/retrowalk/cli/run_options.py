@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from retrowalk.config import UserConfig
     from retrowalk.units import UnitSystem
+    from retrowalk_sim.scenario import Scenario
 
 DEFAULT_SIM = "home"
 
@@ -53,6 +54,8 @@ class RunOptions:
     remote_control_from: str | None  # where it was armed: "--remote-control" or the config file
     ha_discovery: bool
     keep_walking: bool
+    sim_scenario: Scenario | None = None  # --sim-script, loaded and checked
+    sim_trace: Path | None = None
     record: bool = True  # False: --no-record, no session log (the screen can say so)
 
 
@@ -116,6 +119,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
     if args.mqtt_ca is not None and mqtt is None:
         raise ConfigError("--mqtt-ca needs --mqtt URL")
+    scenario = _sim_script(args, sim, hr)
     return RunOptions(
         workout=workout,
         device=device,
@@ -139,8 +143,25 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control_from=remote_from if mqtt is not None else None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        sim_scenario=scenario,
+        sim_trace=args.sim_trace,
         record=not args.no_record,
     )
+
+
+def _sim_script(args: argparse.Namespace, sim: str | None, hr: str | None) -> Scenario | None:
+    """Check --sim-script and --sim-trace; return the loaded scenario (before any connection)."""
+    if sim is None and (args.sim_script is not None or args.sim_trace is not None):
+        raise ConfigError("--sim-script and --sim-trace need --sim PROFILE")
+    from retrowalk.cli import sim_script  # noqa: PLC0415 - the simulator only when asked for
+
+    if args.sim_trace is not None:
+        sim_script.check_trace_path(args.sim_trace)
+    if args.sim_script is None:
+        return None
+    scenario = sim_script.load_scenario(args.sim_script)
+    sim_script.check_heart_rate(scenario, strap=hr is not None)
+    return scenario
 
 
 def workout_and_sim(workout: str | None, sim: str | None) -> tuple[str, str | None]:

@@ -14,6 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from retrowalk.cli import sim_script
 from retrowalk.cli.console import format_summary
 from retrowalk.cli.run_display import show
 from retrowalk.cli.run_outcome import exit_code, run_summary
@@ -91,6 +92,7 @@ async def session(prepared: Prepared) -> RunResult:
                     treadmill=treadmill, world=world,
                 )  # fmt: skip
                 _announce_remote_control(options, bus)
+                sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
                 def interrupt(signum: int) -> None:
@@ -178,9 +180,16 @@ async def _connect(
 
     world = None
     if options.sim is not None:
-        world = await stack.enter_async_context(
-            scan.simulated_world(options.sim, hr_strap=options.hr is not None)
+        first = sim_script.treadmill_options(
+            options.sim_scenario, trace=options.sim_trace is not None
         )
+        world = await stack.enter_async_context(
+            scan.simulated_world(
+                options.sim, hr_strap=options.hr is not None, first_treadmill=first
+            )
+        )
+        if options.sim_trace is not None:
+            stack.callback(sim_script.write_trace, world, options.sim_trace)
         treadmill = await stack.enter_async_context(scan.connect(None, world=world))
     else:
         treadmill = await stack.enter_async_context(scan.connect(options.device))

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
@@ -24,7 +24,7 @@ from retrowalk.ftms.advertisement import decode_advertisement
 from retrowalk.ftms.models import FTMS_SERVICE_UUID, MachineType
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.device import BLEDevice
@@ -209,12 +209,16 @@ def simulator_profiles() -> list[str]:
 
 @contextlib.asynccontextmanager
 async def simulated_world(
-    *profiles: str, name: str | None = None, hr_strap: bool = False
+    *profiles: str,
+    name: str | None = None,
+    hr_strap: bool = False,
+    first_treadmill: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[SimWorld]:
     """Run a simulated world with one treadmill per profile (default "home"); imports retrowalk_sim.
 
     Treadmills carry their profile's advertised name (`name` renames a single one); with
     `hr_strap`, a heart-rate strap worn by the person on the first treadmill is added too.
+    `first_treadmill` holds more `SimWorld.add` keywords for the first one (a fault scenario).
     """
     from retrowalk_sim.bleak_backend import SimWorld  # noqa: PLC0415 - only when asked for
 
@@ -231,7 +235,8 @@ async def simulated_world(
         label = name if len(profiles) == 1 else None
         if label is None and profiles.count(profile) > 1:
             label = f"SIM {profile} {index + 1}"
-        peripherals.append(world.add(profile=profile, name=label))
+        extra = (first_treadmill or {}) if index == 0 else {}
+        peripherals.append(world.add(profile=profile, name=label, **extra))
     if hr_strap:
         world.add_hr_strap(linked_to=peripherals[0])
     async with world:

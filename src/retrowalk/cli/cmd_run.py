@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrowalk.errors import ConfigError
+from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 
 if TYPE_CHECKING:
     import argparse
 
     from retrowalk.config import UserConfig
-
-VOICE_KINDS = ("auto", "espeak", "say", "sapi", "bell", "off")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

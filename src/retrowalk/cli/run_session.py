@@ -89,9 +89,11 @@ def prepare(options: RunOptions) -> Prepared:
                 f"--sim {options.sim!r} is not a simulator profile; allowed: {allowed}"
             )
     if options.voice != "off":
-        from retrowalk.sinks.speech import make_backend  # noqa: PLC0415 - lazy
+        from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
-        make_backend(options.voice)  # ConfigError now if this voice cannot speak here
+        voice = choose_voice(options.voice)  # ConfigError now if this voice cannot speak here
+        if voice.problem is not None:
+            print(f"retrowalk: {voice.describe()}", file=sys.stderr)
     if options.mqtt is not None:
         # The URL, CA file and id are checked now; the id may still come from the device name.
         mqtt_settings(options, options.treadmill_id or "check")

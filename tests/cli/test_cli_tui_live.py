@@ -95,7 +95,7 @@ async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
             await pilot.press("enter")
             await until(lambda: model.belt_running and app.view.state is EngineState.RUNNING)
             await until(lambda: app.view.countdown is not None)
-            assert str(app.query_one("#banner-title").render()) == "TURN AROUND IN"
+            assert str(app.query_one("#banner-title").render()) == "SLOWING DOWN TO TURN IN"
             await until(lambda: awaiting_confirm(app))
             assert not model.belt_running
             assert str(app.query_one("#banner-title").render()) == "TURN AROUND"

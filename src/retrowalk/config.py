@@ -14,6 +14,11 @@ options always win over the file.
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
+
+    [remote_keys]                 # a handheld remote's buttons (`retrowalk keys learn`)
+    confirm = ["pagedown"]
+    pause = ["pageup"]
+    stop = ["b"]
 """
 
 from __future__ import annotations
@@ -44,13 +49,15 @@ class UserConfig:
     treadmill_id: str | None = None
     remote_control: bool | None = None
     ha_discovery: bool | None = None
+    remote_keys: dict[str, Any] | None = None  # checked by cli/tui_keys.parse_remote_keys
     source: Path | None = None
 
 
 _STR_KEYS = frozenset({"profile", "device", "hr", "voice", "mqtt", "treadmill_id"})
 _BOOL_KEYS = frozenset({"remote_control", "ha_discovery"})
 _NUMBER_KEYS = frozenset({"weight_kg"})
-ALLOWED_KEYS = tuple(sorted(_STR_KEYS | _BOOL_KEYS | _NUMBER_KEYS))
+_TABLE_KEYS = frozenset({"remote_keys"})
+ALLOWED_KEYS = tuple(sorted(_STR_KEYS | _BOOL_KEYS | _NUMBER_KEYS | _TABLE_KEYS))
 
 
 def config_path() -> Path:
@@ -99,6 +106,10 @@ def _check(key: str, value: object, path: Path) -> object:
         if isinstance(value, int | float) and not isinstance(value, bool) and 20 <= value <= 300:
             return float(value)
         raise ConfigError(f"{path}: {key} must be a number of kilograms (20-300), got {value!r}")
+    if key in _TABLE_KEYS:
+        if isinstance(value, dict):
+            return dict(value)
+        raise ConfigError(f"{path}: {key} must be a table ([{key}]), got {value!r}")
     raise ConfigError(
         f"{path}: unknown setting {key!r}; allowed settings: {', '.join(ALLOWED_KEYS)}"
     )

@@ -21,6 +21,7 @@ from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 if TYPE_CHECKING:
     import argparse
 
+    from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
 
 
@@ -83,6 +84,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--ha-discovery", action="store_true", help="announce to Home Assistant over MQTT"
     )
     p.add_argument("--keep-walking", action="store_true", help="leave the belt running at the end")
+    p.add_argument(
+        "--remote-keys",
+        action="store_true",
+        help="a handheld remote's keys confirm, pause and stop (see `retrowalk keys`)",
+    )
+    p.add_argument(
+        "--voice-test", action="store_true", help="speak a test sentence before connecting"
+    )
     p.set_defaults(func=run)
 
 
@@ -110,6 +119,7 @@ class RunOptions:
     remote_control: bool
     ha_discovery: bool
     keep_walking: bool
+    remote_keys: RemoteKeys | None = None  # --remote-keys: learned in config.toml, or common
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -182,7 +192,14 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control=remote and mqtt is not None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        remote_keys=_remote_keys(config) if args.remote_keys else None,
     )
+
+
+def _remote_keys(config: UserConfig) -> RemoteKeys:
+    from retrowalk.cli.cmd_keys import remote_from  # noqa: PLC0415 - lazy CLI import
+
+    return remote_from(config.remote_keys, config.source)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -193,6 +210,10 @@ def run(args: argparse.Namespace) -> int:
     from retrowalk.engine import clock  # noqa: PLC0415 - lazy CLI import
 
     options = resolve_options(args, load_config())
+    if args.voice_test:
+        from retrowalk.cli.cmd_voice import voice_test  # noqa: PLC0415 - lazy CLI import
+
+        voice_test(options.voice, out=sys.stderr)
     _configure_logging(plain=options.plain)
     prepared = run_session.prepare(options)
     outcome = clock.run(

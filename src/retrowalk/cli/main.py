@@ -29,6 +29,8 @@ COMMANDS = (
     "decode",
     "sessions",
     "monitor",
+    "voice",
+    "keys",
 )
 
 

@@ -356,9 +356,14 @@ async def _display(
             ) from None
         return
     from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
+    from retrowalk.cli.tui_view import ScreenOptions  # noqa: PLC0415 - likewise
+    from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
+    screen = ScreenOptions(
+        remote_keys=options.remote_keys, voice=choose_voice(options.voice).describe()
+    )
     try:
-        await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
+        await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name, options=screen)
     except Exception:
         # A broken screen cannot show the belt: stop it before the error ends the session, so
         # the session log still gets the engine's last events.

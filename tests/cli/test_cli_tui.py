@@ -276,7 +276,7 @@ async def test_backward_interval_shows_targets_actuals_and_next() -> None:
         assert "FORWARD" in text_of(app, "#next")
         assert "4.0 km/h" in text_of(app, "#next")
         stats = text_of(app, "#stats")
-        assert "412 m" in stats
+        assert "0.41 km" in stats
         assert "Energy est." in stats
         assert "112 bpm" in stats
 

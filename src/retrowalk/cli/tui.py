@@ -259,7 +259,7 @@ class RetrowalkApp(App[None]):
         self._widget("#notice", Static).set_class(notice is not None and notice[1], "-alert")
         self._draw_metrics(view)
         self._text("#next", next_line(view, units))
-        self._text("#stats", stats_line(view, units))
+        self._text("#stats", stats_line(view, units, self.plan.totals.duration_with_turns_s))
         self._widget("#advice", Static).set_class(view.started, "hidden")
         self._widget("#plan", PlanBar).show(self.timeline.position_s)
 

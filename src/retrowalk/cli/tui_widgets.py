@@ -17,7 +17,6 @@ from textual.widget import Widget
 from textual.widgets import Digits
 
 from retrowalk.cli.tui_timeline import GLYPHS, LEGEND, bar_cells
-from retrowalk.cli.tui_words import fmt_clock
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult, RenderResult
@@ -145,7 +144,7 @@ class PlanBar(Widget):
         self.plan = plan
         self.position_s = 0.0
         self._cells: tuple[int, list[tuple[float, str, str]]] = (0, [])  # width -> cells
-        self._drawn: tuple[int, int, int, str] | None = None  # what render() last drew
+        self._drawn: tuple[int, int, int] | None = None  # what render() last drew
 
     def show(self, position_s: float) -> None:
         """Mark `position_s` seconds into the planned timeline (redrawn only if a cell changes)."""
@@ -163,30 +162,26 @@ class PlanBar(Widget):
             self._cells = (width, cells)
         return self._cells[1]
 
-    def _marks(self, width: int) -> tuple[int, int, int, str]:
-        """Return what the position changes on screen: cells done, marker cell, time text."""
+    def _marks(self, width: int) -> tuple[int, int, int]:
+        """Return what the position changes on screen: cells done, marker cell."""
         total = self.plan.totals.duration_with_turns_s or 1.0
         done = sum(1 for moment, _, _ in self._bar_cells(width) if moment < self.position_s)
         at = min(width - 1, int(self.position_s / total * width))
-        return width, done, at, f"{fmt_clock(self.position_s)} / {fmt_clock(total)}"
+        return width, done, at
 
     def render(self) -> RenderResult:
-        """Draw the bar and, under it, the marker with elapsed/total planned time."""
+        """Draw the bar and, under it, the marker and the legend (times are on the stats line)."""
         width = self._width()
-        self._drawn = _, done, at, times = self._marks(width)
+        self._drawn = _, done, at = self._marks(width)
         bar = Text()
         for x, (_, char, colour) in enumerate(self._bar_cells(width)):
             bar.append(char, style=colour if x < done else f"{colour} dim")
         legend = Text(" ").join(
             Text.assemble((GLYPHS[kind][0], GLYPHS[kind][1]), f" {words}") for kind, words in LEGEND
         )
-        under = [" "] * width
-        under[at] = "▲"
-        marker = Text("".join(under), style="bold")
-        if at + 2 + len(times) <= width:
-            marker = Text("".join(under[: at + 2]), style="bold") + Text(times)
-        elif at - len(times) - 2 >= 0:
-            marker = Text(" " * (at - len(times) - 1)) + Text(times + " ") + Text("▲", style="bold")
-        if width - len(marker.plain) > len(legend.plain) + 2:
-            marker += Text(" " * (width - len(marker.plain) - len(legend.plain))) + legend
+        marker = Text(" " * at) + Text("▲", style="bold")
+        if at + 3 + len(legend.plain) <= width:
+            marker += Text(" " * (width - at - 1 - len(legend.plain))) + legend
+        elif at - len(legend.plain) - 2 >= 0:
+            marker = legend + Text(" " * (at - len(legend.plain))) + Text("▲", style="bold")
         return Text("\n").join([bar, marker])

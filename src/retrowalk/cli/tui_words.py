@@ -14,7 +14,7 @@ from textual.markup import escape
 from retrowalk.cli.tui_keys import name
 from retrowalk.cli.tui_view import ALERT_SHOWN_S, COUNTDOWN_SHOWN_S, NOTICE_SHOWN_S
 from retrowalk.engine.events import EngineState, HoldCause, TurnPhase
-from retrowalk.units import format_distance, format_duration, speed_in, speed_unit
+from retrowalk.units import METRES_PER_MILE, format_duration, speed_in, speed_unit
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
@@ -249,17 +249,22 @@ def next_line(view: View, units: UnitSystem) -> str:
     return text + (f"  · {escape(snap.next_label)}" if snap.next_label else "")
 
 
-def stats_line(view: View, units: UnitSystem) -> str:
-    """Return the totals line: distance, elapsed, energy, heart rate."""
+def stats_line(view: View, units: UnitSystem, planned_s: float) -> str:
+    """Return the totals line: distance, minutes of the planned time, energy, heart rate.
+
+    It changes every few seconds, not every second (the interval's TIME LEFT counts seconds):
+    a line redrawn each second costs the screen a third of its CPU.
+    """
     snap = view.snapshot
     if snap is None:
         return ""
     heart = f"{snap.heart_rate_bpm} bpm" if snap.heart_rate_bpm is not None else "--"
+    per_unit = METRES_PER_MILE if units == "imperial" else 1000.0
+    distance = f"{snap.distance_m / per_unit:.2f} {'mi' if units == 'imperial' else 'km'}"
+    minutes = f"{int(snap.workout_elapsed_s // 60)} of {round(planned_s / 60)} min"
     return (
-        f"Distance [b]{format_distance(snap.distance_m, units)}[/b]   "
-        f"Elapsed [b]{fmt_clock(snap.workout_elapsed_s)}[/b]   "
-        f"Energy est. [b]{snap.energy_kcal:.0f}[/b] kcal   "
-        f"Heart [b]{heart}[/b]"
+        f"Distance [b]{distance}[/b]   Time [b]{minutes}[/b]   "
+        f"Energy est. [b]{snap.energy_kcal:.0f}[/b] kcal   Heart [b]{heart}[/b]"
     )
 
 

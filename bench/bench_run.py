@@ -106,7 +106,7 @@ def bench_fast(folder: Path) -> None:
         started = time.perf_counter()
         code = cli_main(argv)
         in_process = time.perf_counter() - started
-    env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": "/nonexistent"}
+    env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": os.devnull}
     started = time.perf_counter()
     subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
         [sys.executable, "-m", "retrowalk", *argv],
@@ -234,7 +234,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["RETROWALK_DATA_DIR"] = str(folder)
-        os.environ["RETROWALK_CONFIG"] = str(folder / "none.toml")
+        os.environ["RETROWALK_CONFIG"] = os.devnull
         bench_fast(folder)
         clock.run(lambda: bench_schedule(folder, args.steps, args.step_s))
         clock.run(lambda: bench_emergency(folder, args.stops))

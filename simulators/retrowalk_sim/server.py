@@ -40,7 +40,7 @@ from retrowalk.ftms.models import (
 from retrowalk.ftms.ranges import encode_incline_range, encode_speed_range
 from retrowalk.ftms.status import encode_status
 from retrowalk.ftms.training_status import encode_training_status
-from retrowalk.ftms.treadmill_data import encode_treadmill_data, split_treadmill_data
+from retrowalk.ftms.treadmill_data import encode_treadmill_data
 from retrowalk_sim.gatt import (
     ATT_INVALID_ATTRIBUTE_VALUE_LENGTH,
     DEVICE_INFORMATION_UUID,
@@ -51,6 +51,7 @@ from retrowalk_sim.gatt import (
     Property,
     ServiceSpec,
 )
+from retrowalk_sim.split import split_treadmill_data
 
 if TYPE_CHECKING:
     import asyncio

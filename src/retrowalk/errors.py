@@ -22,6 +22,10 @@ and what to do next. The CLI maps classes to exit codes through `exit_code`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -167,3 +171,12 @@ class ConfigError(RetrowalkError):
     """A command-line option or configuration value is not allowed."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ` (did you mean 'x'?)` for the closest of `choices` to a mistyped `word`, or ""."""
+    import difflib  # noqa: PLC0415 - only when a message needs it
+
+    # 0.8: a typo or two (retro-into, walkng-pad), not a different name (retro-extreme).
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""

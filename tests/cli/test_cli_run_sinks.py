@@ -81,7 +81,7 @@ async def test_a_run_publishes_its_session_to_the_broker(tmp_path: Path) -> None
             env = {
                 **os.environ,
                 "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-                "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
+                "RETROWALK_CONFIG": os.devnull,
             }
             workout = tmp_path / "short.yaml"
             workout.write_text(

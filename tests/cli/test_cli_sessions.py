@@ -1,4 +1,4 @@
-"""`retrowalk sessions`, the console printer and the user config file."""
+"""`retrowalk sessions` and the console printer."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import io
 import json
 import os
 from typing import TYPE_CHECKING
-
-import pytest
 
 from retrowalk.cli.console import (
     RunSummary,
@@ -17,15 +15,15 @@ from retrowalk.cli.console import (
     read_commands,
 )
 from retrowalk.cli.main import main
-from retrowalk.config import load_config
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.errors import ConfigError
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 
 def _write(path: Path, *lines: dict[str, object], tail: str = "") -> None:
@@ -133,24 +131,6 @@ def test_summary_names_the_session_log(tmp_path: Path) -> None:
     assert "1:15" in text
     assert "2/9, 1 turn(s)" in text
     assert str(tmp_path / "s.jsonl") in text
-
-
-def test_config_file_values_and_errors(tmp_path: Path) -> None:
-    """The config file gives defaults; unknown keys and bad values name file and key."""
-    path = tmp_path / "config.toml"
-    assert load_config(path).profile is None  # missing file: no defaults
-    path.write_text('profile = "cautious"\nweight_kg = 72\nremote_control = true\n')
-    config = load_config(path)
-    assert (config.profile, config.weight_kg, config.remote_control) == ("cautious", 72.0, True)
-    path.write_text("wieght_kg = 72\n")
-    with pytest.raises(ConfigError, match=r"config\.toml: unknown setting 'wieght_kg'"):
-        load_config(path)
-    path.write_text("weight_kg = 7000\n")
-    with pytest.raises(ConfigError, match="weight_kg must be a number of kilograms"):
-        load_config(path)
-    path.write_text("weight_kg = \n")
-    with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config(path)
 
 
 async def test_plain_line_commands_reach_the_engine_as_keyboard_commands() -> None:

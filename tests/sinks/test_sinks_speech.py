@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from retrowalk.cli import cmd_run
+from retrowalk import config
+from retrowalk.cli import cmd_run, run_options
 from retrowalk.errors import ConfigError
 from retrowalk.sinks.speaker import BellBackend, CommandBackend, make_speaker
 from retrowalk.sinks.speech import KINDS, AudioProbe, choose_voice, find_audio_output
@@ -43,6 +44,8 @@ def test_voice_names_are_one_list() -> None:
     """`--voice`, config.toml and `retrowalk voice` all read speech.KINDS."""
     assert KINDS == ("auto", "espeak", "say", "sapi", "bell", "off")
     assert cmd_run.VOICE_KINDS is KINDS
+    assert run_options.VOICE_KINDS is KINDS
+    assert config.VOICE_KINDS == KINDS  # config.toml's validation (a typed Literal) agrees
 
 
 def test_unknown_voice_names_the_choices() -> None:

@@ -20,13 +20,14 @@ from retrowalk.errors import ConfigError
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `retrowalk keys` and `retrowalk keys learn`."""
     p = subparsers.add_parser(
         "keys",
-        help="show the screen's keys; `keys learn` records a handheld remote's buttons",
+        help="show the screen's keys; `keys learn` learns a remote's",
         description="Show which keys work the gym screen, with and without --remote-keys. "
         "`retrowalk keys learn` asks you to press your remote's button for confirm, pause and "
         "stop, and saves them in config.toml ([remote_keys]); `run --remote-keys` uses them.",
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config()
     if args.action == "show":
-        print(describe(remote_from(config.remote_keys, config.source)))
+        print(describe(remote_from(config.remote_keys)))
         return 0
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         raise ConfigError("keys learn needs a terminal: run it where you can press the remote")
@@ -51,20 +52,21 @@ def run(args: argparse.Namespace) -> int:
     if learned is None:
         print("nothing saved")
         return 1
-    path = config.source or config_path()
+    path = config_path()
     save_remote_keys(path, learned)
     print(f"saved to {path}: {learned.describe(most=3)}")
     print("use them with: retrowalk run WORKOUT --remote-keys")
     return 0
 
 
-def remote_from(table: dict[str, object] | None, source: Path | None) -> RemoteKeys:
+def remote_from(table: Mapping[str, object] | None) -> RemoteKeys:
     """Return the learned remote from config.toml, else the common remotes' keys."""
     from retrowalk.cli.tui_keys import parse_remote_keys  # noqa: PLC0415 - lazy CLI import
+    from retrowalk.config import config_path  # noqa: PLC0415 - lazy CLI import
 
     if table is None:
         return DEFAULT_REMOTE
-    return parse_remote_keys(table, source or Path("config.toml"))
+    return parse_remote_keys(table, config_path())
 
 
 def describe(remote: RemoteKeys) -> str:

@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register `retrowalk voice`."""
     p = subparsers.add_parser(
         "voice",
-        help="speak a test sentence and say which voice and sound output were used",
+        help="try the voice: speak a test sentence, name engine and output",
         description="Speak a test sentence with the chosen voice, and say which speech engine "
         "and which sound output it used. A speech engine that nobody can hear (no sound server, "
         "no sound card) is reported, and the terminal bell rings instead. Exit codes: 0 spoken, "

@@ -12,9 +12,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from retrowalk.errors import ConfigError, ProtocolError
+from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.status import decode_status
 from retrowalk.ftms.training_status import decode_training_status
-from retrowalk.ftms.treadmill_data import TreadmillDataAssembler
 
 if TYPE_CHECKING:
     from retrowalk.device.stream import EventHub

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrowalk.errors import SourceLocation, WorkoutError
+from retrowalk.errors import SourceLocation, WorkoutError, did_you_mean
 
 _HERE = Path(__file__).resolve()
 
@@ -30,8 +30,10 @@ def find_workout(name_or_path: str) -> Path:
     bundled = library_dir() / f"{name_or_path.removesuffix('.yaml')}.yaml"
     if "/" not in name_or_path and bundled.is_file():
         return bundled
-    names = ", ".join(library_names()) or "(none found)"
+    known = library_names()
+    hint = did_you_mean(name_or_path.removesuffix(".yaml"), known)
     raise WorkoutError(
-        f"no such file, and not a library workout; library workouts: {names}",
+        f"no such file, and not a library workout{hint}; library workouts: "
+        f"{', '.join(known) or '(none found)'}",
         SourceLocation(name_or_path),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from retrowalk.errors import ConfigError, SafetyError
+from retrowalk.errors import ConfigError, SafetyError, did_you_mean
 from retrowalk.units import format_duration
 from retrowalk.workout.plan import Direction
 
@@ -68,7 +68,10 @@ def get_profile(name: str) -> SafetyProfile:
         return PROFILES[name]
     except KeyError:
         allowed = ", ".join(PROFILES)
-        raise ConfigError(f"unknown safety profile {name!r}; choose one of {allowed}") from None
+        hint = did_you_mean(name, PROFILES)
+        raise ConfigError(
+            f"unknown safety profile {name!r}{hint}; choose one of {allowed}"
+        ) from None
 
 
 @dataclass(frozen=True)

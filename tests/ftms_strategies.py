@@ -1,4 +1,4 @@
-"""Hypothesis strategies for FTMS records built from wire-representable values."""
+"""Hypothesis strategies for FTMS records built from wire-representable values, and FULL."""
 
 from __future__ import annotations
 
@@ -32,3 +32,27 @@ def treadmill_records(draw: st.DrawFn) -> TreadmillData:
             members[0] = draw(domain_values(group[0]))
         values.update({f.name: m for f, m in zip(group, members, strict=True)})
     return TreadmillData(**values)
+
+
+# Every field of the record, the vendor step count included: 37 bytes in one notification.
+FULL = TreadmillData(
+    speed_kmh=5.25,
+    average_speed_kmh=4.5,
+    total_distance_m=70000,
+    incline_pct=-2.5,
+    ramp_angle_deg=1.5,
+    positive_elevation_gain_m=12.3,
+    negative_elevation_gain_m=4.5,
+    instantaneous_pace_km_min=0.1,
+    average_pace_km_min=0.2,
+    total_energy_kcal=320,
+    energy_per_hour_kcal=400,
+    energy_per_minute_kcal=7,
+    heart_rate_bpm=128,
+    metabolic_equivalent=4.2,
+    elapsed_time_s=3600,
+    remaining_time_s=600,
+    force_on_belt_n=-20,
+    power_output_w=180,
+    steps=123456,
+)

@@ -6,9 +6,9 @@ import tomllib
 from typing import TYPE_CHECKING
 
 from retrowalk.cli.cmd_keys import save_remote_keys
-from retrowalk.cli.run_options import resolve_options
 from retrowalk.cli.keys_learn import LearnApp
 from retrowalk.cli.main import build_parser, main
+from retrowalk.cli.run_options import resolve_options
 from retrowalk.cli.tui_keys import DEFAULT_REMOTE, RemoteKeys
 from retrowalk.config import load_config
 

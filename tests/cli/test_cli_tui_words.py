@@ -40,6 +40,8 @@ def test_every_turn_has_its_own_cell_on_the_bar() -> None:
         for width in (78, 158):
             kinds = [kind for _, kind in bar_cells(plan, width)]
             assert kinds.count(TURN) == turns == len(plan.transitions)
+            drawn = "".join(GLYPHS[kind][0] for kind in kinds)
+            assert all(len(set(part)) == 1 for part in drawn.split("┃")), drawn  # one way each
 
 
 def test_forward_backward_and_rest_differ_without_colour() -> None:

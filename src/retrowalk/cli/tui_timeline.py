@@ -17,7 +17,7 @@ from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from retrowalk.cli.tui_view import View
-    from retrowalk.workout.plan import Plan, Step
+    from retrowalk.workout.plan import Plan
 
 TURN = None  # a cell's kind: a Direction, or TURN for a turn-around
 GLYPHS: dict[Direction | None, tuple[str, str]] = {
@@ -36,11 +36,12 @@ def bar_cells(plan: Plan, width: int) -> list[tuple[float, Direction | None]]:
     for x in range(width):
         moment = (x + 0.5) / width * total
         cells.append((moment, _kind_at(plan, moment)))
-    turns = [i for i, (_, kind) in enumerate(cells) if kind is TURN]
-    for i in turns:  # redrawn below, one cell per turn
-        cells[i] = (cells[i][0], _walk_near(plan, cells[i][0]))
     for transition in plan.transitions[:width]:
-        at = min(width - 1, int(transition.start_s / total * width))
+        start, end = transition.start_s, transition.start_s + transition.turn.window_s
+        inside = [x for x, (moment, _) in enumerate(cells) if start <= moment < end]
+        for x in inside:  # the marker goes on the first; the rest read as the walking after
+            cells[x] = (cells[x][0], transition.to_direction)
+        at = inside[0] if inside else min(width - 1, int(start / total * width))
         free = [x for x in range(width) if cells[x][1] is not TURN]
         at = min(free, key=lambda x: (abs(x - at), x < at))
         cells[at] = (cells[at][0], TURN)
@@ -52,15 +53,6 @@ def _kind_at(plan: Plan, moment: float) -> Direction | None:
         if step.start_s <= moment < step.start_s + step.planned_s:
             return step.direction
     return TURN
-
-
-def _walk_near(plan: Plan, moment: float) -> Direction:
-    """Return the direction of the step nearest to `moment` (a cell inside a turn's window)."""
-
-    def distance(step: Step) -> float:
-        return min(abs(step.start_s - moment), abs(step.start_s + step.planned_s - moment))
-
-    return min(plan.steps, key=distance).direction
 
 
 def raw_position(plan: Plan, view: View) -> float:

@@ -71,7 +71,7 @@ class UserConfig(BaseModel):
     treadmill_id: _Text | None = Field(None, description="the MQTT topic id, as text")
     remote_control: bool | None = Field(None, description="true or false")
     ha_discovery: bool | None = Field(None, description="true or false")
-    remote_keys: dict[str, str | list[str]] | None = Field(
+    remote_keys: dict[str, Any] | None = Field(
         None, description="a table of confirm, pause and stop to key names (retrowalk keys learn)"
     )  # what the actions and keys may be: cli/tui_keys.parse_remote_keys
 

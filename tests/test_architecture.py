@@ -64,6 +64,13 @@ def test_layering(path: Path) -> None:
     assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
 
 
+@pytest.mark.parametrize("path", _modules(SRC / "history"), ids=_rel)
+def test_history_imports_no_layer_above(path: Path) -> None:
+    """The session-log reader (history/) imports no engine, device, sinks, cli or simulator."""
+    bad = [name for name in _imports(path) if _starts(name, (*LAYERS, "retrowalk_sim"))]
+    assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
+
+
 @pytest.mark.parametrize("path", _modules(SIM), ids=_rel)
 def test_simulator_imports_only_the_protocol(path: Path) -> None:
     """The simulator imports retrowalk.ftms (the protocol) and nothing else of retrowalk."""

@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.errors import ConfigError, did_you_mean
-from retrowalk.units import UnitSystem
+from retrowalk.units import MAX_BODY_MASS_KG, MIN_BODY_MASS_KG, UnitSystem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 CONFIG_ENV = "RETROWALK_CONFIG"
 MAX_BYTES = 1024 * 1024  # a config file is a few lines; more is a wrong file (or /dev/zero)
-WEIGHT_KG_MIN, WEIGHT_KG_MAX = 20.0, 300.0  # the body masses retrowalk accepts, file and option
+WEIGHT_KG_MIN, WEIGHT_KG_MAX = MIN_BODY_MASS_KG, MAX_BODY_MASS_KG  # units.py: the one range
 
 Voice = Literal["auto", "espeak", "say", "sapi", "bell", "off"]
 VOICE_KINDS: tuple[str, ...] = get_args(Voice)

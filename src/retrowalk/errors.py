@@ -13,6 +13,7 @@ RetrowalkError
  |    +-- CapabilityError    the plan does not fit the machine's ranges
  +-- TelemetryError          telemetry stopped or makes no sense
  +-- SessionError            a recorded session cannot be read or written
+ |    +-- RecordingRefused   the session could not be recorded: the run does not start
  +-- ConfigError             a command-line option or config value is not allowed
 
 Every error carries the attributes a caller needs and a message that says what happened, where,
@@ -165,6 +166,12 @@ class TelemetryError(RetrowalkError):
 
 class SessionError(RetrowalkError):
     """A recorded session cannot be read or written."""
+
+
+class RecordingRefused(SessionError):  # noqa: N818 - reads as a sentence where it is raised
+    """The session folder cannot be written or has no room: the run is refused before it starts."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class ConfigError(RetrowalkError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from retrowalk.cli.main import main
-from retrowalk.sinks.recorder import list_sessions, read_session
+from retrowalk.history import list_sessions, read_log
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,8 +51,10 @@ def test_remote_control_is_announced_at_the_start(
     where = "remote_control in the config file" if armed_by == "config" else "--remote-control"
     assert f"warning: remote control is on ({where})" in out.splitlines()[0]  # said first
     [session] = list_sessions(tmp_path / "data" / "sessions")
-    _, records = read_session(session.path)
-    notices = [r for r in records if r.get("type") == "Notice" and "remote control" in r["message"]]
+    notices = [
+        e.fields for e in read_log(session.path).events_of("Notice")
+        if "remote control" in e.fields["message"]
+    ]  # fmt: skip
     assert [n["safety"] for n in notices] == [True]
 
 
@@ -102,9 +104,9 @@ def test_a_terminal_gone_without_a_hang_up_stops_the_belt(tmp_path: Path) -> Non
     assert code == 129  # as after a hang-up
     [session] = list_sessions(sessions)
     assert session.ended == "aborted"
-    _, records = read_session(session.path)
-    assert records[-1]["kind"] == "summary"
-    assert records[-1]["belt_stopped"] is True
+    summary = read_log(session.path).summary
+    assert summary is not None
+    assert summary.belt_stopped is True
 
 
 def _drain(master: int, child: subprocess.Popen[bytes], seconds: float) -> bytes:

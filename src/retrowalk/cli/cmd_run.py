@@ -96,6 +96,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--voice-test", action="store_true", help="speak a test sentence before connecting"
     )
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="save no session log (without it, a data folder that cannot be written or is "
+        "nearly full refuses the run)",
+    )
     p.set_defaults(func=run)
 
 

@@ -56,6 +56,7 @@ class RunOptions:
     ha_discovery: bool
     keep_walking: bool
     remote_keys: RemoteKeys | None = None  # --remote-keys: learned in config.toml, or common
+    record: bool = True  # False: --no-record, no session log (the screen can say so)
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -142,6 +143,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
         remote_keys=_remote_keys(config) if args.remote_keys else None,
+        record=not args.no_record,
     )
 
 

@@ -148,9 +148,11 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
     """Subscribe every sink but the display to `bus` and start it in `tg`."""
     options = prepared.options
     tg.create_task(tally.follow(bus.subscribe("summary", snapshots="none")), name="summary")
-    recording = bus.subscribe("recorder", snapshots="all")
-    log = recorder.run(recording, header(prepared, treadmill))
-    tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
+    if options.record:
+        # The recorder samples the bus's latest snapshot once a second: it needs events only.
+        recording = bus.subscribe("recorder", snapshots="none")
+        log = recorder.run(recording, header(prepared, treadmill), latest=lambda: bus.latest)
+        tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
     if options.voice != "off":
         from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
 

@@ -17,8 +17,9 @@ from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.errors import SourceLocation
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp
+from retrowalk.history import read_log
 from retrowalk.sinks.mqtt import run_mqtt
-from retrowalk.sinks.recorder import SessionRecorder, read_session
+from retrowalk.sinks.recorder import SessionRecorder
 from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
@@ -104,8 +105,9 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
                 channel = bus.subscribe("mqtt")
                 tg.create_task(run_mqtt(settings, channel, engine.submit, plan=plan))
             recorder = await stack.enter_async_context(SessionRecorder(tmp_path))
-            log_b = bus_b.subscribe("recorder", snapshots="all")
-            recording = tg.create_task(recorder.run(log_b, {"workout": {"name": "lane-b"}}))
+            log_b = bus_b.subscribe("recorder", snapshots="none")
+            header_b = {"workout": {"name": "lane-b"}}
+            recording = tg.create_task(recorder.run(log_b, header_b, latest=lambda: bus_b.latest))
             runs = [tg.create_task(a.run()), tg.create_task(b.run())]
             await coach.wait_for(
                 lambda s: state(s, "lane-a") == state(s, "lane-b") == "waiting_start", 10
@@ -156,7 +158,8 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
     ]
     assert json.loads(coach.payloads("retrowalk/lane-a/state")[-1])["state"] == "aborted"
     # The unarmed treadmill's session log holds the refused remote confirm, with its origin.
-    _, lines = read_session(session_b)
+    assert session_b is not None
+    lines = [e.fields for e in read_log(session_b).events]
     handled_b = [
         (e["origin"], r["command"]["kind"], r["command"]["request_id"], r["accepted"], reason)
         for e in lines

@@ -16,6 +16,11 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
+
+    [remote_keys]                 # a handheld remote's buttons (`retrowalk keys learn`)
+    confirm = ["pagedown"]
+    pause = ["pageup"]
+    stop = ["b"]
 """
 
 from __future__ import annotations
@@ -66,6 +71,9 @@ class UserConfig(BaseModel):
     treadmill_id: _Text | None = Field(None, description="the MQTT topic id, as text")
     remote_control: bool | None = Field(None, description="true or false")
     ha_discovery: bool | None = Field(None, description="true or false")
+    remote_keys: dict[str, Any] | None = Field(
+        None, description="a table of confirm, pause and stop to key names (retrowalk keys learn)"
+    )  # what the actions and keys may be: cli/tui_keys.parse_remote_keys
 
 
 ALLOWED_KEYS = tuple(sorted(UserConfig.model_fields))

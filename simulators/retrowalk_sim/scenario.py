@@ -93,6 +93,7 @@ PARAMETER: dict[ActionName, Parameter | None] = {
 }
 HR_ACTIONS = frozenset({"hr_bpm", "hr_lost"})
 MAX_AT_S = 100 * 3600.0
+SPLIT_PAYLOAD_MIN = 7  # 2 bytes of flags + the 5-byte Expended Energy group
 # (lowest, highest, what it is) for every parameter
 _LIMITS: dict[Parameter, tuple[float, float, str]] = {
     "for": (0.0, 24 * 3600.0, "a duration above 0 s and up to 24 h (20, 20s, 2m, 1:30)"),
@@ -284,8 +285,11 @@ def check_tweak(name: str, value: object) -> None:
             raise ScenarioError(f"tweaks: {name}: must be above 0")
         if name == "notify_hz" and value > 50:
             raise ScenarioError("tweaks: notify_hz: at most 50 notifications a second")
-        if name == "split_payload" and value < 4:
-            raise ScenarioError("tweaks: split_payload: at least 4 bytes (flags and speed)")
+        if name == "split_payload" and value < SPLIT_PAYLOAD_MIN:
+            raise ScenarioError(
+                f"tweaks: split_payload: at least {SPLIT_PAYLOAD_MIN} bytes "
+                "(the flags and the largest field group, energy)"
+            )
 
 
 def _fits(hint: object, value: object) -> bool:  # noqa: PLR0911 - one return per kind of type

@@ -16,6 +16,11 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
+
+    [remote_keys]                 # a handheld remote's buttons (`retrowalk keys learn`)
+    confirm = ["pagedown"]
+    pause = ["pageup"]
+    stop = ["b"]
 """
 
 from __future__ import annotations
@@ -29,14 +34,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.errors import ConfigError, did_you_mean
-from retrowalk.units import UnitSystem
+from retrowalk.units import MAX_BODY_MASS_KG, MIN_BODY_MASS_KG, UnitSystem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 CONFIG_ENV = "RETROWALK_CONFIG"
 MAX_BYTES = 1024 * 1024  # a config file is a few lines; more is a wrong file (or /dev/zero)
-WEIGHT_KG_MIN, WEIGHT_KG_MAX = 20.0, 300.0  # the body masses retrowalk accepts, file and option
+WEIGHT_KG_MIN, WEIGHT_KG_MAX = MIN_BODY_MASS_KG, MAX_BODY_MASS_KG  # units.py: the one range
 
 Voice = Literal["auto", "espeak", "say", "sapi", "bell", "off"]
 VOICE_KINDS: tuple[str, ...] = get_args(Voice)
@@ -66,6 +71,9 @@ class UserConfig(BaseModel):
     treadmill_id: _Text | None = Field(None, description="the MQTT topic id, as text")
     remote_control: bool | None = Field(None, description="true or false")
     ha_discovery: bool | None = Field(None, description="true or false")
+    remote_keys: dict[str, Any] | None = Field(
+        None, description="a table of confirm, pause and stop to key names (retrowalk keys learn)"
+    )  # what the actions and keys may be: cli/tui_keys.parse_remote_keys
 
 
 ALLOWED_KEYS = tuple(sorted(UserConfig.model_fields))

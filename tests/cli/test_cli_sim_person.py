@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -37,16 +38,17 @@ def test_a_coach_run_with_a_distance_step_finishes(tmp_path: Path, machine: str)
     assert main(["run", str(workout), "--sim", machine, "--fast", "--yes"]) == 0
     (log,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
     session = read_log(log)
-    summary = session.summary
-    assert summary is not None
-    assert summary.ended == "finished"
-    assert summary.belt_stopped is True
-    assert summary.elapsed_s < 20 * 60  # 400 m at 4 km/h is 6 min, not 89 hours
-    finished = [e.fields for e in session.events_of("StepFinished")]
+    assert session.summary is not None
+    summary = session.summary.fields
+    records = [e.fields for e in session.events]
+    assert summary["ended"] == "finished"
+    assert summary["belt_stopped"] is True
+    assert summary["elapsed_s"] < 20 * 60  # 400 m at 4 km/h is 6 min, not 89 hours
+    finished = [r for r in records if r.get("type") == "StepFinished"]
     assert [f["index"] for f in finished] == [0, 1, 2]
     assert finished[0]["distance_m"] >= 400
-    samples = [s for s in session.samples if s.step_index == 2]
-    walking = [s.fields["actual_speed_kmh"] for s in samples if s.state == "running"]
+    samples = [s.fields for s in session.samples if s.fields.get("step_index") == 2]
+    walking = [s["actual_speed_kmh"] for s in samples if s["state"] == "running"]
     assert max(walking) == pytest.approx(3.5, abs=0.05)  # keyed in at the console
 
 
@@ -59,8 +61,36 @@ def test_the_person_gives_up_after_three_holds_in_a_row(tmp_path: Path) -> None:
     assert main(argv) == 1
     (log,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
     session = read_log(log)
-    assert [e.fields["cause"] for e in session.events_of("Hold")] == ["console_stop"] * 4
-    assert len(session.events_of("Resumed")) == 3
+    records = [e.fields for e in session.events]
+    assert [r["cause"] for r in records if r.get("type") == "Hold"] == ["console_stop"] * 4
+    assert len([r for r in records if r.get("type") == "Resumed"]) == 3
     assert session.summary is not None
-    assert session.summary.ended == "aborted"
-    assert session.summary.belt_stopped is True
+    assert session.summary.fields["ended"] == "aborted"
+    assert session.summary.fields["belt_stopped"] is True
+
+
+async def test_the_person_never_resumes_an_emergency_stop() -> None:
+    """A hold for an emergency stop stays: the stand-in resumes other holds, never that one."""
+    from retrowalk.cli.sim_person import run_sim_person  # noqa: PLC0415 - the unit under test
+    from retrowalk.engine.bus import Bus  # noqa: PLC0415
+    from retrowalk.engine.commands import CommandResult  # noqa: PLC0415
+    from retrowalk.engine.events import EngineState, Hold, HoldCause, StateChanged  # noqa: PLC0415
+
+    sent: list[object] = []
+
+    async def submit(command: object) -> CommandResult:
+        sent.append(command)
+        return CommandResult(command, accepted=True)  # type: ignore[arg-type]
+
+    bus = Bus()
+    channel = bus.subscribe("person")
+    task = asyncio.create_task(run_sim_person(channel, [], submit))
+    bus.publish(StateChanged(t=0.0, state=EngineState.HOLD, previous=EngineState.RUNNING))
+    bus.publish(Hold(t=0.0, cause=HoldCause.EMERGENCY_STOP, detail="", advice=""))
+    await asyncio.sleep(120)
+    assert sent == []
+    bus.publish(Hold(t=120.0, cause=HoldCause.CONSOLE_STOP, detail="", advice=""))
+    await asyncio.sleep(20)
+    assert [c.kind for c in sent] == ["resume"]  # type: ignore[attr-defined]
+    bus.close()
+    await task

@@ -92,7 +92,8 @@ def test_a_traced_fault_run_shares_the_session_logs_clock(tmp_path: Path) -> Non
     lines = [json.loads(line) for line in trace_path.read_text().splitlines()]
     assert {"t": 70.0, "fault": "console_stop"} in lines
     (log,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
-    holds = [e.fields for e in read_log(log).events_of("Hold")]
+    records = [e.fields for e in read_log(log).events]
+    holds = [r for r in records if r.get("type") == "Hold"]
     assert holds[0]["cause"] == "console_stop"
     assert holds[0]["t"] == pytest.approx(70.0, abs=0.01)
     # the belt coasts at the tweaked 0.5 km/h/s from the 4 km/h of the warm-up

@@ -23,7 +23,7 @@ from retrowalk.engine.events import (
 )
 from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.sinks.cues import run_cues
-from retrowalk.sinks.speech import Speaker
+from retrowalk.sinks.speaker import Speaker
 from retrowalk.workout import load_plan
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
@@ -95,7 +95,7 @@ async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
             await pilot.press("enter")
             await until(lambda: model.belt_running and app.view.state is EngineState.RUNNING)
             await until(lambda: app.view.countdown is not None)
-            assert str(app.query_one("#banner-title").render()) == "TURN AROUND IN"
+            assert str(app.query_one("#banner-title").render()) == "SLOWING DOWN TO TURN IN"
             await until(lambda: awaiting_confirm(app))
             assert not model.belt_running
             assert str(app.query_one("#banner-title").render()) == "TURN AROUND"
@@ -142,12 +142,13 @@ async def test_full_intro_cue_timeline_against_the_engine() -> None:
             if turn_at - 6 < t <= turn_at + 30
         ]
         countdown = [(lead, text) for lead, text in said if lead > 0]
-        assert [text for _, text in countdown] == ["Turn around in 5.", "4", "3", "2", "1"], said
+        numbers = ["Slowing to turn in 5.", "4", "3", "2", "1"]
+        assert [text for _, text in countdown] == numbers, said
         for n, (lead, _text) in zip(range(5, 0, -1), countdown, strict=True):
             assert n - 1 < lead <= n + 0.05, said  # within its own second
         after = [text for lead, text in said if lead <= 0]
-        assert after[0] == "Belt stopping. Hold the rails."
-        assert any(text.startswith("Turn around now, to face the") for text in after)
+        assert after[:2] == ["Slowing down. Hold the rails.", "Belt stopping. Hold the rails."]
+        assert any(text.startswith("Belt stopped. Turn around now, to face the") for text in after)
         assert any(text.startswith("Belt starting slowly.") for text in after)
     texts = [text for _, text in voice.log]
     assert (

@@ -78,6 +78,7 @@ def test_the_issue_example_builds() -> None:
         ({"tweaks": {"decel_kmh_per_s": 0}}, "tweaks: decel_kmh_per_s: must be above 0"),
         ({"tweaks": {"speed_range": [1, 2]}}, "tweaks: 'speed_range' is not a profile field"),
         ({"tweaks": {"target_mode": "floor"}}, "'floor' is not one of 'round', 'truncate'"),
+        ({"tweaks": {"split_payload": 4}}, "split_payload: at least 7 bytes"),
     ],
 )
 def test_each_mistake_is_a_config_error_saying_what_is_allowed(data: object, message: str) -> None:

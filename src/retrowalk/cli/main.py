@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "decode": "decode FTMS bytes into JSON",
     "sessions": "list recorded sessions",
     "monitor": "watch every treadmill on an MQTT broker",
+    "voice": "try the voice: speak a test sentence, name engine and output",
+    "keys": "show the screen's keys; `keys learn` learns a remote's",
 }
 
 DESCRIPTION = (

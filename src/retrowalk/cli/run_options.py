@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrowalk.config import VOICE_KINDS, WEIGHT_KG_MAX, WEIGHT_KG_MIN, default_units
+from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, default_units
 from retrowalk.errors import ConfigError, did_you_mean
+from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 
 if TYPE_CHECKING:
     import argparse
 
+    from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
     from retrowalk.units import UnitSystem
     from retrowalk_sim.scenario import Scenario
@@ -56,6 +58,7 @@ class RunOptions:
     keep_walking: bool
     sim_scenario: Scenario | None = None  # --sim-script, loaded and checked
     sim_trace: Path | None = None
+    remote_keys: RemoteKeys | None = None  # --remote-keys: learned in config.toml, or common
     record: bool = True  # False: --no-record, no session log (the screen can say so)
 
 
@@ -145,6 +148,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         keep_walking=args.keep_walking,
         sim_scenario=scenario,
         sim_trace=args.sim_trace,
+        remote_keys=_remote_keys(config) if args.remote_keys else None,
         record=not args.no_record,
     )
 
@@ -225,3 +229,9 @@ def workout_path(name: str) -> Path:
     if candidate.is_file():
         return candidate
     return find_workout(name)
+
+
+def _remote_keys(config: UserConfig) -> RemoteKeys:
+    from retrowalk.cli.cmd_keys import remote_from  # noqa: PLC0415 - lazy CLI import
+
+    return remote_from(config.remote_keys)

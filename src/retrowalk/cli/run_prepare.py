@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,16 +38,18 @@ class Prepared:
 
 def prepare(options: RunOptions) -> Prepared:
     """Load and check the workout, profiles and sink settings; raise before any connection."""
-    from retrowalk.workout import build_plan, check_plan, get_profile, load_workout  # noqa: PLC0415
+    from retrowalk.workout import check_file  # noqa: PLC0415
 
     path = workout_path(options.workout)
-    plan = build_plan(load_workout(path), body_mass_kg=options.weight_kg)
-    profile = get_profile(options.profile or default_profile(plan.profile))
-    check_plan(plan, profile)
+    # The one profile rule of validate, show and run (workout/profiles.py, choose_profile).
+    checked = check_file(path, profile=options.profile, body_mass_kg=options.weight_kg)
+    plan, profile = checked.ready_to_run()
     if options.voice != "off":
-        from retrowalk.sinks.speech import make_backend  # noqa: PLC0415 - lazy
+        from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
-        make_backend(options.voice)  # ConfigError now if this voice cannot speak here
+        voice = choose_voice(options.voice)  # ConfigError now if this voice cannot speak here
+        if voice.problem is not None:
+            print(f"retrowalk: {voice.describe()}", file=sys.stderr)
     if options.mqtt is not None:
         # The URL, CA file and id are checked now; the id may still come from the device name.
         mqtt_settings(options, options.treadmill_id or "check")
@@ -56,28 +59,6 @@ def prepare(options: RunOptions) -> Prepared:
         check_recordable()  # RecordingRefused (exit 2) before anything connects
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return Prepared(options, path, sha, plan, profile)
-
-
-def default_profile(declared: str) -> str:
-    """Return the safety profile used when the person chose none.
-
-    The workout's own (the least it needs) when it is no looser than "standard"; otherwise
-    "standard", so a looser profile such as "advanced" is always the person's explicit choice.
-    """
-    from retrowalk.workout.safety import DEFAULT_PROFILE, PROFILES  # noqa: PLC0415 - lazy
-
-    own, base = PROFILES.get(declared), PROFILES[DEFAULT_PROFILE]
-    if own is None:
-        return DEFAULT_PROFILE
-    pairs = [
-        (own.backward_speed_max_kmh, base.backward_speed_max_kmh),
-        (own.backward_incline_max_pct, base.backward_incline_max_pct),
-        (own.backward_bout_max_s, base.backward_bout_max_s),
-        (own.forward_speed_max_kmh, base.forward_speed_max_kmh),
-        (own.forward_incline_max_pct, base.forward_incline_max_pct),
-    ]
-    looser = any(b is not None and (o is None or o > b) for o, b in pairs)
-    return DEFAULT_PROFILE if looser else declared
 
 
 def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:

@@ -159,7 +159,7 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
         from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
 
         voice = bus.subscribe("voice")
-        speaking = run_voice(voice, options.voice, plan=prepared.plan)
+        speaking = run_voice(voice, options.voice, plan=prepared.plan, units=options.units)
         tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
     if options.mqtt is not None:
         from retrowalk.sinks.mqtt import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy

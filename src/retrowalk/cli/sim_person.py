@@ -12,9 +12,10 @@ a reaction time after the engine asks (it only ever touches simulated treadmills
   stop at the end too: when the screen shows `END_LEAD_S` left (or the engine counts the end
   down), they press stop.
 - Holds: a person waits a little, sets right what the hold names (the safety key back in) and
-  resumes; a resume the engine refuses (the link still down) is tried again. After
-  `GIVE_UP_AFTER` holds without a step finishing in between, or a hold it cannot resume, the
-  person stops the workout, so a scripted fault run always ends.
+  resumes, never after an emergency stop (that is for whoever pressed it); a resume the engine
+  refuses (the link still down) is tried again. After `GIVE_UP_AFTER` holds without a step
+  finishing in between, or a hold it cannot resume, the person stops the workout, so a
+  scripted fault run always ends.
 """
 
 from __future__ import annotations
@@ -183,6 +184,8 @@ class _Person:
         await asyncio.sleep(self.reaction_s if not_started else self.patience_s)
         if number != self.holds or self.state != EngineState.HOLD:
             return  # a newer hold took over, or someone resumed already
+        if hold.cause == HoldCause.EMERGENCY_STOP:
+            return  # whoever pressed it decides: the stand-in never undoes an emergency stop
         if self.holds_in_a_row > GIVE_UP_AFTER:
             await self.submit(Command(CommandKind.STOP, Origin.KEYBOARD))
             return

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from retrowalk.engine.bus import Channel, Item
     from retrowalk_sim.bleak_backend import SimPeripheral
+    from retrowalk.device.api import SpeedUnits
     from retrowalk_sim.model import TreadmillModel
     from retrowalk_sim.scenario import Scenario
     from retrowalk_sim.trace import Trace
@@ -181,6 +182,7 @@ async def engine_rig(
     options: EngineOptions | None = None,
     heart_rate: Any = None,
     scenario: Scenario | None = None,
+    speed_units: SpeedUnits | None = None,
 ) -> AsyncIterator[Rig]:
     """Yield a Rig whose engine is ready to `run()`; the collector runs alongside.
 
@@ -193,7 +195,7 @@ async def engine_rig(
     )
     async with world:
         client = BleakClient(peripheral.device, backend=SimulatedClient)
-        async with FtmsTreadmill(client) as treadmill:
+        async with FtmsTreadmill(client, speed_units=speed_units) as treadmill:
             bus = Bus()
             channel = bus.subscribe("test", snapshots="all")
             engine = Engine(

@@ -11,6 +11,7 @@ import asyncio
 import pytest
 from engine_rig import BW, FW, REST, engine_rig, make_plan, until
 
+from retrowalk.device.api import SpeedUnits
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     BeltAtRest,
@@ -218,6 +219,19 @@ async def test_a_machine_reading_targets_as_mph_is_held_not_run_fast():
         assert rig.trace.belt_kmh_at(rig.engine._s.elapsed()) <= STILL
         await quit_run(rig, run)
     assert max(s.belt_kmh for s in rig.trace.samples()) < 3.0 * 1.7
+
+
+async def test_a_machine_reading_targets_as_mph_runs_right_with_its_setting():
+    """Issue 12: with speed_targets = "mph" the same machine walks at the planned km/h."""
+    plan = make_plan([(FW, 60, 3.0, 0), (BW, 120, 2.5, 0)])
+    units = SpeedUnits(targets="mph")
+    async with engine_rig(plan, machine="reads-mph", profile="standard", speed_units=units) as rig:
+        outcome = await rig.engine.run()
+    assert isinstance(outcome, Finished)
+    assert holds(rig) == []
+    steady = [s.belt_kmh for s in rig.trace.samples() if 30 < s.t < 40]
+    assert steady == pytest.approx([3.0] * len(steady), abs=0.1)  # real km/h, not 4.8
+    assert max(s.belt_kmh for s in rig.trace.samples()) <= 3.0 + STILL
 
 
 async def test_after_a_rest_the_belt_waits_for_the_persons_go():

@@ -10,7 +10,7 @@ device's own writes (its echoes) never reaches the engine as something the perso
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from retrowalk.ftms.models import (
     Features,
@@ -54,6 +54,33 @@ class Capabilities:
         return self.features is not None and bool(
             self.features.target_setting & TargetSettingFeature.INCLINATION
         )
+
+
+KMH_PER_MPH = 1.609344
+SpeedUnit = Literal["kmh", "mph"]
+
+
+@dataclass(frozen=True)
+class SpeedUnits:
+    """How one machine reads its speed numbers (config.toml `[machines."NAME"]`).
+
+    FTMS speeds are 0.01 km/h, but some consoles take Set Target Speed as mph (`targets`), and
+    some also report their speeds and ranges so (`reports`). The device layer converts, so the
+    engine only ever sees real km/h.
+    """
+
+    targets: SpeedUnit = "kmh"
+    reports: SpeedUnit = "kmh"
+
+    @property
+    def target_factor(self) -> float:
+        """Return real km/h per number in a target (1.609 for a console that reads mph)."""
+        return KMH_PER_MPH if self.targets == "mph" else 1.0
+
+    @property
+    def report_factor(self) -> float:
+        """Return real km/h per number in the machine's reports and ranges."""
+        return KMH_PER_MPH if self.reports == "mph" else 1.0
 
 
 @dataclass(frozen=True)

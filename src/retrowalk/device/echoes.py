@@ -50,8 +50,9 @@ class Expected:
 class StatusInterpreter:
     """Registers the echoes our writes may cause and turns every other status into an event."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, speed_factor: float = 1.0) -> None:
         self._expected: list[Expected] = []
+        self._speed_factor = speed_factor  # real km/h per number in the machine's targets
 
     def expect(self, request: ControlRequest, now: float) -> Expected | None:
         """Register the echo `request` may cause (before it is written); return its token."""
@@ -73,7 +74,7 @@ class StatusInterpreter:
         if token is not None and token in self._expected:
             self._expected.remove(token)
 
-    def interpret(self, status: MachineStatus, now: float) -> DeviceEvent | None:  # noqa: PLR0911 - one answer per status
+    def interpret(self, status: MachineStatus, now: float) -> DeviceEvent | None:  # noqa: C901, PLR0911 - one answer per status
         """Return what `status` means for the engine, or None for an echo or an irrelevant op."""
         op = status.op
         if op == StatusOp.STOPPED_OR_PAUSED_BY_USER:
@@ -94,7 +95,9 @@ class StatusInterpreter:
             return None if self._consume("start", None, now) else ConsoleStarted()
         speed, incline = status.target_speed_kmh, status.target_incline_pct
         if op == StatusOp.TARGET_SPEED_CHANGED and speed is not None:
-            return None if self._consume("speed", speed, now) else ConsoleTarget(speed_kmh=speed)
+            if self._consume("speed", speed, now):
+                return None
+            return ConsoleTarget(speed_kmh=round(speed * self._speed_factor, 2))
         if op == StatusOp.TARGET_INCLINE_CHANGED and incline is not None:
             if self._consume("incline", incline, now):
                 return None

@@ -56,6 +56,7 @@ class TelemetryDecoder:
             None,
             None,
         )
+        self.speed_factor = 1.0  # real km/h per reported number (1.609 for a machine in mph)
         self.decode_errors = 0
         self.records = 0
         self.truncated_records = 0
@@ -144,7 +145,7 @@ class TelemetryDecoder:
         record = mark_suspect(
             record, features=features, speed_range=speed_range, incline_range=incline_range
         )
-        self._hub.publish(trusted(record))
+        self._hub.publish(trusted(record, self.speed_factor))
 
     def _count_error(self, exc: ProtocolError) -> None:
         self.decode_errors += 1
@@ -153,7 +154,7 @@ class TelemetryDecoder:
             log.warning("skipped undecodable notification #%d: %s", self.decode_errors, exc)
 
 
-def trusted(record: TreadmillData) -> Telemetry:
+def trusted(record: TreadmillData, speed_factor: float = 1.0) -> Telemetry:
     """Return what the engine may act on: a suspect or doubtful value is None.
 
     A value is doubtful when another layout the bytes fit reads it differently; the reasons for
@@ -161,7 +162,9 @@ def trusted(record: TreadmillData) -> Telemetry:
     """
     doubted = record.suspect_fields | record.doubtful
     reasons = tuple(s.reason for s in record.suspect) + record.ambiguous
-    speed = None if "speed_kmh" in doubted else record.speed_kmh
+    speed = None if "speed_kmh" in doubted or record.speed_kmh is None else record.speed_kmh
+    if speed is not None and speed_factor != 1.0:
+        speed = round(speed * speed_factor, 3)
     incline = None if "incline_pct" in doubted else record.incline_pct
     bpm = None if "heart_rate_bpm" in doubted else record.heart_rate_bpm
     return Telemetry(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, Self
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from retrowalk.device.api import Capabilities, LinkLost, LinkRestored
+from retrowalk.device.api import Capabilities, LinkLost, LinkRestored, SpeedUnits
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S, ControlPointRunner
 from retrowalk.device.echoes import StatusInterpreter
 from retrowalk.device.grid import snap_incline, snap_speed
@@ -28,7 +28,13 @@ from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscript
 from retrowalk.device.telemetry import TelemetryDecoder
 from retrowalk.errors import ConfigError, DeviceError, Disconnected
 from retrowalk.ftms import control_point as cp
-from retrowalk.ftms.models import ControlOp, ControlRequest, ControlResponse, ResultCode
+from retrowalk.ftms.models import (
+    ControlOp,
+    ControlRequest,
+    ControlResponse,
+    ResultCode,
+    SpeedRange,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -62,13 +68,15 @@ class FtmsTreadmill:
         link_check_interval_s: float = 0.5,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         rng: random.Random | None = None,
+        speed_units: SpeedUnits | None = None,
     ) -> None:
         if not link_check_interval_s > 0:
             raise ConfigError(f"link check interval must be positive, got {link_check_interval_s}")
         self._client = client
+        self._units = speed_units or SpeedUnits()
         self._runner = ControlPointRunner(self._write_control, timeout_s=control_timeout_s)
         self._hub = EventHub()
-        self._echoes = StatusInterpreter()
+        self._echoes = StatusInterpreter(speed_factor=self._units.target_factor)
         self._telemetry = TelemetryDecoder(self._hub, self._echoes, max_age_s=assembler_max_age_s)
         self._policy = reconnect or ReconnectPolicy()
         self._link_check_s = link_check_interval_s
@@ -94,6 +102,7 @@ class FtmsTreadmill:
         backend: type[BaseBleakClient] | None = None,
         control_timeout_s: float = DEFAULT_CONTROL_TIMEOUT_S,
         reconnect: ReconnectPolicy | None = None,
+        speed_units: SpeedUnits | None = None,
     ) -> FtmsTreadmill:
         """Return a treadmill over a new BleakClient that reports disconnects at once."""
         holder: list[FtmsTreadmill] = []
@@ -102,7 +111,12 @@ class FtmsTreadmill:
             disconnected_callback=lambda _c: holder[0].notify_disconnected(),
             backend=backend,
         )
-        treadmill = cls(client, control_timeout_s=control_timeout_s, reconnect=reconnect)
+        treadmill = cls(
+            client,
+            control_timeout_s=control_timeout_s,
+            reconnect=reconnect,
+            speed_units=speed_units,
+        )
         holder.append(treadmill)
         return treadmill
 
@@ -187,7 +201,8 @@ class FtmsTreadmill:
     async def set_speed(self, kmh: float) -> float:
         """Write a speed target, quantised and clamped to the machine's range; return it."""
         value = self.quantize_speed(kmh)
-        await self._run(cp.set_target_speed(value))
+        # A console that reads targets as mph is sent the number that means `value` km/h to it.
+        await self._run(cp.set_target_speed(round(value / self._units.target_factor, 2)))
         return value
 
     async def set_incline(self, pct: float) -> float:
@@ -280,7 +295,13 @@ class FtmsTreadmill:
             await self._client.start_notify(gatt.training_status, self._on_training_status)
         await self._client.start_notify(gatt.treadmill_data, self._on_treadmill_data)
         features, speed_range, incline_range = await read_descriptions(self._client, gatt)
-        self._telemetry.declare(features, speed_range, incline_range)
+        # Ranges are declared in the numbers the machine takes as targets; the engine sees km/h,
+        # and the reports are checked against the range in the numbers the machine reports.
+        real_range = _scaled(speed_range, self._units.target_factor)
+        factor = self._units.target_factor / self._units.report_factor
+        self._telemetry.declare(features, _scaled(speed_range, factor), incline_range)
+        self._telemetry.speed_factor = self._units.report_factor
+        speed_range = real_range
         self._capabilities = Capabilities(
             name=_client_name(self._client),
             address=self._client.address,
@@ -388,6 +409,17 @@ class FtmsTreadmill:
 
     def _on_training_status(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         self._telemetry.on_training_status(bytes(data))
+
+
+def _scaled(speed_range: SpeedRange | None, factor: float) -> SpeedRange | None:
+    """Return `speed_range` with its numbers multiplied by `factor` (unchanged for 1)."""
+    if speed_range is None or factor == 1.0:
+        return speed_range
+    return SpeedRange(
+        round(speed_range.minimum_kmh * factor, 4),
+        round(speed_range.maximum_kmh * factor, 4),
+        round(speed_range.increment_kmh * factor, 4),
+    )
 
 
 def _client_name(client: BleakClient) -> str:

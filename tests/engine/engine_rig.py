@@ -32,9 +32,9 @@ from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
+    from retrowalk.device.api import SpeedUnits
     from retrowalk.engine.bus import Channel, Item
     from retrowalk_sim.bleak_backend import SimPeripheral
-    from retrowalk.device.api import SpeedUnits
     from retrowalk_sim.model import TreadmillModel
     from retrowalk_sim.scenario import Scenario
     from retrowalk_sim.trace import Trace

@@ -44,7 +44,7 @@ backward = st.tuples(st.just(BW), st.integers(15, 60), st.sampled_from([1.5, 2.5
 rest = st.tuples(st.just(REST), st.integers(5, 20), st.none(), st.just(0))
 workouts = st.lists(st.one_of(forward, backward, rest), min_size=1, max_size=4)
 
-at = st.integers(3, 150).map(float)
+at = st.integers(3, 90).map(float)
 lasting = st.integers(2, 40).map(float)
 actions = st.one_of(
     st.builds(
@@ -179,7 +179,7 @@ def _check_holds(rig) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -187,9 +187,10 @@ def _check_holds(rig) -> None:
 async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
     """Confirmation, caps, windows, holds and the end, checked on the simulator's trace."""
     plan = make_plan(steps, window_s=10.0, confirm=True)
-    async with engine_rig(
-        plan, profile="standard", options=EngineOptions(), scenario=scenario
-    ) as rig, asyncio.TaskGroup() as tg:
+    async with (
+        engine_rig(plan, profile="standard", options=EngineOptions(), scenario=scenario) as rig,
+        asyncio.TaskGroup() as tg,
+    ):
         run = tg.create_task(rig.engine.run())
         person = tg.create_task(_person(rig))
         done, _ = await asyncio.wait({run}, timeout=3000)

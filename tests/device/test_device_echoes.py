@@ -183,7 +183,7 @@ async def test_console_speed_on_a_machine_driven_in_mph_arrives_in_real_km_h(
 async def test_console_change_just_after_our_own_write_still_arrives(
     sim_treadmill: OpenSim,
 ) -> None:
-    """Our 3.5 km/h is echoed and consumed; 4.5 keyed in at once after it reaches the consumer."""
+    """Our 3.5 km/h echo is consumed; a 4.5 and a stop keyed in right after it both arrive."""
     async with sim_treadmill("home") as (peripheral, treadmill):
         events = treadmill.events()
         await walking(treadmill, events)
@@ -212,7 +212,10 @@ async def test_revoked_control_arrives_as_control_lost(sim_treadmill: OpenSim) -
 
 @pytest.mark.xfail(
     strict=True,
-    reason="device bug: an echo's window starts when the write is queued, not when it is sent",
+    reason=(
+        "device bug: an echo's 5 s window runs from when _run queues the write, not from when "
+        "it is sent, so this Stop's echo comes back as ConsoleStopped"
+    ),
 )
 async def test_our_stop_queued_behind_an_unanswered_write_is_still_an_echo(
     sim_treadmill: OpenSim,

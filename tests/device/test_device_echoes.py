@@ -210,13 +210,6 @@ async def test_revoked_control_arrives_as_control_lost(sim_treadmill: OpenSim) -
         assert peripheral.model.control_granted
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "device bug: an echo's 5 s window runs from when _run queues the write, not from when "
-        "it is sent, so this Stop's echo comes back as ConsoleStopped"
-    ),
-)
 async def test_our_stop_queued_behind_an_unanswered_write_is_still_an_echo(
     sim_treadmill: OpenSim,
 ) -> None:

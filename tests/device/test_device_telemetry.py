@@ -100,13 +100,6 @@ async def test_more_data_part_with_two_bytes_over_has_no_speed(sim_treadmill: Op
         assert len(telemetry.suspect) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ftms assembler bug: the merged record keeps the pace part's doubt about speed_kmh, so "
-        "trusted() drops the sure speed of the part that completed it"
-    ),
-)
 async def test_speed_of_the_part_after_an_ambiguous_pace_part_is_trusted(
     sim_treadmill: OpenSim,
 ) -> None:

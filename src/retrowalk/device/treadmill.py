@@ -21,7 +21,7 @@ from bleak.exc import BleakError
 
 from retrowalk.device.api import Capabilities, LinkLost, LinkRestored, SpeedUnits
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S, ControlPointRunner
-from retrowalk.device.echoes import StatusInterpreter
+from retrowalk.device.echoes import Expected, StatusInterpreter
 from retrowalk.device.grid import snap_incline, snap_speed
 from retrowalk.device.link import FtmsGatt, ReconnectPolicy, find_ftms, read_descriptions
 from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscription
@@ -77,6 +77,7 @@ class FtmsTreadmill:
         self._runner = ControlPointRunner(self._write_control, timeout_s=control_timeout_s)
         self._hub = EventHub()
         self._echoes = StatusInterpreter(speed_factor=self._units.target_factor)
+        self._echo_tokens: dict[ControlRequest, list[Expected]] = {}  # by procedure in flight
         self._telemetry = TelemetryDecoder(self._hub, self._echoes, max_age_s=assembler_max_age_s)
         self._policy = reconnect or ReconnectPolicy()
         self._link_check_s = link_check_interval_s
@@ -236,22 +237,32 @@ class FtmsTreadmill:
         if not self._connected:
             raise Disconnected(f"the link to {self.capabilities.name} is down; reconnecting")
         loop = asyncio.get_running_loop()
-        echo = self._echoes.expect(request, loop.time())  # before the write: echoes come early
         try:
             response = await self._runner.run(request, urgent=urgent)
         except asyncio.CancelledError:
-            self._echoes.settle(echo, loop.time())  # the write may be out: its echo may come
+            self._settle_echoes(request, loop.time())  # the write may be out: its echo may come
             raise
         except Exception:
-            self._echoes.withdraw(echo)  # refused or never sent: no echo will come
+            for echo in self._echo_tokens.pop(request, []):
+                self._echoes.withdraw(echo)  # refused: no echo will come
             raise
-        self._echoes.settle(echo, loop.time())
+        self._settle_echoes(request, loop.time())
         return response
+
+    def _settle_echoes(self, request: ControlRequest, now: float) -> None:
+        for echo in self._echo_tokens.pop(request, []):
+            self._echoes.settle(echo, now)
 
     async def _write_control(self, payload: bytes) -> None:
         gatt = self._gatt
         if not self._connected or gatt is None or gatt.control_point is None:
             raise Disconnected("the link to the treadmill is down; reconnecting")
+        # The echo this write may cause is expected from now, when it goes out (not from when it
+        # was queued behind another procedure): machines often echo before they answer.
+        request = cp.decode_request(payload)
+        echo = self._echoes.expect(request, asyncio.get_running_loop().time())
+        if echo is not None:
+            self._echo_tokens.setdefault(request, []).append(echo)
         try:
             await self._client.write_gatt_char(
                 gatt.control_point, payload, response=gatt.control_point_with_response

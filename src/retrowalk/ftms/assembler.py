@@ -29,7 +29,8 @@ def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
         values,
         truncated=earlier.truncated or later.truncated,
         ambiguous=_joined(earlier.ambiguous, later.ambiguous),
-        doubtful=earlier.doubtful | later.doubtful,
+        # A value the later part supplies replaces the earlier one, and so does its doubt.
+        doubtful=(earlier.doubtful - _present(later)) | later.doubtful,
     )
 
 
@@ -79,7 +80,7 @@ class TreadmillDataAssembler:
             pending.update(values)
             truncated = found.truncated or self._truncated
             ambiguous = _joined(self._ambiguous, found.ambiguous)
-            doubtful = self._doubtful | found.doubtful
+            doubtful = (self._doubtful - values.keys()) | found.doubtful
             self._pending, self._count = None, 0
             return TreadmillData.from_values(
                 pending, truncated=truncated, ambiguous=ambiguous, doubtful=doubtful
@@ -97,7 +98,7 @@ class TreadmillDataAssembler:
             self._pending.update(values)
             self._truncated = self._truncated or found.truncated
             self._ambiguous = _joined(self._ambiguous, found.ambiguous)
-            self._doubtful = self._doubtful | found.doubtful
+            self._doubtful = (self._doubtful - values.keys()) | found.doubtful
         self._count += 1
         if self._count >= self.max_parts:
             assert out is None  # only possible with max_parts == 1, when nothing was held
@@ -131,3 +132,8 @@ def _joined(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
 
 
 __all__ = ["TreadmillDataAssembler", "merge"]
+
+
+def _present(record: TreadmillData) -> frozenset[str]:
+    """Return the attributes `record` has a value for."""
+    return frozenset(n for n in TREADMILL_FIELDS if getattr(record, n) is not None)

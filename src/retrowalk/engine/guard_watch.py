@@ -158,6 +158,9 @@ class GuardWatch:
             bound = 3.0 + max(0.0, speed - cap) / DECEL_KMH_PER_S
             if now - self._above_since > bound:
                 self._above_since = None
+                if self._mph_ratio(speed):
+                    self._units_hold(speed)  # the better advice: the same belt, the real cause
+                    return
                 self.s.hold_for(
                     HoldCause.SPEED_ABOVE_CAP,
                     f"the belt stayed at {speed:.1f} km/h, above the limit of {cap:g} km/h",
@@ -200,20 +203,31 @@ class GuardWatch:
         if speed is None or c.belt != "running" or c.commanded_speed < 0.8 or not steady:
             self._ratio_since = None
             return
-        if abs(speed / c.commanded_speed - _MPH_RATIO) > _MPH_RATIO * _MPH_BAND:
+        if not self._mph_ratio(speed):
             self._ratio_since = None
             return
         if self._ratio_since is None:
             self._ratio_since = now
         elif now - self._ratio_since >= _MPH_STEADY_S:
             self._ratio_since = None
-            self.s.hold_for(
-                HoldCause.SPEED_UNITS,
-                f"the belt runs at {speed:.1f} km/h for a target of {c.commanded_speed:g} km/h: "
-                "the treadmill reads the targets as miles per hour",
-                'This treadmill reads speeds in mph: set speed_units = "mph" for it in '
-                "config.toml, then start again.",
-            )
+            self._units_hold(speed)
+
+    def _mph_ratio(self, speed: float) -> bool:
+        """Return whether `speed` is the commanded speed read as mph (within the band)."""
+        commanded = self.control.commanded_speed
+        if commanded < 0.8:
+            return False
+        return abs(speed / commanded - _MPH_RATIO) <= _MPH_RATIO * _MPH_BAND
+
+    def _units_hold(self, speed: float) -> None:
+        name = self.guard.treadmill.capabilities.name
+        self.s.hold_for(
+            HoldCause.SPEED_UNITS,
+            f"the belt runs at {speed:.1f} km/h for a target of "
+            f"{self.control.commanded_speed:g} km/h: the treadmill reads targets as mph",
+            f'This treadmill reads target speeds as mph: add [machines."{name}"] with '
+            'speed_targets = "mph" to config.toml, then start again.',
+        )
 
     def _check_quiet(self, now: float) -> None:
         last = self.s.telemetry.at

@@ -52,6 +52,22 @@ _Text = Annotated[str, Field(min_length=1)]
 _SECRET = frozenset({"mqtt"})
 
 
+SpeedUnitName = Literal["kmh", "mph"]
+
+
+class MachineSettings(BaseModel):
+    """How one treadmill reads its speed numbers: `[machines."NAME or ADDRESS"]` in config.toml."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    speed_targets: SpeedUnitName = Field(
+        "kmh", description='"mph" for a console that reads the target speeds it is sent as mph'
+    )
+    speed_reports: SpeedUnitName = Field(
+        "kmh", description='"mph" for a machine that also reports its speeds in mph'
+    )
+
+
 class UserConfig(BaseModel):
     """Defaults read from the config file; None means "not set". Each field says what it takes."""
 
@@ -74,6 +90,9 @@ class UserConfig(BaseModel):
     remote_keys: dict[str, Any] | None = Field(
         None, description="a table of confirm, pause and stop to key names (retrowalk keys learn)"
     )  # what the actions and keys may be: cli/tui_keys.parse_remote_keys
+    machines: dict[str, MachineSettings] | None = Field(
+        None, description='tables [machines."NAME or ADDRESS"] with speed_targets, speed_reports'
+    )
 
 
 ALLOWED_KEYS = tuple(sorted(UserConfig.model_fields))

@@ -13,6 +13,7 @@ from retrowalk.cli.tui import RetrowalkApp
 from retrowalk.cli.tui_screens import SummaryScreen
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, Origin
 from retrowalk.engine.events import (
     ChangeAhead,
     EngineState,
@@ -82,7 +83,7 @@ def awaiting_confirm(app: RetrowalkApp) -> bool:
 
 
 async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
-    """Enter starts the belt, the turn counts down, Enter ends the turn, Esc stops the belt."""
+    """Enter starts the belt, the turn counts down, Enter ends the turn, Esc stops and holds."""
     plan = load_plan(INTRO, profile="beginner")
     async with live(plan, EngineOptions()) as (engine, bus, model):
         app = RetrowalkApp(bus.subscribe("tui"), engine.submit, plan=plan,
@@ -105,6 +106,9 @@ async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
             assert "BACKWARD" in str(app.query_one("#direction").render())
             await pilot.press("escape")
             await until(lambda: not model.belt_running, within_s=10.0)
+            await until(lambda: app.view.state is EngineState.HOLD)  # stopped first, then held
+            assert not model.belt_running
+            await engine.submit(Command(CommandKind.STOP, Origin.KEYBOARD))  # Q, confirmed
             await until(lambda: isinstance(app.screen, SummaryScreen), within_s=10.0)
             await run
             await pilot.press("x")
@@ -157,5 +161,6 @@ async def test_full_intro_cue_timeline_against_the_engine() -> None:
         )
         == 3
     )
-    assert texts[-1] == "Workout complete. Well done. The belt is stopped."
+    # The engine saw the belt at rest after the final Stop: that is said first, then the end.
+    assert texts[-2:] == ["Belt stopped. You can step off.", "Workout complete. Well done."]
     assert speaker.dropped_stale <= len(aheads) // 5  # at most one stale number per countdown

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,9 +21,11 @@ from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
+    from retrowalk.device.api import SpeedUnits
     from retrowalk.units import UnitSystem
     from retrowalk_sim.scenario import Scenario
 
@@ -60,6 +62,8 @@ class RunOptions:
     sim_trace: Path | None = None
     remote_keys: RemoteKeys | None = None  # --remote-keys: learned in config.toml, or common
     record: bool = True  # False: --no-record, no session log (the screen can say so)
+    # config.toml [machines."NAME"]: how each machine reads its speed numbers
+    speed_units: Mapping[str, SpeedUnits] = field(default_factory=dict)
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -150,6 +154,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         sim_trace=args.sim_trace,
         remote_keys=_remote_keys(config) if args.remote_keys else None,
         record=not args.no_record,
+        speed_units=_speed_units(config),
     )
 
 
@@ -235,3 +240,13 @@ def _remote_keys(config: UserConfig) -> RemoteKeys:
     from retrowalk.cli.cmd_keys import remote_from  # noqa: PLC0415 - lazy CLI import
 
     return remote_from(config.remote_keys)
+
+
+def _speed_units(config: UserConfig) -> dict[str, SpeedUnits]:
+    """Return the configured machines' speed units, by name or address."""
+    from retrowalk.device.api import SpeedUnits  # noqa: PLC0415 - light, but only for a run
+
+    return {
+        key: SpeedUnits(targets=m.speed_targets, reports=m.speed_reports)
+        for key, m in (config.machines or {}).items()
+    }

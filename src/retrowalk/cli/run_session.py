@@ -190,9 +190,14 @@ async def _connect(
         )
         if options.sim_trace is not None:
             stack.callback(sim_script.write_trace, world, options.sim_trace)
-        treadmill = await stack.enter_async_context(scan.connect(None, world=world))
+        units = options.speed_units
+        treadmill = await stack.enter_async_context(
+            scan.connect(None, world=world, speed_units=units)
+        )
     else:
-        treadmill = await stack.enter_async_context(scan.connect(options.device))
+        treadmill = await stack.enter_async_context(
+            scan.connect(options.device, speed_units=options.speed_units)
+        )
     if options.hr is None:
         return treadmill, None, world
     strap = None if options.hr == "auto" else options.hr

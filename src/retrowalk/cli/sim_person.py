@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
+from retrowalk.engine.belt import CONSOLE_START_WARNING
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.engine.events import (
     CoachMode,
@@ -36,7 +37,6 @@ from retrowalk.engine.events import (
     StateChanged,
     StepFinished,
 )
-from retrowalk.engine.turns import CONSOLE_START_WARNING
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence

@@ -107,6 +107,10 @@ def main_banner(view: View, options: ScreenOptions) -> Banner | None:  # noqa: P
         return _turn_banner(view)
     if state is EngineState.PAUSED:
         return Banner("paused", "PAUSED", ("Space or Enter to resume · Q to end the workout",))
+    if state is EngineState.WAITING_CONFIRM:
+        remote = options.remote_keys
+        go = _remote(remote.confirm if remote else None, "Press Enter")
+        return Banner("paused", "READY TO WALK?", (f"The belt is stopped. {go} to start it",))
     if state in {EngineState.WAITING_START, EngineState.READY}:
         return _ready_banner(view, options)
     if state is EngineState.CONNECTING:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bleak.backends.device import BLEDevice
     from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
+    from retrowalk.device.api import SpeedUnits
     from retrowalk.device.heart_rate import HeartRateMonitor
     from retrowalk.device.link import ReconnectPolicy
     from retrowalk_sim.bleak_backend import SimWorld
@@ -252,8 +253,12 @@ async def connect(  # noqa: PLR0913 - all but the target are keyword-only with d
     timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
     control_timeout_s: float = DEFAULT_CONTROL_TIMEOUT_S,
     reconnect: ReconnectPolicy | None = None,
+    speed_units: Mapping[str, SpeedUnits] | None = None,
 ) -> AsyncIterator[FtmsTreadmill]:
     """Find the treadmill and yield it connected; disconnect on exit.
+
+    `speed_units` maps a machine's name or address (as configured) to how it reads its speed
+    numbers; the entry matching the treadmill found applies.
 
     With `sim` (a profile name) a simulated world with one treadmill of that profile runs for the
     duration; with `world` (already running) its treadmills are searched instead. The real
@@ -267,10 +272,23 @@ async def connect(  # noqa: PLR0913 - all but the target are keyword-only with d
             backend = _simulated_client()
         device = await find_treadmill(target, simulated_world=world, timeout_s=timeout_s)
         treadmill = FtmsTreadmill.from_device(
-            device, backend=backend, control_timeout_s=control_timeout_s, reconnect=reconnect
+            device,
+            backend=backend,
+            control_timeout_s=control_timeout_s,
+            reconnect=reconnect,
+            speed_units=_units_for(device, speed_units or {}),
         )
         async with treadmill:
             yield treadmill
+
+
+def _units_for(device: BLEDevice, table: Mapping[str, SpeedUnits]) -> SpeedUnits | None:
+    """Return the configured speed units of `device` (by address, else by name), if any."""
+    keys = {k.strip().lower(): v for k, v in table.items()}
+    for key in (device.address, device.name or ""):
+        if key.lower() in keys:
+            return keys[key.lower()]
+    return None
 
 
 def _matcher(target: str | None) -> Callable[[BLEDevice, AdvertisementData], bool]:

@@ -150,6 +150,15 @@ def other_cue(item: Item, units: UnitSystem) -> list[Cue]:  # noqa: C901, PLR091
         return [Cue("Treadmill reconnected. Press Enter to resume.", "state", CHANGE)]
     if isinstance(item, StateChanged) and item.state is EngineState.WAITING_START:
         return [Cue("Ready. Press Enter to start.", "state", INFO, item.t + 30.0)]
+    if isinstance(item, StateChanged) and item.state is EngineState.WAITING_CONFIRM:
+        return [
+            Cue(
+                "The belt is stopped. Press Enter when you are ready to walk.",
+                "state",
+                CHANGE,
+                item.t + 30.0,
+            )
+        ]
     if isinstance(item, CoachMode):
         text = f"Coach mode. {coach_text(item.speed_kmh, item.incline_pct, units)}"
         return [Cue(text, "coach", CHANGE)]

@@ -36,6 +36,7 @@ def _starts(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 LAYERS = ("retrowalk.engine", "retrowalk.device", "retrowalk.sinks", "retrowalk.cli")
+BUMBLE_ADAPTER = "src/retrowalk/device/bumble_adapter.py"  # the one module of retrowalk on bumble
 
 
 @pytest.mark.parametrize("path", _modules(SRC), ids=_rel)
@@ -58,6 +59,8 @@ def test_layering(path: Path) -> None:
         if _starts(name, ("textual", "rich")) and layer != "cli":
             bad.append(name)
         if _starts(name, ("pycycling",)) and _rel(path) != "src/retrowalk/device/heart_rate.py":
+            bad.append(name)
+        if _starts(name, ("bumble",)) and _rel(path) != BUMBLE_ADAPTER:
             bad.append(name)
         if _starts(name, ("retrowalk_sim",)) and layer in {"workout", "ftms", "engine", "sinks"}:
             bad.append(name)
@@ -120,6 +123,15 @@ def _runtime_imports(path: Path, known: set[str]) -> set[str]:
             subs = {f"{node.module}.{alias.name}" for alias in node.names}
             found.update(subs & known or {node.module})
     return found
+
+
+@pytest.mark.parametrize("path", _modules(SRC), ids=_rel)
+def test_bumble_loads_only_when_asked(path: Path) -> None:
+    """No module imports the bumble adapter (or the simulator) at import time: only on demand."""
+    known = {_module_name(p) for p in _modules(SRC) + _modules(SIM)}
+    lazy = ("retrowalk.device.bumble_adapter", "retrowalk_sim")
+    bad = sorted(name for name in _runtime_imports(path, known) if _starts(name, lazy))
+    assert not bad, f"{_rel(path)} imports {bad} when it is imported; import it where it is used"
 
 
 def _owner(name: str, known: set[str]) -> str:

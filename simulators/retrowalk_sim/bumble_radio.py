@@ -3,9 +3,11 @@
 Public API:
 - `SimController`: bumble's virtual `Controller`, with LE Create Connection Cancel that cancels
   (bumble's returns success and does nothing, so a timed-out connect hung forever:
-  docs/reference/bumble.md, pitfall 1).
+  docs/reference/bumble.md, pitfall 1); `time_out_links()` (a supervision timeout on every link:
+  the radio between the peers died) and `vanish()` (its host is gone: links time out, it
+  leaves the air).
 - `local_device(link, name, address)`: a powered-off bumble `Device` whose host talks to its own
-  `SimController` on `link`, in this process.
+  `SimController` on `link`, in this process, and that controller.
 - `hci_hub(link, host, port, on_client=None)`: an async context manager serving HCI over TCP on
   `host:port`; each TCP client gets a controller of its own on `link` (so a host that
   re-attaches never inherits another's links, pitfall 2), and when its socket closes its peers
@@ -66,11 +68,19 @@ class SimController(Controller):
         asyncio.get_running_loop().call_soon(self.send_hci_packet, failed)
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
-    def vanish(self) -> None:
-        """The host behind this controller is gone: end its links, leave the air."""
+    def time_out_links(self) -> None:
+        """Every link of this controller times out, as when the radio between them dies.
+
+        Both ends hear of it (Disconnection Complete, reason 0x08), as after a real supervision
+        timeout: the peer through the link, this controller's own host directly.
+        """
         for connection in list(self.le_connections.values()):
             connection.send_ll_control_pdu(ll.TerminateInd(SUPERVISION_TIMEOUT))
-        self.le_connections.clear()
+            self.on_le_disconnected(connection, SUPERVISION_TIMEOUT)
+
+    def vanish(self) -> None:
+        """The host behind this controller is gone: its links time out, it leaves the air."""
+        self.time_out_links()
         self.pending_le_connection = None
         self.le_legacy_advertiser.stop()
         for advertising_set in self.advertising_sets.values():
@@ -80,11 +90,11 @@ class SimController(Controller):
             self.link.remove_controller(self)
 
 
-def local_device(link: LocalLink, name: str, address: str) -> Device:
-    """Return a bumble Device (not powered on) with its own controller on `link`."""
+def local_device(link: LocalLink, name: str, address: str) -> tuple[Device, SimController]:
+    """Return a bumble Device (not powered on) and its own controller on `link`."""
     controller = SimController(name, link=link)
     host = Host(controller, AsyncPipeSink(controller))
-    return Device(name=name, address=hci.Address(address), host=host)
+    return Device(name=name, address=hci.Address(address), host=host), controller
 
 
 class _SocketSink:

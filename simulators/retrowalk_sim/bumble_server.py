@@ -6,7 +6,7 @@ Public API:
   lays out), advertises `name` with the model's service UUIDs and service data, and lets one
   central at a time connect; it yields a `Served`. On exit the link is dropped (a clean LL
   terminate), advertising stops and the model's timers stop.
-- `Served`: `.connected` (the central's address, or None), `.model`, `.advertising`.
+- `Served`: `.connected` (the central's address, or None), `.model`, `.advertising`, `.on_event`.
 - `ServerEvent`: what `on_event` hears: "connected", "disconnected", "write" (a control point
   write, with its bytes), "advertising".
 
@@ -81,35 +81,33 @@ def short_uuid(value: str) -> UUID:
 
 
 def advertising_data(name: str, service_uuids: list[str], service_data: dict[str, bytes]) -> bytes:
-    """Return the advertisement: flags, 16-bit service UUIDs, service data, then the name.
+    """Return the advertisement: flags, service data, the name, and the service UUIDs if room.
 
     Everything lives in the 31-byte advertisement (the virtual controller has no real scan
-    response); a name that does not fit is sent shortened.
+    response: docs/reference/bumble.md, pitfall 7). The complete name comes before the UUID
+    list, since centrals find a treadmill by its name and the service data names the service
+    already; a name that does not fit even alone is sent shortened.
     """
+    t = AdvertisingData.Type
     uuids = [short_uuid(u).to_bytes() for u in service_uuids]
-    structures: list[tuple[int, bytes]] = [
-        (AdvertisingData.Type.FLAGS, bytes([0x06])),  # LE general discoverable, no BR/EDR
-        (
-            AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
-            b"".join(u for u in uuids if len(u) == 2),
-        ),
-        (
-            AdvertisingData.Type.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-            b"".join(u for u in uuids if len(u) == 16),
-        ),
+    listed = [
+        (t.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, b"".join(u for u in uuids if len(u) == 2)),
+        (t.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, b"".join(u for u in uuids if len(u) > 2)),
     ]
+    structures: list[tuple[int, bytes]] = [(t.FLAGS, bytes([0x06]))]  # LE general, no BR/EDR
     structures += [
-        (AdvertisingData.Type.SERVICE_DATA_16_BIT_UUID, short_uuid(u).to_bytes() + data)
+        (t.SERVICE_DATA_16_BIT_UUID, short_uuid(u).to_bytes() + data)
         for u, data in service_data.items()
     ]
-    structures = [(kind, value) for kind, value in structures if value or kind == 0x01]
-    used = sum(2 + len(value) for _, value in structures)
     encoded = name.encode()
-    room = _AD_LIMIT - used - 2
-    kind = AdvertisingData.Type.COMPLETE_LOCAL_NAME
+    room = _AD_LIMIT - sum(2 + len(value) for _, value in structures) - 2
     if len(encoded) > room:
-        encoded, kind = encoded[: max(room, 0)], AdvertisingData.Type.SHORTENED_LOCAL_NAME
-    structures.append((kind, encoded))
+        structures.append((t.SHORTENED_LOCAL_NAME, encoded[: max(room, 0)]))
+    else:
+        structures.append((t.COMPLETE_LOCAL_NAME, encoded))
+    for kind, value in listed:
+        if value and sum(2 + len(v) for _, v in structures) + 2 + len(value) <= _AD_LIMIT:
+            structures.append((kind, value))
     return bytes(AdvertisingData(structures))
 
 
@@ -158,7 +156,7 @@ class Served:
         self.device = device
         self.name = name
         self.advertising = False
-        self._on_event = on_event or (lambda _event: None)
+        self.on_event = on_event or (lambda _event: None)
         self._by_uuid: dict[str, gatt.Characteristic[Any]] = {}
         self._specs: dict[str, CharSpec] = {}
         self._port: _Port | None = None
@@ -222,7 +220,7 @@ class Served:
         if spec.needs_cccd_for_write and not self.cccd(connection, spec.uuid):
             raise att.ATT_Error(att.ErrorCode.CCCD_IMPROPERLY_CONFIGURED)
         if spec.needs_cccd_for_write:
-            self._on_event(ServerEvent("write", str(connection.peer_address), bytes(data)))
+            self.on_event(ServerEvent("write", str(connection.peer_address), bytes(data)))
         try:
             spec.write(bytes(data))
         except AttError as error:
@@ -243,7 +241,7 @@ class Served:
             advertising_interval_max=ADVERTISING_INTERVAL_MS,
         )
         self.advertising = True
-        self._on_event(ServerEvent("advertising"))
+        self.on_event(ServerEvent("advertising"))
 
     def on_connection(self, connection: Connection, links: asyncio.TaskGroup) -> None:
         """A central connected: the model gets a port, the link gets its sender."""
@@ -258,7 +256,7 @@ class Served:
         if isinstance(trace, Trace) and not trace.anchored:
             trace.anchor(asyncio.get_running_loop().time())  # the session clock starts
         self.model.attach(port)
-        self._on_event(ServerEvent("connected", str(connection.peer_address)))
+        self.on_event(ServerEvent("connected", str(connection.peer_address)))
         links.create_task(self._run_link(port), name=f"retrowalk-sim-link-{connection.handle}")
 
     def _gone(self, port: _Port, reason: int) -> None:
@@ -267,7 +265,7 @@ class Served:
         self._port = None
         self.model.detach()
         port.lost.set()
-        self._on_event(ServerEvent("disconnected", str(port.connection.peer_address), b"", reason))
+        self.on_event(ServerEvent("disconnected", str(port.connection.peer_address), b"", reason))
 
     async def _run_link(self, port: _Port) -> None:
         """Send what the model queued, in order, until the link drops; then advertise again."""

@@ -236,9 +236,8 @@ class BumbleClient(BaseBleakClient):
             try:
                 connection = await host.connect(address, timeout=self._timeout)
             except (TimeoutError, core.BaseBumbleError) as exc:
-                raise BleakDeviceNotFoundError(
-                    self.address, f"no connection to {self.address}: {exc or 'timed out'}"
-                ) from exc
+                reason = str(exc) or f"nobody answered within {self._timeout:g} s"
+                raise BleakDeviceNotFoundError(self.address, f"{self.address}: {reason}") from exc
         peer = Peer(connection)
         self._peer = peer
         connection.on(connection.EVENT_DISCONNECTION, lambda _reason: self._lost(peer))

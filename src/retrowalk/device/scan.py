@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
     from retrowalk.device.api import SpeedUnits
+    from retrowalk.device.bumble_adapter import BumbleAdapter
     from retrowalk.device.heart_rate import HeartRateMonitor
     from retrowalk.device.link import ReconnectPolicy
     from retrowalk_sim.bleak_backend import SimWorld
@@ -104,15 +105,15 @@ def ftms_result(device: BLEDevice, adv: AdvertisementData) -> ScanResult | None:
 
 
 async def advertisements(
-    *, timeout_s: float, simulated: bool = False
+    *, timeout_s: float, simulated: bool = False, via: type[BaseBleakScanner] | None = None
 ) -> AsyncGenerator[tuple[BLEDevice, AdvertisementData]]:
-    """Yield every advertisement seen until `timeout_s` (loop time) has passed."""
+    """Yield every advertisement seen until `timeout_s` (loop time); `via`: a scanner backend."""
     if not timeout_s > 0:
         raise ConfigError(f"scan timeout must be positive, got {timeout_s:g} s")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     try:
-        scanner = BleakScanner(backend=_scanner_backend(simulated))
+        scanner = BleakScanner(backend=via or _scanner_backend(simulated))
         await scanner.start()
     except (BleakError, OSError) as exc:
         raise DeviceError(
@@ -133,12 +134,15 @@ async def advertisements(
 
 
 async def scan(
-    *, timeout_s: float = DEFAULT_SCAN_TIMEOUT_S, simulated: bool = False
+    *,
+    timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
+    simulated: bool = False,
+    via: type[BaseBleakScanner] | None = None,
 ) -> AsyncGenerator[ScanResult]:
     """Yield each FTMS machine once, as soon as it is seen, until `timeout_s` has passed."""
     seen: set[str] = set()
     async with contextlib.aclosing(
-        advertisements(timeout_s=timeout_s, simulated=simulated)
+        advertisements(timeout_s=timeout_s, simulated=simulated, via=via)
     ) as stream:
         async for device, adv in stream:
             result = ftms_result(device, adv)
@@ -152,17 +156,19 @@ async def find_treadmill(
     *,
     simulated_world: SimWorld | None = None,
     timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
+    via: type[BaseBleakScanner] | None = None,
 ) -> BLEDevice:
     """Return the device named by address or name, or the first FTMS treadmill (target None).
 
-    With `simulated_world`, the simulator's scanner looks through the running simulated worlds.
-    Raises DeviceNotFound, saying what was searched and what to try.
+    With `simulated_world`, the simulator's scanner looks through the running simulated worlds;
+    `via` is another scanner backend (a `BumbleAdapter`'s). Raises DeviceNotFound, saying what
+    was searched and what to try.
     """
     target = (target or "").strip() or None
     match = _matcher(target)
     fallback: BLEDevice | None = None
     async with contextlib.aclosing(
-        advertisements(timeout_s=timeout_s, simulated=simulated_world is not None)
+        advertisements(timeout_s=timeout_s, simulated=simulated_world is not None, via=via)
     ) as stream:
         async for device, adv in stream:
             result = ftms_result(device, adv)
@@ -254,6 +260,7 @@ async def connect(  # noqa: PLR0913 - all but the target are keyword-only with d
     control_timeout_s: float = DEFAULT_CONTROL_TIMEOUT_S,
     reconnect: ReconnectPolicy | None = None,
     speed_units: Mapping[str, SpeedUnits] | None = None,
+    adapter: BumbleAdapter | None = None,
 ) -> AsyncIterator[FtmsTreadmill]:
     """Find the treadmill and yield it connected; disconnect on exit.
 
@@ -261,16 +268,17 @@ async def connect(  # noqa: PLR0913 - all but the target are keyword-only with d
     numbers; the entry matching the treadmill found applies.
 
     With `sim` (a profile name) a simulated world with one treadmill of that profile runs for the
-    duration; with `world` (already running) its treadmills are searched instead. The real
-    Bluetooth adapter is used when both are None.
+    duration; with `world` (already running) its treadmills are searched instead; with an open
+    `adapter`, the bumble host on it. The system's Bluetooth adapter is used otherwise.
     """
     async with contextlib.AsyncExitStack() as stack:
-        backend: type[BaseBleakClient] | None = None
+        backend = None if adapter is None else adapter.client_backend
         if sim is not None or world is not None:
             if world is None:
                 world = await stack.enter_async_context(simulated_world(sim or "home"))
             backend = _simulated_client()
-        device = await find_treadmill(target, simulated_world=world, timeout_s=timeout_s)
+        via = None if adapter is None else adapter.scanner_backend
+        device = await find_treadmill(target, simulated_world=world, timeout_s=timeout_s, via=via)
         treadmill = FtmsTreadmill.from_device(
             device,
             backend=backend,

@@ -1,0 +1,118 @@
+"""A simulated treadmill on a virtual Bluetooth LE link, served by bumble's host stack.
+
+Public API:
+- `bumble_room(profile="home", *, name=None, tweaks=None, trace=False, on_event=None)`: an async
+  context manager: one `TreadmillModel` served by `bumble_server.serve` on its own virtual
+  controller of a fresh `LocalLink`; yields a `Room`. Runs in virtual time as in real time.
+- `Room`: `.model`, `.served`, `.link`, `.controller` (the treadmill's, `vanish()` it to make
+  the peripheral disappear mid-anything), `.name`, `.address`, and `central(name)`: a new
+  bumble `Device` (not powered on) with its own controller on the link, for a
+  `BumbleAdapter(device=...)`.
+- `serve_tcp(profile, host, port, *, on_event=None, on_client=None, ready=None)`: the same
+  treadmill behind `bumble_radio.hci_hub` (HCI over TCP, a controller per client) until
+  cancelled: `retrowalk sim --transport tcp-server:HOST:PORT`. `ready(port)` is called once it
+  listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bumble.link import LocalLink
+
+from retrowalk_sim.bumble_radio import hci_hub, local_device
+from retrowalk_sim.bumble_server import Served, ServerEvent, serve
+from retrowalk_sim.model import TreadmillModel
+from retrowalk_sim.profiles import get_profile
+from retrowalk_sim.trace import Trace
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Mapping
+
+    from bumble.device import Device
+
+    from retrowalk_sim.bumble_radio import SimController
+
+__all__ = ["Room", "ServerEvent", "bumble_room", "serve_tcp"]
+
+SIM_ADDRESS = "F0:52:57:53:49:4D"  # random static (top bits 11): "RWSIM"
+_centrals = itertools.count(1)
+
+
+@dataclass
+class Room:
+    """A treadmill served on a local link; `central()` adds a host to connect from."""
+
+    model: TreadmillModel
+    served: Served
+    link: LocalLink
+    controller: SimController
+    name: str
+    address: str = SIM_ADDRESS
+    centrals: list[Device] = field(default_factory=list)
+
+    def central(self, name: str = "central") -> Device:
+        """Return a new bumble Device with its own controller on this link (not powered on)."""
+        n = next(_centrals)
+        device, _controller = local_device(
+            self.link, name, f"C0:52:57:00:{n >> 8:02X}:{n & 0xFF:02X}"
+        )
+        self.centrals.append(device)
+        return device
+
+
+def treadmill(
+    profile: str, *, tweaks: Mapping[str, object] | None = None, trace: bool = False
+) -> TreadmillModel:
+    """Return a simulated treadmill of `profile` (KeyError lists the names), with a trace."""
+    machine = get_profile(profile)
+    if tweaks:
+        machine = machine.with_tweaks(**tweaks)
+    model = TreadmillModel(machine)
+    if trace:
+        model.trace = Trace()
+    return model
+
+
+@contextlib.asynccontextmanager
+async def bumble_room(
+    profile: str = "home",
+    *,
+    name: str | None = None,
+    tweaks: Mapping[str, object] | None = None,
+    trace: bool = False,
+    on_event: Callable[[ServerEvent], None] | None = None,
+) -> AsyncIterator[Room]:
+    """Serve one simulated treadmill on a fresh local link (see the module docstring)."""
+    model = treadmill(profile, tweaks=tweaks, trace=trace)
+    label = name or model.profile.local_name
+    link = LocalLink()  # type: ignore[no-untyped-call] # bumble leaves its __init__ unannotated
+    device, controller = local_device(link, label, SIM_ADDRESS)
+    await device.power_on()
+    async with serve(model, device, name=label, on_event=on_event) as served:
+        yield Room(model, served, link, controller, label)
+        if model.trace is not None:
+            model.trace.close(asyncio.get_running_loop().time())
+
+
+async def serve_tcp(  # noqa: PLR0913 - keyword-only hooks
+    profile: str,
+    host: str,
+    port: int,
+    *,
+    on_event: Callable[[ServerEvent], None] | None = None,
+    on_client: Callable[[str, bool], None] | None = None,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve the treadmill to HCI-over-TCP clients until cancelled (the link drops cleanly)."""
+    async with (
+        bumble_room(profile, on_event=on_event) as room,
+        hci_hub(room.link, host, port, on_client) as server,
+    ):
+        if ready is not None:
+            ready(server.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()  # until cancelled (Ctrl-C)

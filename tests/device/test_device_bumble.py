@@ -1,0 +1,104 @@
+"""The device layer through a real ATT/GATT stack: bumble's host on both sides of a virtual link.
+
+The treadmill is the simulator served by bumble (retrowalk_sim.bumble_room); the device layer is
+unchanged and reaches it through `BumbleAdapter`'s bleak backends, in virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import pytest
+from bleak.exc import BleakDeviceNotFoundError
+
+from retrowalk.device.bumble_adapter import BumbleAdapter
+from retrowalk.device.link import ReconnectPolicy
+from retrowalk.device.scan import find_treadmill
+from retrowalk.device.treadmill import FtmsTreadmill
+from retrowalk.errors import Disconnected
+from retrowalk_sim.bumble_room import Room, bumble_room
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from retrowalk_sim.bumble_server import ServerEvent
+
+ONE_TRY = ReconnectPolicy(initial_delay_s=0.5, max_attempts=1, connect_timeout_s=2.0)
+
+
+@contextlib.asynccontextmanager
+async def _over_bumble(
+    events: list[ServerEvent] | None = None,
+) -> AsyncIterator[tuple[Room, BumbleAdapter]]:
+    async with (
+        bumble_room("home", trace=True, on_event=None if events is None else events.append) as room,
+        BumbleAdapter(device=room.central()) as adapter,
+    ):
+        yield room, adapter
+
+
+async def _treadmill(adapter: BumbleAdapter, **options: object) -> FtmsTreadmill:
+    device = await find_treadmill("RW Home Treadmill", via=adapter.scanner_backend)
+    return FtmsTreadmill.from_device(device, backend=adapter.client_backend, **options)  # type: ignore[arg-type]
+
+
+async def test_a_session_runs_through_bumble_and_the_belt_does_what_was_asked() -> None:
+    """Request control, start, a speed change and stop over ATT move the simulated belt."""
+    async with _over_bumble() as (room, adapter):
+        async with await _treadmill(adapter) as treadmill:
+            loop = asyncio.get_running_loop()
+            assert treadmill.capabilities.name == "RW Home Treadmill"
+            assert treadmill.capabilities.speed_range is not None
+            await treadmill.request_control()
+            await treadmill.start()
+            await asyncio.sleep(5.0)
+            sent = await treadmill.set_speed(3.0)
+            await asyncio.sleep(5.0)
+            running_at = loop.time()
+            await treadmill.stop()
+            await asyncio.sleep(6.0)
+            stopped_at = loop.time()
+        trace = room.model.trace
+        assert trace is not None
+        origin = trace.origin  # the session clock started at the connection
+        assert origin is not None
+        assert sent == 3.0
+        assert trace.belt_kmh_at(running_at - origin) == pytest.approx(3.0)
+        assert trace.belt_kmh_at(stopped_at - origin) == 0.0
+        assert [w.data for w in trace.writes()] == [b"\x00", b"\x07", b"\x02\x2c\x01", b"\x08\x01"]
+        assert all(w.answer is not None and w.answer[2] == 0x01 for w in trace.writes())
+
+
+async def test_a_link_lost_mid_write_is_a_typed_disconnect() -> None:
+    """The link times out while a speed write is in flight: Disconnected, not a hang or a leak."""
+    events: list[ServerEvent] = []
+    async with _over_bumble(events) as (room, adapter):
+        treadmill = await _treadmill(adapter, reconnect=ONE_TRY)
+        async with treadmill:
+            await treadmill.request_control()
+            await treadmill.start()
+            await asyncio.sleep(3.0)
+
+            def vanish_on_speed(event: ServerEvent) -> None:
+                if event.kind == "write" and event.data[:1] == b"\x02":
+                    room.controller.time_out_links()  # inside the write: before its ATT response
+
+            room.served.on_event = vanish_on_speed
+            with pytest.raises(Disconnected):
+                await treadmill.set_speed(3.0)
+            assert not treadmill.is_connected
+    assert room.model.control_point_log[-1] == b"\x02\x2c\x01"  # the write reached the machine
+
+
+async def test_a_connect_to_nobody_times_out_and_the_next_connect_works() -> None:
+    """A connect that finds no peer ends in BleakDeviceNotFoundError; the host is not stuck."""
+    from bleak import BleakClient  # noqa: PLC0415 - only here
+
+    async with _over_bumble() as (_room, adapter):
+        nobody = BleakClient("F0:00:00:00:00:99", backend=adapter.client_backend, timeout=1.0)
+        with pytest.raises(BleakDeviceNotFoundError):
+            await nobody.connect()
+        async with await _treadmill(adapter) as treadmill:
+            assert treadmill.is_connected

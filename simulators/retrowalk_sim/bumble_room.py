@@ -8,10 +8,10 @@ Public API:
   the peripheral disappear mid-anything), `.name`, `.address`, and `central(name)`: a new
   bumble `Device` (not powered on) with its own controller on the link, for a
   `BumbleAdapter(device=...)`.
-- `serve_tcp(profile, host, port, *, on_event=None, on_client=None, ready=None)`: the same
-  treadmill behind `bumble_radio.hci_hub` (HCI over TCP, a controller per client) until
-  cancelled: `retrowalk sim --transport tcp-server:HOST:PORT`. `ready(port)` is called once it
-  listens.
+- `serve_on(spec, profile="home", *, on_event=None, on_client=None, ready=None)`: the same
+  treadmill on an HCI transport until cancelled (`retrowalk sim --transport SPEC`):
+  `tcp-server:HOST:PORT` behind `bumble_radio.hci_hub` (a controller per client), any other
+  spec a real controller (`usb:0`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bumble.device import Device
+from bumble.hci import Address
 from bumble.link import LocalLink
+from bumble.transport import open_transport
 
 from retrowalk_sim.bumble_radio import hci_hub, local_device
 from retrowalk_sim.bumble_server import Served, ServerEvent, serve
@@ -33,11 +36,9 @@ from retrowalk_sim.trace import Trace
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
 
-    from bumble.device import Device
-
     from retrowalk_sim.bumble_radio import SimController
 
-__all__ = ["Room", "ServerEvent", "bumble_room", "serve_tcp"]
+__all__ = ["Room", "ServerEvent", "bumble_room", "serve_on"]
 
 SIM_ADDRESS = "F0:52:57:53:49:4D"  # random static (top bits 11): "RWSIM"
 _centrals = itertools.count(1)
@@ -99,20 +100,44 @@ async def bumble_room(
             model.trace.close(asyncio.get_running_loop().time())
 
 
-async def serve_tcp(  # noqa: PLR0913 - keyword-only hooks
-    profile: str,
-    host: str,
-    port: int,
+async def serve_on(
+    spec: str,
+    profile: str = "home",
     *,
     on_event: Callable[[ServerEvent], None] | None = None,
     on_client: Callable[[str, bool], None] | None = None,
-    ready: Callable[[int], None] | None = None,
+    ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the treadmill to HCI-over-TCP clients until cancelled (the link drops cleanly)."""
-    async with (
-        bumble_room(profile, on_event=on_event) as room,
-        hci_hub(room.link, host, port, on_client) as server,
-    ):
-        if ready is not None:
-            ready(server.sockets[0].getsockname()[1])
-        await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+    """Serve the treadmill on the HCI transport `spec` until cancelled (see the module).
+
+    `tcp-server:HOST:PORT` is the virtual radio: each TCP client is a host given a controller of
+    its own on the treadmill's link. Any other spec (`usb:0`, `serial:...`) is a controller for
+    the treadmill's own host: a real radio, so phones and other apps see it on the air.
+    `ready(spec)` is told the spec it serves on (the port chosen, for port 0).
+    """
+    kind, _, rest = spec.partition(":")
+    if kind == "tcp-server":
+        host, _, port = rest.rpartition(":")
+        async with (
+            bumble_room(profile, on_event=on_event) as room,
+            hci_hub(room.link, host, int(port), on_client) as server,
+        ):
+            if ready is not None:
+                ready(f"tcp-server:{host}:{server.sockets[0].getsockname()[1]}")
+            try:
+                await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+            finally:
+                await room.served.close()  # a clean terminate, before the hub's clients go
+        return
+    transport = await open_transport(spec)
+    try:
+        model = treadmill(profile)
+        label = model.profile.local_name
+        device = Device.with_hci(label, Address(SIM_ADDRESS), transport.source, transport.sink)
+        await device.power_on()
+        async with serve(model, device, name=label, on_event=on_event):
+            if ready is not None:
+                ready(spec)
+            await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+    finally:
+        await transport.close()

@@ -156,7 +156,7 @@ class Served:
         self.device = device
         self.name = name
         self.advertising = False
-        self.on_event = on_event or (lambda _event: None)
+        self.on_event = on_event if on_event is not None else (lambda _event: None)
         self._by_uuid: dict[str, gatt.Characteristic[Any]] = {}
         self._specs: dict[str, CharSpec] = {}
         self._port: _Port | None = None

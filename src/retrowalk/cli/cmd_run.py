@@ -50,6 +50,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "kingsmith, ...); a WORKOUT right after --sim is taken as the workout",
     )
     p.add_argument(
+        "--adapter",
+        metavar="SPEC",
+        help="reach the treadmill through bumble's Bluetooth stack on this HCI transport: "
+        "tcp-client:HOST:PORT (a `retrowalk sim --transport tcp-server:...`) or usb:0",
+    )
+    p.add_argument(
         "--profile",
         metavar="P",
         help="safety profile: beginner, standard, advanced, supervised (default: the one the "

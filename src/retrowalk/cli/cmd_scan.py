@@ -34,6 +34,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "instead of the Bluetooth adapter",
     )
     p.add_argument(
+        "--adapter",
+        metavar="SPEC",
+        help="scan through bumble's Bluetooth stack on this HCI transport: tcp-client:HOST:PORT "
+        "(a `retrowalk sim --transport tcp-server:...`) or usb:0",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=10.0,
@@ -53,9 +59,16 @@ def run(args: argparse.Namespace) -> int:
     simulated: int | None = args.sim
     if simulated is not None and not 1 <= simulated <= MAX_SIMULATED:
         raise ConfigError(f"--sim takes 1 to {MAX_SIMULATED} treadmills, got {simulated}")
+    adapter: str | None = args.adapter
+    if adapter is not None:
+        from retrowalk.device.hci_spec import check_adapter  # noqa: PLC0415 - no bumble in it
+
+        if simulated is not None:
+            raise ConfigError("--adapter and --sim exclude each other: scan one or the other")
+        adapter = check_adapter(adapter)
     out = sys.stdout
     if simulated is None:
-        found = clock.run(lambda: _scan(timeout_s, out, simulated=0))
+        found = clock.run(lambda: _scan(timeout_s, out, simulated=0, adapter=adapter))
     else:
         # A simulated room lives on loop time: fast mode scans it in an instant.
         found = clock.run(lambda: _scan(timeout_s, out, simulated=simulated), fast=True)
@@ -69,20 +82,29 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _scan(timeout_s: float, out: TextIO, *, simulated: int) -> int:
+async def _scan(
+    timeout_s: float, out: TextIO, *, simulated: int, adapter: str | None = None
+) -> int:
     import contextlib  # noqa: PLC0415 - kept with the other run-time imports
 
     from retrowalk.device.scan import scan, simulated_world, simulator_profiles  # noqa: PLC0415
 
     source = "simulated treadmills" if simulated else "Bluetooth FTMS machines"
+    if adapter is not None:
+        source += f" through {adapter}"
     print(f"Scanning for {source} for {timeout_s:g} s...", file=sys.stderr, flush=True)
     found = 0
     async with contextlib.AsyncExitStack() as stack:
+        via = None
         if simulated:
             names = simulator_profiles()
             profiles = [names[i % len(names)] for i in range(simulated)]
             await stack.enter_async_context(simulated_world(*profiles))
-        async for result in scan(timeout_s=timeout_s, simulated=bool(simulated)):
+        if adapter is not None:
+            from retrowalk.device.bumble_adapter import BumbleAdapter  # noqa: PLC0415 - bumble
+
+            via = (await stack.enter_async_context(BumbleAdapter(adapter))).scanner_backend
+        async for result in scan(timeout_s=timeout_s, simulated=bool(simulated), via=via):
             if not found:
                 print(_HEADER, file=out, flush=True)  # only once there is something to show
             found += 1

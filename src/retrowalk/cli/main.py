@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "show": "show a workout's timeline and speed/incline chart",
     "schema": "print the JSON Schema of the workout format",
     "scan": "list nearby FTMS treadmills and other fitness machines",
+    "sim": "serve the simulated treadmill on a Bluetooth HCI transport",
     "decode": "decode FTMS bytes into JSON",
     "sessions": "list recorded sessions",
     "monitor": "watch every treadmill on an MQTT broker",

@@ -64,6 +64,7 @@ class RunOptions:
     record: bool = True  # False: --no-record, no session log (the screen can say so)
     # config.toml [machines."NAME"]: how each machine reads its speed numbers
     speed_units: Mapping[str, SpeedUnits] = field(default_factory=dict)
+    adapter: str | None = None  # --adapter: a bumble HCI transport instead of the system's
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -77,6 +78,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         )
     if device is None and sim is None:
         device = config.device
+    adapter = _adapter(args, sim)
     if args.fast and args.speedup is not None:
         raise ConfigError("--fast and --speedup exclude each other")
     speedup = 1.0 if args.speedup is None else float(args.speedup)
@@ -119,7 +121,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--remote-control needs --mqtt URL (remote commands come over MQTT)")
     if mqtt is None and args.ha_discovery:
         raise ConfigError("--ha-discovery needs --mqtt URL")
-    hr = args.hr or (config.hr if sim is None else None)
+    hr = args.hr or (config.hr if sim is None and adapter is None else None)
     if args.hr_max is not None and not 60 <= args.hr_max <= 230:
         raise ConfigError(f"--hr-max must be a heart rate from 60 to 230 bpm, got {args.hr_max}")
     if args.hr_max is not None and hr is None:
@@ -155,7 +157,26 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_keys=_remote_keys(config) if args.remote_keys else None,
         record=not args.no_record,
         speed_units=_speed_units(config),
+        adapter=adapter,
     )
+
+
+def _adapter(args: argparse.Namespace, sim: str | None) -> str | None:
+    """Check --adapter (a bumble HCI transport) before anything is loaded."""
+    spec: str | None = getattr(args, "adapter", None)
+    if spec is None:
+        return None
+    if sim is not None:
+        raise ConfigError(
+            "--adapter and --sim exclude each other: --sim runs the simulator in this process; "
+            "for one behind a Bluetooth stack, start `retrowalk sim --transport "
+            "tcp-server:127.0.0.1:PORT` and use --adapter tcp-client:127.0.0.1:PORT"
+        )
+    if args.hr is not None:
+        raise ConfigError("--hr with --adapter is not supported yet: leave out one of them")
+    from retrowalk.device.hci_spec import check_adapter  # noqa: PLC0415 - small, no bumble
+
+    return check_adapter(spec)
 
 
 def _sim_script(args: argparse.Namespace, sim: str | None, hr: str | None) -> Scenario | None:

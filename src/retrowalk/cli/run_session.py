@@ -195,8 +195,13 @@ async def _connect(
             scan.connect(None, world=world, speed_units=units)
         )
     else:
+        adapter = None
+        if options.adapter is not None:
+            from retrowalk.device.bumble_adapter import BumbleAdapter  # noqa: PLC0415 - bumble
+
+            adapter = await stack.enter_async_context(BumbleAdapter(options.adapter))
         treadmill = await stack.enter_async_context(
-            scan.connect(options.device, speed_units=options.speed_units)
+            scan.connect(options.device, speed_units=options.speed_units, adapter=adapter)
         )
     if options.hr is None:
         return treadmill, None, world

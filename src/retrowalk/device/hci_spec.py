@@ -59,9 +59,10 @@ def _check(spec: str, option: str, examples: str) -> str:
         )
     if name in {"tcp-client", "tcp-server"}:
         host, _, port = rest.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        lowest = 0 if name == "tcp-server" else 1  # a server on port 0 takes a free one
+        if not host or not port.isdigit() or not lowest <= int(port) < 65536:
             raise ConfigError(
-                f"{option} {spec!r}: {name} needs HOST:PORT with a port from 1 to 65535, "
+                f"{option} {spec!r}: {name} needs HOST:PORT with a port from {lowest} to 65535, "
                 f"e.g. {name}:127.0.0.1:9001"
             )
     return spec

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import dataclasses
+import json
 
 import pytest
 from engine_rig import BW, FW, REST, engine_rig, make_plan, until

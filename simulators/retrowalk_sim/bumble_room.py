@@ -27,6 +27,7 @@ from bumble.hci import Address
 from bumble.link import LocalLink
 from bumble.transport import open_transport
 
+from retrowalk.errors import DeviceError
 from retrowalk_sim.bumble_radio import hci_hub, local_device
 from retrowalk_sim.bumble_server import Served, ServerEvent, serve
 from retrowalk_sim.model import TreadmillModel
@@ -129,7 +130,10 @@ async def serve_on(
             finally:
                 await room.served.close()  # a clean terminate, before the hub's clients go
         return
-    transport = await open_transport(spec)
+    try:
+        transport = await open_transport(spec)
+    except Exception as exc:
+        raise DeviceError(f"cannot open the Bluetooth controller {spec}: {exc}") from exc
     try:
         model = treadmill(profile)
         label = model.profile.local_name

@@ -324,6 +324,7 @@ async def serve(
     served = Served(model, device, name, on_event)
     served.build(model.services())
     model.start()
+    raised: list[BaseException] = []  # the block's own exception, kept out of the group
     try:
         async with asyncio.TaskGroup() as links:
 
@@ -334,8 +335,15 @@ async def serve(
             await served.advertise()
             try:
                 yield served
+            except Exception as exc:
+                raised.append(exc)
+                raise
             finally:
                 device.remove_listener(device.EVENT_CONNECTION, on_connection)
                 await served.close()
+    except ExceptionGroup as group:
+        if raised and list(group.exceptions) == raised:
+            raise raised[0] from None  # the caller's error, not a link task's: as it was raised
+        raise
     finally:
         model.close()

@@ -69,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(spec: str, profile: str, out: TextIO) -> None:
-    from retrowalk.device.hci_spec import ADAPTER_ADVICE  # noqa: PLC0415
     from retrowalk.errors import DeviceError  # noqa: PLC0415
     from retrowalk_sim.bumble_room import serve_on  # noqa: PLC0415 - the simulator on demand
 
@@ -89,8 +88,8 @@ async def _serve(spec: str, profile: str, out: TextIO) -> None:
         await serve_on(
             spec, profile, on_event=lambda e: say(describe(e)), on_client=client, ready=ready
         )
-    except OSError as exc:
-        raise DeviceError(f"cannot serve on {spec}: {exc}. {ADAPTER_ADVICE}") from exc
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        raise DeviceError(f"cannot serve on {spec}: {exc}") from exc
 
 
 def describe(event: ServerEvent) -> str:

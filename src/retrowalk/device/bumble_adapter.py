@@ -176,7 +176,7 @@ class BumbleAdapter:
             return await open_transport(self.spec)
         except (ValueError, core.BaseBumbleError) as exc:
             raise ConfigError(f"--adapter {self.spec!r}: {exc}; use {EXAMPLES}") from exc
-        except OSError as exc:
+        except Exception as exc:
             raise DeviceError(
                 f"cannot open the Bluetooth adapter {self.spec}: {exc}. {ADAPTER_ADVICE}"
             ) from exc

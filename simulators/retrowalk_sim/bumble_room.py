@@ -8,8 +8,8 @@ Public API:
   the peripheral disappear mid-anything), `.name`, `.address`, and `central(name)`: a new
   bumble `Device` (not powered on) with its own controller on the link, for a
   `BumbleAdapter(device=...)`.
-- `serve_on(spec, profile="home", *, on_event=None, on_client=None, ready=None)`: the same
-  treadmill on an HCI transport until cancelled (`retrowalk sim --transport SPEC`):
+- `serve_on(spec, profile="home", *, on_event=None, on_client=None, ready=None, tweaks=None)`:
+  the same treadmill on an HCI transport until cancelled (`retrowalk sim --transport SPEC`):
   `tcp-server:HOST:PORT` behind `bumble_radio.hci_hub` (a controller per client), any other
   spec a real controller (`usb:0`).
 """
@@ -101,13 +101,14 @@ async def bumble_room(
             model.trace.close(asyncio.get_running_loop().time())
 
 
-async def serve_on(
+async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
     spec: str,
     profile: str = "home",
     *,
     on_event: Callable[[ServerEvent], None] | None = None,
     on_client: Callable[[str, bool], None] | None = None,
     ready: Callable[[str], None] | None = None,
+    tweaks: Mapping[str, object] | None = None,
 ) -> None:
     """Serve the treadmill on the HCI transport `spec` until cancelled (see the module).
 
@@ -120,7 +121,7 @@ async def serve_on(
     if kind == "tcp-server":
         host, _, port = rest.rpartition(":")
         async with (
-            bumble_room(profile, on_event=on_event) as room,
+            bumble_room(profile, tweaks=tweaks, on_event=on_event) as room,
             hci_hub(room.link, host, int(port), on_client) as server,
         ):
             if ready is not None:
@@ -135,7 +136,7 @@ async def serve_on(
     except Exception as exc:
         raise DeviceError(f"cannot open the Bluetooth controller {spec}: {exc}") from exc
     try:
-        model = treadmill(profile)
+        model = treadmill(profile, tweaks=tweaks)
         label = model.profile.local_name
         device = Device.with_hci(label, Address(SIM_ADDRESS), transport.source, transport.sink)
         await device.power_on()

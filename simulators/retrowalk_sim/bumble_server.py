@@ -1,11 +1,11 @@
 """A simulated device served over a real Bluetooth host stack: bumble's GATT server.
 
 Public API:
-- `serve(model, device, *, name, on_event=None)`: an async context manager that builds `device`'s
-  GATT table from `model.services()` (the same `ServiceSpec`s the in-process bleak backend
-  lays out), advertises `name` with the model's service UUIDs and service data, and lets one
-  central at a time connect; it yields a `Served`. On exit the link is dropped (a clean LL
-  terminate), advertising stops and the model's timers stop.
+- `serve(model, device, *, name, on_event=None, mtu=23)`: an async context manager that builds
+  `device`'s GATT table from `model.services()` (the `ServiceSpec`s the in-process backend lays
+  out), advertises `name` with the model's service UUIDs and data, lets one central at a time
+  connect (ATT MTU at most `mtu`) and yields a `Served`. On exit the link is dropped cleanly
+  (LL terminate), advertising and the model's timers stop.
 - `Served`: `.connected` (the central's address, or None), `.model`, `.advertising`, `.on_event`.
 - `ServerEvent`: what `on_event` hears: "connected", "disconnected", "write" (a control point
   write, with its bytes), "advertising".
@@ -47,13 +47,6 @@ log = logging.getLogger(__name__)
 
 ADVERTISING_INTERVAL_MS = 20  # a central connects on the next advertising PDU (pitfall 8)
 DISCONNECT_TIMEOUT_S = 2.0
-_PROPERTIES = {
-    "read": gatt.Characteristic.Properties.READ,
-    "write": gatt.Characteristic.Properties.WRITE,
-    "write-without-response": gatt.Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
-    "notify": gatt.Characteristic.Properties.NOTIFY,
-    "indicate": gatt.Characteristic.Properties.INDICATE,
-}
 _AD_LIMIT = 31
 _BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
 
@@ -194,7 +187,7 @@ class Served:
     def _characteristic(self, spec: CharSpec) -> gatt.Characteristic[Any]:
         properties = gatt.Characteristic.Properties(0)
         for name in spec.properties:
-            properties |= _PROPERTIES[name]
+            properties |= gatt.Characteristic.Properties[name.upper().replace("-", "_")]
         permissions = gatt.Characteristic.Permissions(0)
         if spec.has("read"):
             permissions |= gatt.Characteristic.Permissions.READABLE
@@ -319,8 +312,10 @@ async def serve(
     *,
     name: str,
     on_event: Callable[[ServerEvent], None] | None = None,
+    mtu: int = 23,
 ) -> AsyncIterator[Served]:
     """Serve `model` on the powered-on bumble `device` until the block ends (see the module)."""
+    device.gatt_server.max_mtu = mtu  # most treadmills keep the default: records split
     served = Served(model, device, name, on_event)
     served.build(model.services())
     model.start()

@@ -13,17 +13,20 @@ from typing import TYPE_CHECKING
 import pytest
 from bleak.exc import BleakDeviceNotFoundError
 
+from retrowalk.device.api import LinkLost, LinkRestored
 from retrowalk.device.bumble_adapter import BumbleAdapter
 from retrowalk.device.link import ReconnectPolicy
 from retrowalk.device.scan import find_treadmill
 from retrowalk.device.treadmill import FtmsTreadmill
-from retrowalk.errors import Disconnected
+from retrowalk.errors import ControlRejected, ControlTimeout, Disconnected
+from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 from retrowalk_sim.bumble_room import Room, bumble_room
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from retrowalk_sim.bumble_server import ServerEvent
+    from retrowalk_sim.model import TreadmillModel
 
 ONE_TRY = ReconnectPolicy(initial_delay_s=0.5, max_attempts=1, connect_timeout_s=2.0)
 
@@ -102,3 +105,60 @@ async def test_a_connect_to_nobody_times_out_and_the_next_connect_works() -> Non
             await nobody.connect()
         async with await _treadmill(adapter) as treadmill:
             assert treadmill.is_connected
+
+
+async def test_a_link_that_times_out_is_reported_and_restored() -> None:
+    """A supervision timeout while idle: LinkLost, then the device layer reconnects over bumble."""
+    async with _over_bumble() as (room, adapter):
+        async with await _treadmill(adapter) as treadmill:
+            seen: list[object] = []
+            room.controller.time_out_links()
+            async with asyncio.timeout(30.0):
+                async for event in treadmill.events():
+                    if isinstance(event, (LinkLost, LinkRestored)):
+                        seen.append(event)
+                    if isinstance(event, LinkRestored):
+                        break
+            assert [type(e) for e in seen] == [LinkLost, LinkRestored]
+            assert treadmill.is_connected
+            await treadmill.request_control()  # the new link works
+        assert room.model.control_point_log[-1] == b"\x00"
+
+
+@contextlib.asynccontextmanager
+async def _on(backend: str) -> AsyncIterator[tuple[TreadmillModel, FtmsTreadmill]]:
+    """A connected home treadmill through the fast backend or through bumble."""
+    if backend == "fake":
+        world = SimWorld()
+        peripheral = world.add("home")
+        async with world:
+            treadmill = FtmsTreadmill.from_device(peripheral.device, backend=SimulatedClient)
+            async with treadmill:
+                yield peripheral.model, treadmill
+        return
+    async with _over_bumble() as (room, adapter), await _treadmill(adapter) as treadmill:
+        yield room.model, treadmill
+
+
+@pytest.mark.parametrize("backend", ["fake", "bumble"])
+async def test_a_refused_procedure_is_control_rejected_on_both_backends(backend: str) -> None:
+    """The machine answers 0x04: ControlRejected with that code, through either stack."""
+    async with _on(backend) as (model, treadmill):
+        await treadmill.request_control()
+        model.reject_next(1, 0x04)
+        with pytest.raises(ControlRejected) as refused:
+            await treadmill.start()
+    assert refused.value.result_code == 0x04
+    assert model.control_point_log[-1] == b"\x07"
+
+
+@pytest.mark.parametrize("backend", ["fake", "bumble"])
+async def test_an_unanswered_procedure_is_control_timeout_on_both_backends(backend: str) -> None:
+    """The machine takes the write and never indicates: ControlTimeout, through either stack."""
+    async with _on(backend) as (model, treadmill):
+        await treadmill.request_control()
+        model.mute_control_point()
+        with pytest.raises(ControlTimeout):
+            await treadmill.set_speed(3.0)
+        model.mute_control_point(on=False)
+    assert model.control_point_log[-1] == b"\x02\x2c\x01"

@@ -162,3 +162,25 @@ async def test_an_unanswered_procedure_is_control_timeout_on_both_backends(backe
             await treadmill.set_speed(3.0)
         model.mute_control_point(on=False)
     assert model.control_point_log[-1] == b"\x02\x2c\x01"
+
+
+async def test_cancelling_a_write_cancels_and_a_drop_during_a_read_is_a_bleak_error() -> None:
+    """A caller's own cancellation propagates; a read cut off by the link is a BleakError."""
+    from bleak import BleakClient  # noqa: PLC0415 - only here
+    from bleak.exc import BleakError  # noqa: PLC0415
+
+    from retrowalk.ftms.models import CONTROL_POINT_UUID, FEATURE_UUID  # noqa: PLC0415
+
+    async with _over_bumble() as (room, adapter):
+        device = await find_treadmill(None, via=adapter.scanner_backend)
+        async with BleakClient(device, backend=adapter.client_backend) as client:
+            await client.start_notify(CONTROL_POINT_UUID, lambda _c, _d: None)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0):
+                    await client.write_gatt_char(CONTROL_POINT_UUID, b"\x00", response=True)
+            assert client.is_connected  # a cancelled call leaves the link as it was
+            read = asyncio.ensure_future(client.read_gatt_char(FEATURE_UUID))
+            await asyncio.sleep(0)  # the read request is on its way
+            room.controller.time_out_links()
+            with pytest.raises(BleakError, match="link dropped"):
+                await read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
@@ -115,3 +116,29 @@ async def test_status_comes_before_the_indication_and_both_arrive() -> None:
     writes = [event.data for event in events if event.kind == "write"]
     assert writes[:2] == [b"\x00", b"\x02\x2c\x01"]
     assert [event.kind for event in events][:2] == ["advertising", "connected"]
+
+
+async def test_pycycling_drives_the_treadmill_served_by_bumble() -> None:
+    """pycycling, unmodified, over a real ATT stack: control, speed, start, stop, answers."""
+    from pycycling.fitness_machine_service import FitnessMachineService  # noqa: PLC0415
+    from pycycling.ftms_parsers.control_point import (  # noqa: PLC0415
+        FTMSControlPointResponseResultCode,
+    )
+
+    answers: list[object] = []
+    async with _client("home") as (room, client):
+        ftms = FitnessMachineService(client)
+        machine, targets = await ftms.get_all_features()
+        assert machine.inclination_supported
+        assert targets.speed_target_setting_supported
+        ftms.set_control_point_response_handler(lambda r: answers.append(r.result_code_enum))
+        await ftms.enable_control_point_indicate()
+        await ftms.request_control()
+        await ftms.set_target_speed(300)  # pycycling takes the wire number: 0.01 km/h
+        await ftms.start_or_resume()
+        await asyncio.sleep(10)
+        assert room.model.speed_kmh == pytest.approx(3.0)
+        await ftms.stop_or_pause(pause=False)
+        await asyncio.sleep(10)
+        assert not room.model.belt_running
+    assert answers == [FTMSControlPointResponseResultCode.SUCCESS] * 4

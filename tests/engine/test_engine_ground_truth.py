@@ -209,6 +209,10 @@ def _check_holds(rig) -> None:
         )
     ),
 )
+@example(  # Stop pressed on an idle console in a first rest: nothing happened, nothing to hold
+    steps=[(REST, 5, None, 0), (FW, 15, 2.0, 0)],
+    scenario=Scenario(events=(Action(3.0, "console_stop"),)),
+)
 @example(
     steps=[(BW, 56, 1.5, 0)],
     scenario=Scenario(

@@ -81,3 +81,14 @@ def test_simulator_imports_only_the_protocol(path: Path) -> None:
         and not _starts(name, ("retrowalk.ftms", "retrowalk.errors"))
     ]
     assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _modules(SRC / "export"), ids=_rel)
+def test_export_builds_on_history_alone(path: Path) -> None:
+    """Exports import no engine, device, sinks, cli; fit-tool and matplotlib kept apart."""
+    bad = [name for name in _imports(path) if _starts(name, (*LAYERS, "retrowalk_sim"))]
+    if path.name not in {"fit.py", "fit_stream.py"}:
+        bad += [name for name in _imports(path) if _starts(name, ("fit_tool",))]
+    if _rel(path) != "src/retrowalk/export/report.py":
+        bad += [name for name in _imports(path) if _starts(name, ("matplotlib",))]
+    assert not bad, f"{_rel(path)} may not import {sorted(bad)}"

@@ -9,7 +9,7 @@ from fit_tool import ConformanceLevel, FitFile, validate_fit_file
 from garmin_fit_sdk import Decoder, Stream
 
 from retrowalk.export import render
-from retrowalk.export.fit import BACKWARD, DIRECTION, LAP_NAME, SIMULATED
+from retrowalk.export.fit_stream import BACKWARD, DIRECTION, LAP_NAME, SIMULATED
 from retrowalk.history import read_log
 from retrowalk.history.laps import laps, pauses, span
 

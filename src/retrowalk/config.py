@@ -16,6 +16,7 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
+    export_dir = "~/fit"          # write a FIT file of every real run here
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class UserConfig(BaseModel):
     treadmill_id: _Text | None = Field(None, description="the MQTT topic id, as text")
     remote_control: bool | None = Field(None, description="true or false")
     ha_discovery: bool | None = Field(None, description="true or false")
+    export_dir: _Text | None = Field(
+        None, description="a folder for a FIT file of every real run, as text"
+    )
 
 
 ALLOWED_KEYS = tuple(sorted(UserConfig.model_fields))

@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "scan": "list nearby FTMS treadmills and other fitness machines",
     "decode": "decode FTMS bytes into JSON",
     "sessions": "list recorded sessions",
+    "export": "export sessions as FIT, TCX or CSV files",
+    "report": "chart a session: speed, incline, heart rate (PNG or SVG)",
     "monitor": "watch every treadmill on an MQTT broker",
 }
 

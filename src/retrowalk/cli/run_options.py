@@ -54,6 +54,7 @@ class RunOptions:
     ha_discovery: bool
     keep_walking: bool
     record: bool = True  # False: --no-record, no session log (the screen can say so)
+    export_dir: Path | None = None  # export_dir in config.toml: a FIT file after a real run
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -140,6 +141,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
         record=not args.no_record,
+        export_dir=Path(config.export_dir).expanduser() if config.export_dir else None,
     )
 
 

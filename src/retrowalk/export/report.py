@@ -31,7 +31,8 @@ PAUSE_COLOUR = "#f57c00"
 def chart(activity: Activity, fmt: str, *, units: UnitSystem = "metric") -> bytes:
     """Return the chart of `activity` as PNG or SVG bytes; ConfigError without matplotlib."""
     try:
-        from matplotlib.figure import Figure  # noqa: PLC0415 - an optional extra, 0.3 s to load
+        from matplotlib import rc_context  # noqa: PLC0415 - an optional extra, 0.3 s to load
+        from matplotlib.figure import Figure  # noqa: PLC0415
     except ImportError:
         raise ConfigError(MISSING) from None
     figure = Figure(figsize=(11, 7.5), dpi=100, layout="constrained")
@@ -66,11 +67,16 @@ def chart(activity: Activity, fmt: str, *, units: UnitSystem = "metric") -> byte
     )
     incline.plot(minutes, [p.incline_pct for p in activity.points], color="#1565c0", linewidth=1.6)
     incline.set_ylabel("incline (%)")
+    inclines = [
+        v for p in activity.points for v in (p.incline_pct, p.target_incline_pct) if v is not None
+    ]
+    incline.set_ylim(min([0.0, *inclines]) - 0.5, max([1.0, *inclines]) + 1.0)
     rates = [p.heart_rate_bpm for p in activity.points]
     if any(r is not None for r in rates):
         heart.plot(minutes, rates, color=HOLD_COLOUR, linewidth=1.4)
     else:
         heart.text(0.5, 0.5, "no heart-rate strap", transform=heart.transAxes, ha="center")
+        heart.set_yticks([])
     heart.set_ylabel("heart rate (bpm)")
     heart.set_xlabel("minutes")
     for axes in (speed, incline, heart):
@@ -79,7 +85,8 @@ def chart(activity: Activity, fmt: str, *, units: UnitSystem = "metric") -> byte
     _legend(speed, activity)
     figure.suptitle(_title(activity, units), fontsize=12)
     out = io.BytesIO()
-    figure.savefig(out, format=fmt, metadata=_metadata(fmt))
+    with rc_context({"svg.hashsalt": "retrowalk"}):  # ids that do not change from run to run
+        figure.savefig(out, format=fmt, metadata=_metadata(fmt))
     return out.getvalue()
 
 
@@ -111,7 +118,10 @@ def _legend(axes: Axes, activity: Activity) -> None:
             handles.append(Patch(color=colour, alpha=0.4))
             names = ", ".join(c.replace("_", " ") for c in causes)
             labels.append(f"HOLD ({names})" if kind == "hold" else "paused")
-    axes.legend(handles, labels, loc="upper right", fontsize=8, ncols=3)
+    axes.legend(
+        handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(labels),
+        fontsize=8, frameon=False,
+    )  # fmt: skip
 
 
 def _title(activity: Activity, units: UnitSystem) -> str:

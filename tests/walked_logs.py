@@ -26,9 +26,11 @@ from retrowalk.sinks.recorder import SessionRecorder
 from retrowalk.workout import check_file
 from retrowalk.workout.library import find_workout
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
+from session_logs import header_line, write_lines
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from datetime import datetime
     from pathlib import Path
 
     from retrowalk.engine.bus import Channel
@@ -144,3 +146,43 @@ def killed_copy(log: Path, destination: Path, fraction: float = 0.6) -> Path:
         cut += 1  # cut inside a line, never just after one
     destination.write_bytes(data[:cut])
     return destination
+
+
+def _event(kind: str, t: float, origin: str = "engine", **fields: Any) -> dict[str, Any]:
+    return {"kind": "event", "type": kind, "t": t, "origin": origin, **fields}
+
+
+def week_session(path: Path, started: datetime, week: int, how: str = "ok") -> Path:
+    """Write a made-up log of the six-week starter's `week` (warm-up, a turn, backward).
+
+    `how`: "ok"; "hr" (a HOLD for heart rate); "stop-back" / "stop-fwd" (a console stop in the
+    backward / the forward interval); "pause-back" (the person pauses while backward); "coach"
+    (a coach's remote pause while backward); "aborted"; "killed"; "sim" (on the simulator).
+    """
+    lines: list[dict[str, Any]] = [
+        header_line(
+            f"Retro 6-Week Starter, Week {week}", started.isoformat(), simulated=how == "sim"
+        ),
+        {"kind": "sample", "t": 1.0, "state": "running", "distance_m": 0.0},
+        _event("StepStarted", 0.0, index=0, direction="forward", label="Warm-up"),
+        _event("StepFinished", 300.0, index=0, skipped=False),
+        _event("TurnStarted", 300.0, to_direction="backward"),
+        _event("TurnEnded", 320.0, direction="backward"),
+        _event("StepStarted", 320.0, index=1, direction="backward", label="Backward"),
+    ]
+    at = {"stop-back": 400.0, "pause-back": 400.0, "coach": 400.0, "hr": 400.0, "stop-fwd": 100.0}
+    if how in {"stop-back", "stop-fwd"}:
+        lines.append(_event("Hold", at[how], "console", cause="console_stop"))
+    elif how == "hr":
+        lines.append(_event("Hold", at[how], "device", cause="heart_rate"))
+    elif how in {"pause-back", "coach"}:
+        lines.append(_event("Paused", at[how], "keyboard" if how == "pause-back" else "remote"))
+    if how in at:
+        lines.append(_event("Resumed", at[how] + 30, "keyboard"))
+    lines.append(_event("StepFinished", 460.0, index=1, skipped=False))
+    if how == "killed":
+        return write_lines(path, *lines, tail='{"kind": "sam')
+    ended = "aborted" if how == "aborted" else "finished"
+    lines.append(_event("Finished" if ended == "finished" else "Aborted", 600.0))
+    summary = {"kind": "summary", "ended": ended, "reason": "stop" if how == "aborted" else None}
+    return write_lines(path, *lines, summary | {"elapsed_s": 600.0})

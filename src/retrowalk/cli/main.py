@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "list recorded sessions",
     "export": "export sessions as FIT, TCX or CSV files",
     "report": "chart a session: speed, incline, heart rate (PNG or SVG)",
+    "next": "say which workout of a programme is due",
     "monitor": "watch every treadmill on an MQTT broker",
 }
 

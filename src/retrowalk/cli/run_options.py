@@ -205,4 +205,8 @@ def workout_path(name: str) -> Path:
     candidate = Path(name).expanduser()
     if candidate.is_file():
         return candidate
+    if name == "next":
+        from retrowalk.cli.cmd_next import due_workout  # noqa: PLC0415 - `run next` only
+
+        return due_workout()  # the workout due in the programme (`retrowalk next` says why)
     return find_workout(name)

@@ -214,6 +214,8 @@ async def _one_emergency_stop(plan: Plan, walk_s: float) -> float:
                 await asyncio.sleep(0.0005)
             written = next(t for t, data in model.control_point_writes[count:] if data[:1] == stop)
             delay.append(written - asked)
+            # The emergency stop holds the workout (the person resumes or quits): quit.
+            await engine.submit(Command(CommandKind.STOP, Origin.KEYBOARD))
 
         async with asyncio.TaskGroup() as tg:
             tg.create_task(press())

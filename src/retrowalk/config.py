@@ -17,6 +17,11 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
     export_dir = "~/fit"          # write a FIT file of every real run here
+
+    [remote_keys]                 # a handheld remote's buttons (`retrowalk keys learn`)
+    confirm = ["pagedown"]
+    pause = ["pageup"]
+    stop = ["b"]
 """
 
 from __future__ import annotations
@@ -48,6 +53,22 @@ _Text = Annotated[str, Field(min_length=1)]
 _SECRET = frozenset({"mqtt"})
 
 
+SpeedUnitName = Literal["kmh", "mph"]
+
+
+class MachineSettings(BaseModel):
+    """How one treadmill reads its speed numbers: `[machines."NAME or ADDRESS"]` in config.toml."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    speed_targets: SpeedUnitName = Field(
+        "kmh", description='"mph" for a console that reads the target speeds it is sent as mph'
+    )
+    speed_reports: SpeedUnitName = Field(
+        "kmh", description='"mph" for a machine that also reports its speeds in mph'
+    )
+
+
 class UserConfig(BaseModel):
     """Defaults read from the config file; None means "not set". Each field says what it takes."""
 
@@ -69,6 +90,12 @@ class UserConfig(BaseModel):
     ha_discovery: bool | None = Field(None, description="true or false")
     export_dir: _Text | None = Field(
         None, description="a folder for a FIT file of every real run, as text"
+    )
+    remote_keys: dict[str, Any] | None = Field(
+        None, description="a table of confirm, pause and stop to key names (retrowalk keys learn)"
+    )  # what the actions and keys may be: cli/tui_keys.parse_remote_keys
+    machines: dict[str, MachineSettings] | None = Field(
+        None, description='tables [machines."NAME or ADDRESS"] with speed_targets, speed_reports'
     )
 
 

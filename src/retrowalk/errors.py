@@ -129,7 +129,12 @@ class Disconnected(DeviceError):  # noqa: N818 - likewise
 
 
 class ControlRejected(DeviceError):  # noqa: N818 - likewise
-    """A control procedure answered with a result code other than success."""
+    """A control procedure answered with a result code other than success.
+
+    `result_code` is the raw FTMS result (0x02 not supported, 0x03 invalid parameter, 0x04
+    operation failed, 0x05 control not permitted); the properties say what it means, so callers
+    above the device layer never compare protocol codes.
+    """
 
     def __init__(
         self, op: str, result: str, advice: str = "", *, result_code: int | None = None
@@ -141,6 +146,21 @@ class ControlRejected(DeviceError):  # noqa: N818 - likewise
         if advice:
             message += f". {advice}"
         super().__init__(message)
+
+    @property
+    def not_supported(self) -> bool:
+        """Return whether the machine does not support the procedure at all (0x02)."""
+        return self.result_code == 0x02
+
+    @property
+    def not_permitted(self) -> bool:
+        """Return whether the machine wants control requested first (0x05)."""
+        return self.result_code == 0x05
+
+    @property
+    def failed(self) -> bool:
+        """Return whether the machine answered "operation failed" (0x04): worth a retry."""
+        return self.result_code == 0x04
 
 
 class ControlTimeout(DeviceError):  # noqa: N818 - reads as a sentence where it is raised

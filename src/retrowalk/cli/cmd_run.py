@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrowalk.config import VOICE_KINDS
+from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 from retrowalk.units import UNIT_SYSTEMS
 
 if TYPE_CHECKING:
@@ -89,6 +89,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("--keep-walking", action="store_true", help="leave the belt running at the end")
     p.add_argument(
+        "--sim-script",
+        type=Path,
+        metavar="FILE.yaml",
+        help="play a fault scenario on the simulated treadmill (README: the simulator)",
+    )
+    p.add_argument(
+        "--sim-trace",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="write the simulated treadmill's ground truth (belt, writes, faults) as JSON Lines",
+    )
+    p.add_argument(
+        "--remote-keys",
+        action="store_true",
+        help="a handheld remote's keys confirm, pause and stop (see `retrowalk keys`)",
+    )
+    p.add_argument(
+        "--voice-test", action="store_true", help="speak a test sentence before connecting"
+    )
+    p.add_argument(
         "--no-record",
         action="store_true",
         help="save no session log (without it, a data folder that cannot be written or is "
@@ -107,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
     from retrowalk.engine import clock  # noqa: PLC0415 - lazy CLI import
 
     options = resolve_options(args, load_config())
+    if args.voice_test:
+        from retrowalk.cli.cmd_voice import voice_test  # noqa: PLC0415 - lazy CLI import
+
+        voice_test(options.voice, out=sys.stderr)
     _configure_logging(plain=options.plain)
     prepared = prepare(options)
     result = clock.run(

@@ -154,6 +154,8 @@ def format_event(  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the e
         case ev.StateChanged(state=state, previous=previous):
             if state == ev.EngineState.WAITING_START and not verbose:
                 return "ready: confirm the start (Enter) when you stand on the belt"
+            if state == ev.EngineState.WAITING_CONFIRM and not verbose:
+                return "belt stopped: confirm (Enter) when you are ready to walk on"
             return f"state {previous} -> {state}{_origin(event)}" if verbose else None
         case ev.Connected(name=name, address=address, controllable=controllable):
             mode = "" if controllable else " (no control: coach mode)"

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "report": "chart a session: speed, incline, heart rate (PNG or SVG)",
     "next": "say which workout of a programme is due",
     "monitor": "watch every treadmill on an MQTT broker",
+    "voice": "try the voice: speak a test sentence, name engine and output",
+    "keys": "show the screen's keys; `keys learn` learns a remote's",
 }
 
 DESCRIPTION = (

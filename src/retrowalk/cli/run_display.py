@@ -56,9 +56,15 @@ async def show(
         if screen_app is not None:
             await screen_app  # imported in a thread while the treadmill connected
         from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only for a screen
+        from retrowalk.cli.tui_view import ScreenOptions  # noqa: PLC0415 - likewise
+        from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
+        voice = choose_voice(options.voice).describe()
+        screen = ScreenOptions(units=options.units, remote_keys=options.remote_keys, voice=voice)
         with terminal_guard():  # a terminal gone without a hang-up signal: one all the same
-            await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
+            await run_app(
+                channel, submit, plan=prepared.plan, title=prepared.plan.name, options=screen
+            )
     except Exception:
         # A broken screen cannot show the belt: stop it before the error ends the session, so
         # the session log still gets the engine's last events.

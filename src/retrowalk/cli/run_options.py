@@ -11,18 +11,23 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrowalk.config import VOICE_KINDS, WEIGHT_KG_MAX, WEIGHT_KG_MIN, default_units
+from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, default_units
 from retrowalk.errors import ConfigError, did_you_mean
+from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
+    from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
+    from retrowalk.device.api import SpeedUnits
     from retrowalk.units import UnitSystem
+    from retrowalk_sim.scenario import Scenario
 
 DEFAULT_SIM = "home"
 
@@ -53,8 +58,13 @@ class RunOptions:
     remote_control_from: str | None  # where it was armed: "--remote-control" or the config file
     ha_discovery: bool
     keep_walking: bool
+    sim_scenario: Scenario | None = None  # --sim-script, loaded and checked
+    sim_trace: Path | None = None
+    remote_keys: RemoteKeys | None = None  # --remote-keys: learned in config.toml, or common
     record: bool = True  # False: --no-record, no session log (the screen can say so)
     export_dir: Path | None = None  # export_dir in config.toml: a FIT file after a real run
+    # config.toml [machines."NAME"]: how each machine reads its speed numbers
+    speed_units: Mapping[str, SpeedUnits] = field(default_factory=dict)
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -117,6 +127,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
     if args.mqtt_ca is not None and mqtt is None:
         raise ConfigError("--mqtt-ca needs --mqtt URL")
+    scenario = _sim_script(args, sim, hr)
     return RunOptions(
         workout=workout,
         device=device,
@@ -140,9 +151,28 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control_from=remote_from if mqtt is not None else None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        sim_scenario=scenario,
+        sim_trace=args.sim_trace,
+        remote_keys=_remote_keys(config) if args.remote_keys else None,
         record=not args.no_record,
         export_dir=Path(config.export_dir).expanduser() if config.export_dir else None,
+        speed_units=_speed_units(config),
     )
+
+
+def _sim_script(args: argparse.Namespace, sim: str | None, hr: str | None) -> Scenario | None:
+    """Check --sim-script and --sim-trace; return the loaded scenario (before any connection)."""
+    if sim is None and (args.sim_script is not None or args.sim_trace is not None):
+        raise ConfigError("--sim-script and --sim-trace need --sim PROFILE")
+    from retrowalk.cli import sim_script  # noqa: PLC0415 - the simulator only when asked for
+
+    if args.sim_trace is not None:
+        sim_script.check_trace_path(args.sim_trace)
+    if args.sim_script is None:
+        return None
+    scenario = sim_script.load_scenario(args.sim_script)
+    sim_script.check_heart_rate(scenario, strap=hr is not None)
+    return scenario
 
 
 def workout_and_sim(workout: str | None, sim: str | None) -> tuple[str, str | None]:
@@ -210,3 +240,19 @@ def workout_path(name: str) -> Path:
 
         return due_workout()  # the workout due in the programme (`retrowalk next` says why)
     return find_workout(name)
+
+
+def _remote_keys(config: UserConfig) -> RemoteKeys:
+    from retrowalk.cli.cmd_keys import remote_from  # noqa: PLC0415 - lazy CLI import
+
+    return remote_from(config.remote_keys)
+
+
+def _speed_units(config: UserConfig) -> dict[str, SpeedUnits]:
+    """Return the configured machines' speed units, by name or address."""
+    from retrowalk.device.api import SpeedUnits  # noqa: PLC0415 - light, but only for a run
+
+    return {
+        key: SpeedUnits(targets=m.speed_targets, reports=m.speed_reports)
+        for key, m in (config.machines or {}).items()
+    }

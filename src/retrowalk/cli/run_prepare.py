@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +45,11 @@ def prepare(options: RunOptions) -> Prepared:
     checked = check_file(path, profile=options.profile, body_mass_kg=options.weight_kg)
     plan, profile = checked.ready_to_run()
     if options.voice != "off":
-        from retrowalk.sinks.speech import make_backend  # noqa: PLC0415 - lazy
+        from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
-        make_backend(options.voice)  # ConfigError now if this voice cannot speak here
+        voice = choose_voice(options.voice)  # ConfigError now if this voice cannot speak here
+        if voice.problem is not None:
+            print(f"retrowalk: {voice.describe()}", file=sys.stderr)
     if options.mqtt is not None:
         # The URL, CA file and id are checked now; the id may still come from the device name.
         mqtt_settings(options, options.treadmill_id or "check")

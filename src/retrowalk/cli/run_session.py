@@ -14,6 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from retrowalk.cli import sim_script
 from retrowalk.cli.console import format_summary
 from retrowalk.cli.run_display import show
 from retrowalk.cli.run_outcome import exit_code, run_summary
@@ -91,6 +92,7 @@ async def session(prepared: Prepared) -> RunResult:
                     treadmill=treadmill, world=world,
                 )  # fmt: skip
                 _announce_remote_control(options, bus)
+                sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
                 def interrupt(signum: int) -> None:
@@ -162,7 +164,7 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
         from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
 
         voice = bus.subscribe("voice")
-        speaking = run_voice(voice, options.voice, plan=prepared.plan)
+        speaking = run_voice(voice, options.voice, plan=prepared.plan, units=options.units)
         tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
     if options.mqtt is not None:
         from retrowalk.sinks.mqtt import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
@@ -183,12 +185,24 @@ async def _connect(
 
     world = None
     if options.sim is not None:
-        world = await stack.enter_async_context(
-            scan.simulated_world(options.sim, hr_strap=options.hr is not None)
+        first = sim_script.treadmill_options(
+            options.sim_scenario, trace=options.sim_trace is not None
         )
-        treadmill = await stack.enter_async_context(scan.connect(None, world=world))
+        world = await stack.enter_async_context(
+            scan.simulated_world(
+                options.sim, hr_strap=options.hr is not None, first_treadmill=first
+            )
+        )
+        if options.sim_trace is not None:
+            stack.callback(sim_script.write_trace, world, options.sim_trace)
+        units = options.speed_units
+        treadmill = await stack.enter_async_context(
+            scan.connect(None, world=world, speed_units=units)
+        )
     else:
-        treadmill = await stack.enter_async_context(scan.connect(options.device))
+        treadmill = await stack.enter_async_context(
+            scan.connect(options.device, speed_units=options.speed_units)
+        )
     if options.hr is None:
         return treadmill, None, world
     strap = None if options.hr == "auto" else options.hr

@@ -33,13 +33,14 @@ class ValuesReader(Protocol):
     def __call__(self, data: bytes, /) -> dict[str, float | int]: ...
 
 
-def compile_reader(
+def compile_reader(  # noqa: PLR0913 - the layout's parts, keyword-only after three
     fields: tuple[Field, ...],
     packer: struct.Struct,
     unreported: frozenset[str],
     *,
     available: int,
     ambiguous: tuple[str, ...],
+    doubtful: frozenset[str] = frozenset(),
 ) -> tuple[Decoder, ValuesReader]:
     """Return (decode, values) for `fields` read from `available` data bytes after the flags.
 
@@ -76,6 +77,7 @@ def compile_reader(
         "truncated": truncated,
         "ambiguous": ambiguous,
         "suspect": (),
+        "doubtful": doubtful,
     }
     namespace: dict[str, object] = {
         "_unpack": packer.unpack_from,
@@ -94,6 +96,7 @@ def interpret_reader(
     *,
     available: int,
     ambiguous: tuple[str, ...],
+    doubtful: frozenset[str] = frozenset(),
 ) -> tuple[Decoder, ValuesReader]:
     """Return (decode, values) like `compile_reader`'s, reading one field at a time."""
     whole = tuple(_whole(fields, available))
@@ -111,7 +114,9 @@ def interpret_reader(
         return out
 
     def decode(data: bytes) -> TreadmillData:
-        return TreadmillData.from_values(values(data), truncated=truncated, ambiguous=ambiguous)
+        return TreadmillData.from_values(
+            values(data), truncated=truncated, ambiguous=ambiguous, doubtful=doubtful
+        )
 
     return decode, values
 

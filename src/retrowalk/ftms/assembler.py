@@ -29,6 +29,8 @@ def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
         values,
         truncated=earlier.truncated or later.truncated,
         ambiguous=_joined(earlier.ambiguous, later.ambiguous),
+        # A value the later part supplies replaces the earlier one, and so does its doubt.
+        doubtful=(earlier.doubtful - _present(later)) | later.doubtful,
     )
 
 
@@ -52,6 +54,7 @@ class TreadmillDataAssembler:
         self._pending: dict[str, Any] | None = None
         self._truncated = False
         self._ambiguous: tuple[str, ...] = ()
+        self._doubtful: frozenset[str] = frozenset()
         self._count = 0
         self._started = 0.0
 
@@ -77,8 +80,11 @@ class TreadmillDataAssembler:
             pending.update(values)
             truncated = found.truncated or self._truncated
             ambiguous = _joined(self._ambiguous, found.ambiguous)
+            doubtful = (self._doubtful - values.keys()) | found.doubtful
             self._pending, self._count = None, 0
-            return TreadmillData.from_values(pending, truncated=truncated, ambiguous=ambiguous)
+            return TreadmillData.from_values(
+                pending, truncated=truncated, ambiguous=ambiguous, doubtful=doubtful
+            )
         out: TreadmillData | None = None
         if pending is not None and (
             not pending.keys().isdisjoint(values) or now - self._started >= self.max_age_s
@@ -87,10 +93,12 @@ class TreadmillDataAssembler:
         if self._pending is None:
             self._pending, self._started = values, now
             self._truncated, self._ambiguous = found.truncated, found.ambiguous
+            self._doubtful = found.doubtful
         else:
             self._pending.update(values)
             self._truncated = self._truncated or found.truncated
             self._ambiguous = _joined(self._ambiguous, found.ambiguous)
+            self._doubtful = (self._doubtful - values.keys()) | found.doubtful
         self._count += 1
         if self._count >= self.max_parts:
             assert out is None  # only possible with max_parts == 1, when nothing was held
@@ -114,7 +122,7 @@ class TreadmillDataAssembler:
         if pending is None:
             return None
         return TreadmillData.from_values(
-            pending, truncated=self._truncated, ambiguous=self._ambiguous
+            pending, truncated=self._truncated, ambiguous=self._ambiguous, doubtful=self._doubtful
         )
 
 
@@ -124,3 +132,8 @@ def _joined(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
 
 
 __all__ = ["TreadmillDataAssembler", "merge"]
+
+
+def _present(record: TreadmillData) -> frozenset[str]:
+    """Return the attributes `record` has a value for."""
+    return frozenset(n for n in TREADMILL_FIELDS if getattr(record, n) is not None)

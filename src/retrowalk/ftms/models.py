@@ -43,8 +43,10 @@ class TreadmillData:
 
     `truncated`: the notification was shorter than any layout its flags allow (values after the
     cut are None). `ambiguous`: why the bytes fit more than one layout (empty when they fit one);
-    the values are those of the preferred layout (docs/reference/ftms.md). `suspect`: values the
-    machine's Feature or ranges contradict, set by `retrowalk.ftms.suspect.mark_suspect`.
+    the values are those of the preferred layout (docs/reference/ftms.md), and `doubtful` names
+    the attributes another fitting layout would read differently (the others are the same in
+    every reading). `suspect`: values the machine's Feature or ranges contradict, set by
+    `retrowalk.ftms.suspect.mark_suspect`.
     """
 
     speed_kmh: float | None = None
@@ -69,6 +71,7 @@ class TreadmillData:
     truncated: bool = False
     ambiguous: tuple[str, ...] = ()
     suspect: tuple[Suspicion, ...] = ()
+    doubtful: frozenset[str] = frozenset()
 
     @property
     def suspect_fields(self) -> frozenset[str]:
@@ -82,8 +85,9 @@ class TreadmillData:
         *,
         truncated: bool = False,
         ambiguous: tuple[str, ...] = (),
+        doubtful: frozenset[str] = frozenset(),
     ) -> TreadmillData:
-        """Return `TreadmillData(**values, truncated=..., ambiguous=...)` (TypeError if unknown)."""
+        """Return `TreadmillData(**values, truncated=..., ...)` (TypeError if unknown)."""
         # Decoders and the simulator build one record per notification: filling the instance
         # dict at once costs a quarter of the generated frozen __init__ (a setattr per field).
         if not values.keys() <= _TREADMILL_NAMES:
@@ -95,10 +99,11 @@ class TreadmillData:
         attributes.update(values)
         attributes["truncated"] = truncated
         attributes["ambiguous"] = ambiguous
+        attributes["doubtful"] = doubtful
         return record
 
 
-_MARKS = frozenset({"truncated", "ambiguous", "suspect"})
+_MARKS = frozenset({"truncated", "ambiguous", "suspect", "doubtful"})
 # The value attributes of TreadmillData in wire order (everything but the marks).
 TREADMILL_FIELDS: tuple[str, ...] = tuple(
     f.name for f in fields(TreadmillData) if f.name not in _MARKS
@@ -108,6 +113,7 @@ _TREADMILL_EMPTY: dict[str, object] = {
     "truncated": False,
     "ambiguous": (),
     "suspect": (),
+    "doubtful": frozenset(),
 }
 _TREADMILL_NAMES = frozenset(TREADMILL_FIELDS)
 

@@ -121,6 +121,7 @@ class Reading:
     more_data: bool  # a part without speed: more parts follow
     truncated: bool
     ambiguous: tuple[str, ...]
+    doubtful: frozenset[str]  # attributes another fitting layout reads differently
     decode: Decoder  # bytes -> TreadmillData
     values: ValuesReader  # bytes -> the present values by attribute (for merging parts)
 
@@ -132,6 +133,7 @@ class Reading:
             self.layout.unreported,
             available=self.size - 2,
             ambiguous=self.ambiguous,
+            doubtful=self.doubtful,
         )
         return replace(self, decode=decode, values=values)
 
@@ -213,9 +215,11 @@ def _resolve(flags: int, size: int) -> Reading:
     over = [c for c in candidates if c.length < data_bytes]
     fitting = exact or over
     ambiguous: tuple[str, ...] = ()
+    doubtful: frozenset[str] = frozenset()
     if fitting:
         chosen = fitting[0]
         if len(fitting) > 1:
+            doubtful = _differing(chosen, fitting[1:])
             how = "exactly" if exact else "with bytes over"
             others = "".join(f"; not as {c.label}" for c in fitting[1:])
             reason = (
@@ -233,11 +237,43 @@ def _resolve(flags: int, size: int) -> Reading:
                 "or more) and the pace width cannot be told: read as FTMS 1.0's uint8"
             )
             ambiguous = (reason,)
+            doubtful = frozenset(
+                f.name for f in chosen.fields if _offset_of(chosen, f.name) >= _pace_offset(chosen)
+            )
     decode, values = interpret_reader(
-        chosen.fields, chosen.unreported, available=data_bytes, ambiguous=ambiguous
+        chosen.fields,
+        chosen.unreported,
+        available=data_bytes,
+        ambiguous=ambiguous,
+        doubtful=doubtful,
     )
     more = bool(flags & MORE_DATA) and not chosen.speed
-    return Reading(chosen, size, more, truncated, ambiguous, decode, values)
+    return Reading(chosen, size, more, truncated, ambiguous, doubtful, decode, values)
+
+
+def _differing(chosen: Layout, others: list[Layout]) -> frozenset[str]:
+    """Return the attributes of `chosen` some other layout reads elsewhere, or not at all."""
+    mine = _placed(chosen)
+    doubtful: set[str] = set()
+    for other in others:
+        theirs = _placed(other)
+        doubtful.update(name for name, at in mine.items() if theirs.get(name) != at)
+        doubtful.update(name for name in theirs if name not in mine)
+    return frozenset(doubtful)
+
+
+def _placed(chosen: Layout) -> dict[str, tuple[int, str]]:
+    """Return each attribute's (offset, wire format) in `chosen`."""
+    placed: dict[str, tuple[int, str]] = {}
+    offset = 0
+    for f in chosen.fields:
+        placed[f.name] = (offset, f.wire)
+        offset += f.size
+    return placed
+
+
+def _offset_of(chosen: Layout, name: str) -> int:
+    return _placed(chosen)[name][0]
 
 
 def _pace_offset(chosen: Layout) -> int:

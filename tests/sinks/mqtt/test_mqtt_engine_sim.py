@@ -83,10 +83,10 @@ def result(sub: Subscriber, treadmill: str, request_id: str) -> dict[str, Any] |
     return found[0] if found else None
 
 
-async def test_fleet_commands_reach_two_simulated_treadmills(
+async def test_fleet_commands_reach_two_simulated_treadmills(  # noqa: PLR0915 - one story
     broker: MqttBroker, tmp_path: Path
 ) -> None:
-    """Fleet confirm starts only the armed treadmill; fleet emergency stop stops both belts."""
+    """Fleet confirm starts only the armed treadmill; fleet emergency stop stops both and holds."""
     world = SimWorld()
     pa, pb = world.add(profile="home", name="lane-a"), world.add(profile="home", name="lane-b")
     sa = settings_for(broker.url(), "lane-a", remote_control=True)
@@ -125,6 +125,9 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
             assert not pb.model.belt_running  # the unarmed treadmill never moved
 
             await coach.publish("retrowalk/fleet/cmd", '{"command": "emergency_stop", "id": "x"}')
+            await coach.wait_for(lambda s: state(s, "lane-a") == state(s, "lane-b") == "hold", 10)
+            await coach.wait_for(lambda _: not pa.model.belt_running, 30)
+            await coach.publish("retrowalk/fleet/cmd", '{"command": "stop", "id": "q"}')
             outcomes = [await run for run in runs]
             session_b = await recording
             await coach.wait_for(
@@ -155,6 +158,7 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
     assert [(c["kind"], c["origin"], c["request_id"]) for c in handled_a] == [
         ("confirm", "remote", "go"),
         ("emergency_stop", "remote", "x"),
+        ("stop", "remote", "q"),
     ]
     assert json.loads(coach.payloads("retrowalk/lane-a/state")[-1])["state"] == "aborted"
     # The unarmed treadmill's session log holds the refused remote confirm, with its origin.
@@ -170,4 +174,5 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
     assert handled_b == [
         ("remote", "confirm", "go", False, "remote control is off"),
         ("remote", "emergency_stop", "x", True, ""),
+        ("remote", "stop", "q", True, ""),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def _files(directory: Path) -> list[str]:
 def test_export_last_by_name_and_by_path_in_each_format(
     folder: Path, walked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`last`, a file name from `sessions` (with or without .jsonl) and a path all work."""
+    """`last`, a name from `sessions` (with or without .jsonl) and a path work; umask modes."""
     out = tmp_path / "out"
     out.mkdir()
     base = ["export", "--dir", str(folder), "-o", str(out)]
@@ -45,6 +46,9 @@ def test_export_last_by_name_and_by_path_in_each_format(
     assert main([*base, "-f", "csv", str(folder / walked.name), walked.name]) == 0  # once
     stem = walked.stem
     assert _files(out) == [f"{stem}.csv", f"{stem}.fit", f"{stem}.tcx"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~umask}
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"wrote {out / f'{stem}.{ext}'}" for ext in ("fit", "tcx", "csv")]
 

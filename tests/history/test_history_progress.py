@@ -120,7 +120,9 @@ def test_the_bundled_programme_lists_the_six_library_weeks() -> None:
         ("version: 2\nname: P\nweeks: [retro-intro]\n", "version"),
         ("version: 1\nname: P\nweeks: [retro-intro]\nadvance: {completions: 0}\n", "completions"),
         ("version: 1\nname: P\nweeks: [retro-intro]\nrule: x\n", "rule"),
-        ("weeks: [\n", "not valid YAML"),
+        ("weeks: [\n", r":2:1: not valid YAML: expected the node content"),
+        ("", "not a programme: a YAML mapping with version, name, weeks"),
+        ("- retro-intro\n", "not a programme"),
     ],
 )
 def test_a_broken_programme_names_the_file_and_the_field(
@@ -132,3 +134,4 @@ def test_a_broken_programme_names_the_file_and_the_field(
     with pytest.raises((WorkoutError, WorkoutErrors), match=message) as raised:
         load_programme(path, find_workout)
     assert str(path) in str(raised.value)
+    assert "\n" not in str(raised.value)  # one problem, one line

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             f"-o {printable(str(output))}: the report is a .png or an .svg file, not "
             f"{output.suffix or 'a file without a suffix'}"
         )
-    check_folder(output.parent if str(output.parent) else Path())
+    check_folder(output.parent, "-o names a file in an existing folder")
     config = load_config()
     units = config.units or default_units(os.environ)
     [log] = read_sessions([args.session], args.dir)

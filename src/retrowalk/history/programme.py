@@ -13,6 +13,9 @@ The rule itself is history/progress.py's.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -77,7 +80,7 @@ def load_programme(path: Path, resolve: Callable[[str], Path]) -> Programme:
     WorkoutError naming the file and the field for anything wrong (exit 2).
     """
     try:
-        raw = path.read_bytes()[: MAX_BYTES + 1]
+        raw = _read(path, MAX_BYTES)
     except OSError as exc:
         where = SourceLocation(str(path))
         raise WorkoutError(f"cannot read the programme: {exc.strerror}", where) from None
@@ -85,9 +88,15 @@ def load_programme(path: Path, resolve: Callable[[str], Path]) -> Programme:
         raise WorkoutError("too large for a programme file", SourceLocation(str(path)))
     try:
         data = yaml.safe_load(raw)
-        model = _Programme.model_validate(data)
     except yaml.YAMLError as exc:
-        raise WorkoutError(f"not valid YAML: {exc}", SourceLocation(str(path))) from None
+        raise WorkoutError(f"not valid YAML: {_yaml_problem(exc)}", _where(path, exc)) from None
+    if not isinstance(data, dict):
+        raise WorkoutError(
+            "not a programme: a YAML mapping with version, name, weeks (and advance)",
+            SourceLocation(str(path)),
+        )
+    try:
+        model = _Programme.model_validate(data)
     except ValidationError as exc:
         problems = [
             WorkoutError(
@@ -106,7 +115,7 @@ def _week(number: int, name: str, programme: Path, resolve: Callable[[str], Path
     where = SourceLocation(str(programme), path=f"weeks[{number - 1}]")
     try:
         file = programme.parent / name if name.endswith(".yaml") else resolve(name)
-        data = yaml.safe_load(file.read_bytes()[:MAX_WORKOUT_BYTES])
+        data = yaml.safe_load(_read(file, MAX_WORKOUT_BYTES))
     except WorkoutError as exc:
         raise WorkoutError(f"{name!r}: {exc.message}", where) from None
     except OSError as exc:
@@ -118,3 +127,26 @@ def _week(number: int, name: str, programme: Path, resolve: Callable[[str], Path
         raise WorkoutError(f"{name!r} is not a workout file (it has no name)", where)
     profile = data.get("profile")
     return Week(number, name, file, title.strip(), profile if isinstance(profile, str) else None)
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """Return up to `limit` + 1 bytes of a regular file (a FIFO or a device is refused)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return file.read(limit + 1)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Return PyYAML's complaint on one line (its own text spans several)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        return exc.problem
+    return " ".join(str(exc).split())
+
+
+def _where(path: Path, exc: yaml.YAMLError) -> SourceLocation:
+    mark = exc.problem_mark if isinstance(exc, yaml.MarkedYAMLError) else None
+    if mark is None:
+        return SourceLocation(str(path))
+    return SourceLocation(str(path), mark.line + 1, mark.column + 1)

@@ -10,6 +10,7 @@ import pytest
 
 from retrowalk.cli.cmd_export import export_after_run
 from retrowalk.cli.main import main
+from session_logs import header_line, summary_line, write_lines
 from walked_logs import cli_run
 
 PROC = Path("/proc")
@@ -94,6 +95,26 @@ def test_a_corrupt_log_is_named_with_its_line_and_nothing_is_written(
     err = capsys.readouterr().err
     assert f"{broken}:41: not a session log line" in err
     assert err.count("\n") == 1
+    assert _files(out) == []
+
+
+def test_a_session_with_nothing_to_export_or_a_clash_of_names_writes_nothing(
+    folder: Path, walked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A log that ended before its first step, or two logs of one name: exit 2, no file."""
+    empty = write_lines(
+        tmp_path / "empty.jsonl", header_line("Walk", "2026-03-01T09:00:00+01:00"), summary_line(0)
+    )
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    shutil.copy(walked, other / walked.name)
+    out = tmp_path / "out"
+    out.mkdir()
+    base = ["export", "--dir", str(folder), "-o", str(out)]
+    assert main([*base, "last", str(empty)]) == 2
+    assert "empty.jsonl: nothing to export" in capsys.readouterr().err
+    assert main([*base, "last", str(other / walked.name)]) == 2
+    assert f"two sessions would both be written as {walked.stem}.fit" in capsys.readouterr().err
     assert _files(out) == []
 
 

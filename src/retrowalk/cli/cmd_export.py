@@ -1,7 +1,8 @@
 """`retrowalk export SESSION...`: recorded sessions as FIT, TCX or CSV files.
 
-Every session named is found and read before anything is written, so a wrong name or a broken
-log is exit 2 with nothing written; each file is written whole or not at all. After a real run,
+Every session named is found, read and rendered before anything is written, so a wrong name, a
+broken log or one with nothing to export is exit 2 with nothing written; each file is written
+whole or not at all. After a real run,
 `export_dir` in config.toml has run_session call `export_after_run()`, which writes the FIT
 file and says so in one line, whatever happens: it never changes the run's exit code.
 """
@@ -55,8 +56,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Export every session named, after reading them all."""
     from retrowalk.config import load_config  # noqa: PLC0415 - lazy CLI import
-    from retrowalk.export import export  # noqa: PLC0415
-    from retrowalk.export.files import check_folder  # noqa: PLC0415
+    from retrowalk.errors import ExportError  # noqa: PLC0415
+    from retrowalk.export import export_name, render  # noqa: PLC0415
+    from retrowalk.export.files import check_folder, write_atomically  # noqa: PLC0415
 
     folder: Path | None = args.output
     if folder is None:
@@ -64,8 +66,18 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(configured).expanduser() if configured else Path.cwd()
     check_folder(folder)
     logs = read_sessions(args.sessions, args.dir)
-    for log in logs:
-        path = export(log, args.format, folder)
+    # Every file is made before the first is written: a session with nothing to export
+    # (it ended before its first step) stops the command with nothing written.
+    files = [(folder / export_name(log, args.format), render(log, args.format)) for log in logs]
+    names = [path.name for path, _ in files]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ExportError(
+            f"two sessions would both be written as {printable(twice[0])} in "
+            f"{printable(str(folder))}; export them one at a time into different folders"
+        )
+    for path, data in files:
+        write_atomically(path, data)
         print(f"wrote {printable(str(path))}")
     return EXIT_OK
 

@@ -135,3 +135,12 @@ def test_a_broken_programme_names_the_file_and_the_field(
         load_programme(path, find_workout)
     assert str(path) in str(raised.value)
     assert "\n" not in str(raised.value)  # one problem, one line
+
+
+def test_a_log_started_without_an_offset_is_read_in_local_time(tmp_path: Path) -> None:
+    """A hand-made log with a naive start time counts beside the others instead of failing."""
+    week_session(tmp_path / "a.jsonl", datetime(2026, 3, 2, 7, 0), 1)  # noqa: DTZ001 - on purpose
+    week_session(tmp_path / "b.jsonl", DAY0 + timedelta(days=1), 1)
+    result = _due(list_sessions(tmp_path), DAY0 + timedelta(days=2))
+    assert result.week is not None
+    assert result.week.number == 2

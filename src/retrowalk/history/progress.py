@@ -103,12 +103,13 @@ def due(
     previous: datetime | None = None
     for session in real:
         assert session.started is not None
-        if previous is not None and session.started - previous > gap:
-            index, count = _lapse(programme, index, why, previous, session.started)
-        previous = session.started
+        started = _aware(session.started)
+        if previous is not None and started - previous > gap:
+            index, count = _lapse(programme, index, why, previous, started)
+        previous = started
         week = programme.week_of(session.workout)
         number = week.number if week else None
-        day = session.started.date().isoformat()
+        day = started.date().isoformat()
         if week is None or index >= weeks or week.number != index + 1:
             reason = _other(week, index, weeks)
             verdicts.append(Verdict(session, number, counted=False, reason=reason))
@@ -129,8 +130,8 @@ def due(
                 why.append(f"week {index} done: week {index + 1} is due")
             else:
                 why.append(f"week {index} done: the programme is complete")
-    if previous is not None and now - previous > gap:
-        index, count = _lapse(programme, index, why, previous, now)
+    if previous is not None and _aware(now) - previous > gap:
+        index, count = _lapse(programme, index, why, previous, _aware(now))
     if not real:
         why.append("no real sessions yet: the programme starts at week 1")
     week = programme.weeks[index] if index < weeks else None
@@ -149,6 +150,11 @@ def _lapse(
         f"{programme.repeat_after_days}): {what}"
     )
     return repeat, 0
+
+
+def _aware(moment: datetime) -> datetime:
+    """Return `moment` with its offset; a log without one (a hand-made one) is in local time."""
+    return moment if moment.tzinfo is not None else moment.astimezone()
 
 
 def _other(week: Week | None, index: int, weeks: int) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from retrowalk.export import render
 from retrowalk.export.csv_file import COLUMNS
 from retrowalk.history import read_log
 from retrowalk.history.laps import laps, span
+from walked_logs import week_session
 
 if TYPE_CHECKING:
     from retrowalk.history import SessionLog
@@ -83,3 +86,20 @@ def test_csv_has_a_row_per_sample(walked: dict[str, Path]) -> None:
     backward_s = sum(1 for r in rows if r["direction"] == "backward")
     assert backward_s == pytest.approx(log.backward_s, abs=2)
     assert float(rows[-1]["distance_m"]) == pytest.approx(log.samples[-1].distance_m, abs=0.001)
+
+
+def test_names_xml_cannot_hold_are_replaced_and_the_file_stays_valid(
+    schema: xmlschema.XMLSchema, tmp_path: Path
+) -> None:
+    """A workout name with a control character and markup still gives a valid TCX file."""
+    path = week_session(tmp_path / "w.jsonl", datetime.fromisoformat("2026-03-02T07:00+01:00"), 1)
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["workout"]["name"] = "Bell\x07 & <Backward>"
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    out = tmp_path / "w.tcx"
+    out.write_bytes(render(read_log(path), "tcx"))
+    schema.validate(str(out))
+    tree = ET.parse(out)  # noqa: S314 - our own export
+    notes = tree.findtext(f".//{TCX}Activity/{TCX}Notes") or ""
+    assert notes.startswith("Bell\ufffd & <Backward>")

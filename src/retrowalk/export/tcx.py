@@ -10,6 +10,7 @@ tests validate every export against it).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ TCX = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
 AX2 = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{TCX} http://www.garmin.com/xmlschemas/TrainingCenterDatabasev2.xsd"
+# What XML 1.0 cannot hold at all, even escaped (a workout name may carry it from its YAML).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WALKED = {"forward": "walked forward", "backward": "walked backward", "rest": "belt stopped"}
 
 
@@ -113,7 +116,7 @@ def _bpm(parent: ET.Element, name: str, bpm: int | None) -> None:
 
 
 def _text(parent: ET.Element, name: str, text: str) -> None:
-    ET.SubElement(parent, _t(name)).text = text
+    ET.SubElement(parent, _t(name)).text = _NOT_XML.sub("\ufffd", text)
 
 
 def _t(name: str) -> str:

@@ -67,6 +67,23 @@ def test_export_dir_in_the_config_file_is_the_default_folder(
     assert [p.suffix for p in out.iterdir()] == [".fit"]
 
 
+def test_export_dir_is_made_when_missing_and_named_when_it_is_a_file(
+    folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A missing export_dir is made (as after a run); a file there is exit 2 naming the setting."""
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("RETROWALK_CONFIG", str(config))
+    config.write_text(f'export_dir = "{tmp_path / "new" / "fit"}"\n')
+    assert main(["export", "--dir", str(folder), "last"]) == 0
+    assert [p.suffix for p in (tmp_path / "new" / "fit").iterdir()] == [".fit"]
+    config.write_text(f'export_dir = "{config}"\n')
+    assert main(["export", "--dir", str(folder), "last"]) == 2
+    assert "export_dir in config.toml" in capsys.readouterr().err
+
+
 def test_an_unknown_session_is_one_line_and_nothing_is_written(
     folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -78,7 +78,7 @@ def test_run_next_runs_the_due_week_and_a_simulated_run_does_not_count(
 def test_a_finished_programme_and_an_unknown_one_are_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`run next` after week 6 says the programme is complete; an unknown programme is named."""
+    """`run next` after week 6 says the programme is complete; a wrong programme or --dir too."""
     sessions = tmp_path / "data" / "sessions"
     _history(sessions, *[(24 - 2 * i, 1 + i // 2, "ok") for i in range(12)])
     assert main(["run", "next", "--sim", "--fast", "--yes"]) == 2
@@ -87,3 +87,5 @@ def test_a_finished_programme_and_an_unknown_one_are_exit_2(
     err = capsys.readouterr().err
     assert "did you mean 'retro-6-week-starter'" in err
     assert err.count("\n") == 1
+    assert main(["next", "--dir", str(tmp_path / "nowhere")]) == 2  # not a fresh start
+    assert "no such folder" in capsys.readouterr().err

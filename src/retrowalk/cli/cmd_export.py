@@ -9,6 +9,7 @@ file and says so in one line, whatever happens: it never changes the run's exit 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
     if folder is None:
         configured = load_config().export_dir
         folder = Path(configured).expanduser() if configured else Path.cwd()
+        if configured:  # made when missing, as after a real run
+            with contextlib.suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+        advice = "export_dir in config.toml names it; set a folder there, or give -o"
+        check_folder(folder, advice if configured else "give -o an existing folder")
     check_folder(folder)
     logs = read_sessions(args.sessions, args.dir)
     # Every file is made before the first is written: a session with nothing to export

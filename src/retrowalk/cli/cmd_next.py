@@ -53,6 +53,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the workout due now and the reasons."""
+    if args.dir is not None and not args.dir.is_dir():
+        from retrowalk.errors import ConfigError  # noqa: PLC0415
+
+        raise ConfigError(f"--dir {printable(str(args.dir))}: no such folder of session logs")
     result = due_now(args.programme, args.dir)
     if args.json:
         print(json.dumps(to_json(result), indent=2))

@@ -144,3 +144,20 @@ def test_a_log_started_without_an_offset_is_read_in_local_time(tmp_path: Path) -
     result = _due(list_sessions(tmp_path), DAY0 + timedelta(days=2))
     assert result.week is not None
     assert result.week.number == 2
+
+
+def test_a_workout_walked_in_two_weeks_counts_for_the_week_due(tmp_path: Path) -> None:
+    """A programme may repeat a workout: its sessions count for whichever of those weeks is due."""
+    path = tmp_path / "p.yaml"
+    week1 = "retro-6-week-starter-week1"
+    path.write_text(f"version: 1\nname: P\nweeks: [{week1}, {week1}, retro-intro]\n")
+    programme = load_programme(path, find_workout)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for day in range(4):
+        week_session(logs / f"{day}.jsonl", DAY0 + timedelta(days=day), 1)
+    sessions = list_sessions(logs)
+    result = due(programme, sessions, lambda e: judge(read_log(e.path)), DAY0 + timedelta(days=5))
+    assert result.week is not None
+    assert result.week.number == 3
+    assert [v.week for v in result.verdicts] == [1, 1, 2, 2]

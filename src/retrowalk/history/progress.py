@@ -107,7 +107,7 @@ def due(
         if previous is not None and started - previous > gap:
             index, count = _lapse(programme, index, why, previous, started)
         previous = started
-        week = programme.week_of(session.workout)
+        week = _week_walked(programme, index, session.workout)
         number = week.number if week else None
         day = started.date().isoformat()
         if week is None or index >= weeks or week.number != index + 1:
@@ -150,6 +150,13 @@ def _lapse(
         f"{programme.repeat_after_days}): {what}"
     )
     return repeat, 0
+
+
+def _week_walked(programme: Programme, index: int, workout: str) -> Week | None:
+    """Return the week a session of `workout` walked: the due one if it is that workout."""
+    if index < len(programme.weeks) and programme.weeks[index].title == workout:
+        return programme.weeks[index]  # a programme may walk one workout in several weeks
+    return programme.week_of(workout)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -30,7 +30,8 @@ import aiomqtt
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import EngineState, Finished, Snapshot
-from retrowalk.sinks.mqtt import MqttSettings, run_mqtt
+from retrowalk.sinks.mqtt.settings import MqttSettings
+from retrowalk.sinks.mqtt.sink import run_mqtt
 from retrowalk.workout.plan import Direction, Plan, PlanTotals
 
 if TYPE_CHECKING:

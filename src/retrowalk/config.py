@@ -10,7 +10,8 @@ options always win over the file.
     device = "AA:BB:CC:DD:EE:FF"  # treadmill address or name
     hr = "auto"                   # heart-rate strap address, or "auto"
     voice = "espeak"              # auto, espeak, say, sapi, bell, off
-    mqtt = "mqtt://broker.local"  # publish telemetry here
+    mqtt = "mqtt://lane-3@gym"    # publish telemetry here (as MQTT user lane-3)
+    mqtt_password = "..."         # that user's password (keep this file private)
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,15 @@ class UserConfig:
     hr: str | None = None
     voice: str | None = None
     mqtt: str | None = None
+    mqtt_password: str | None = field(default=None, repr=False)
     treadmill_id: str | None = None
     remote_control: bool | None = None
     ha_discovery: bool | None = None
     source: Path | None = None
 
 
-_STR_KEYS = frozenset({"profile", "device", "hr", "voice", "mqtt", "treadmill_id"})
+_STR_KEYS = frozenset({"profile", "device", "hr", "voice", "mqtt", "mqtt_password", "treadmill_id"})
+_SECRET_KEYS = frozenset({"mqtt_password"})  # never echoed in an error
 _BOOL_KEYS = frozenset({"remote_control", "ha_discovery"})
 _NUMBER_KEYS = frozenset({"weight_kg"})
 ALLOWED_KEYS = tuple(sorted(_STR_KEYS | _BOOL_KEYS | _NUMBER_KEYS))
@@ -89,8 +92,9 @@ def _from_mapping(data: dict[str, Any], path: Path) -> UserConfig:
 def _check(key: str, value: object, path: Path) -> object:
     if key in _STR_KEYS:
         if isinstance(value, str) and value.strip():
-            return value.strip()
-        raise ConfigError(f"{path}: {key} must be a non-empty string, got {value!r}")
+            return value if key in _SECRET_KEYS else value.strip()
+        got = "something else" if key in _SECRET_KEYS else repr(value)
+        raise ConfigError(f"{path}: {key} must be a non-empty string, got {got}")
     if key in _BOOL_KEYS:
         if isinstance(value, bool):
             return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from retrowalk.errors import ConfigError
 if TYPE_CHECKING:
     import argparse
 
+    from retrowalk.broker.credentials import Password
     from retrowalk.config import UserConfig
 
 VOICE_KINDS = ("auto", "espeak", "say", "sapi", "bell", "off")
@@ -74,7 +75,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--plain", action="store_true", help="print lines instead of the screen app")
     p.add_argument("--verbose", "-v", action="store_true", help="print every event (plain mode)")
     p.add_argument("--voice", metavar="KIND", help=f"spoken cues: {', '.join(VOICE_KINDS)}")
-    p.add_argument("--mqtt", metavar="URL", help="publish to mqtt[s]://[user:pass@]host[:port]")
+    p.add_argument("--mqtt", metavar="URL", help="publish to mqtt[s]://[user@]host[:port]")
+    p.add_argument(
+        "--mqtt-password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the broker password from FILE (or set RETROWALK_MQTT_PASSWORD)",
+    )
     p.add_argument("--mqtt-ca", type=Path, metavar="FILE", help="CA file for mqtts:// brokers")
     p.add_argument("--treadmill-id", metavar="ID", help="MQTT topic id (default: from device)")
     p.add_argument(
@@ -111,6 +118,7 @@ class RunOptions:
     remote_control: bool
     ha_discovery: bool
     keep_walking: bool
+    mqtt_password: Password | None = field(default=None, repr=False)  # read once: may be a pipe
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -162,6 +170,8 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
     if args.mqtt_ca is not None and mqtt is None:
         raise ConfigError("--mqtt-ca needs --mqtt URL")
+    if args.mqtt_password_file is not None and mqtt is None:
+        raise ConfigError("--mqtt-password-file needs --mqtt URL")
     return RunOptions(
         workout=args.workout,
         device=device,
@@ -183,6 +193,17 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         remote_control=remote and mqtt is not None,
         ha_discovery=ha and mqtt is not None,
         keep_walking=args.keep_walking,
+        mqtt_password=_mqtt_password(args, config) if mqtt is not None else None,
+    )
+
+
+def _mqtt_password(args: argparse.Namespace, config: UserConfig) -> Password | None:
+    """Return the broker password given apart from the URL (file, environment, config file)."""
+    from retrowalk.broker.credentials import find_password  # noqa: PLC0415 - lazy CLI import
+
+    source = f"mqtt_password in {config.source}" if config.source else "mqtt_password"
+    return find_password(
+        file=args.mqtt_password_file, configured=config.mqtt_password, config_source=source
     )
 
 
@@ -196,10 +217,20 @@ def run(args: argparse.Namespace) -> int:
     options = resolve_options(args, load_config())
     _configure_logging(plain=options.plain)
     prepared = run_session.prepare(options)
+    _warn_if_password_in_url(args.mqtt)
     outcome = clock.run(
         lambda: run_session.session(prepared), fast=options.fast, speedup=options.speedup
     )
     return outcome.exit_code
+
+
+def _warn_if_password_in_url(url: str | None) -> None:
+    """Say once that a password typed into --mqtt is visible to every user (ps)."""
+    from retrowalk.broker.credentials import VISIBLE_PASSWORD_WARNING  # noqa: PLC0415 - lazy
+    from retrowalk.broker.url import password_in_url  # noqa: PLC0415 - lazy CLI import
+
+    if url is not None and password_in_url(url):
+        print(VISIBLE_PASSWORD_WARNING, file=sys.stderr, flush=True)
 
 
 def _configure_logging(*, plain: bool) -> None:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from retrowalk.device.api import Treadmill
     from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import CommandResult
-    from retrowalk.sinks.mqtt_settings import MqttSettings
+    from retrowalk.sinks.mqtt.settings import MqttSettings
     from retrowalk.workout.plan import Plan
     from retrowalk.workout.safety import SafetyProfile
     from retrowalk_sim.bleak_backend import SimWorld
@@ -202,7 +202,7 @@ async def session(prepared: Prepared) -> Outcome:
                     speaking = run_voice(voice, options.voice, plan=prepared.plan)
                     tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
                 if mqtt is not None:
-                    from retrowalk.sinks.mqtt import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
+                    from retrowalk.sinks.mqtt.sink import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
 
                     settings = mqtt_settings(options, treadmill.capabilities.name)
                     publishing = run_mqtt(settings, mqtt, engine.submit, plan=prepared.plan)
@@ -296,7 +296,7 @@ def _simulated_person(
 
 def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
     """Return the MQTT settings; the treadmill id defaults to one made from the device name."""
-    from retrowalk.sinks.mqtt_settings import (  # noqa: PLC0415 - lazy
+    from retrowalk.sinks.mqtt.settings import (  # noqa: PLC0415 - lazy
         MqttSettings,
         treadmill_id_from,
     )
@@ -308,6 +308,7 @@ def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
         remote_control=options.remote_control,
         ha_discovery=options.ha_discovery,
         ca_file=options.mqtt_ca,
+        password=options.mqtt_password,
     )
 
 

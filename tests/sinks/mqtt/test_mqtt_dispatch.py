@@ -7,9 +7,9 @@ import json
 from typing import TYPE_CHECKING
 
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.sinks.mqtt import MqttSettings
-from retrowalk.sinks.mqtt_dispatch import MAX_WAITING_COMMANDS, Dispatcher
-from retrowalk.sinks.mqtt_outbox import Outbox
+from retrowalk.sinks.mqtt.dispatch import MAX_WAITING_COMMANDS, Dispatcher
+from retrowalk.sinks.mqtt.outbox import Outbox
+from retrowalk.sinks.mqtt.settings import MqttSettings
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -51,8 +51,8 @@ async def run_dispatcher(
     settings = MqttSettings.from_url("mqtt://h", treadmill_id="t")
     outbox = Outbox(settings, workout="w")
     async with asyncio.TaskGroup() as tg:
-        dispatcher = Dispatcher(settings, outbox, engine.submit, tg)
-        worker = tg.create_task(dispatcher.work())
+        dispatcher = Dispatcher(settings, outbox, engine.submit)
+        worker = tg.create_task(dispatcher.run())
         await scenario(dispatcher, engine)
         engine.release.set()
         dispatcher.close()
@@ -68,11 +68,12 @@ async def test_emergency_stop_overtakes_a_command_the_engine_is_still_handling()
         d.handle(cmd("skip", "s"), via="direct", retained=False)
         d.handle(cmd("emergency_stop", "e"), via="fleet", retained=False)
         await asyncio.sleep(1.0)
-        assert [c.kind for c in engine.seen] == [CommandKind.PAUSE, CommandKind.EMERGENCY_STOP]
+        # The pause is still with the engine, the skip waits behind it; the stop is through.
+        assert {c.kind for c in engine.seen} == {CommandKind.PAUSE, CommandKind.EMERGENCY_STOP}
 
     engine = SlowEngine()
     outbox = await run_dispatcher(engine, scenario)
-    assert [c.request_id for c in engine.seen] == ["p", "e", "s"]
+    assert [c.request_id for c in engine.seen if c.request_id != "e"] == ["p", "s"]
     assert answers(outbox) == [
         ("e", "emergency_stop", True),
         ("p", "pause", True),
@@ -107,6 +108,24 @@ async def test_a_flood_of_commands_is_refused_beyond_the_queue() -> None:
     assert len(refused) == 5  # in one burst: 16 wait, 5 are turned away
     reasons = [json.loads(p)["reason"] for p in outbox.results if not json.loads(p)["accepted"]]
     assert all("too many commands waiting" in r for r in reasons)
+
+
+async def test_a_flood_from_one_source_leaves_room_for_the_other() -> None:
+    """The fleet topic flooding the queue does not turn away a command on the treadmill's own."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        for n in range(MAX_WAITING_COMMANDS + 5):
+            d.handle(cmd("skip", f"f{n}"), via="fleet", retained=False)
+        d.handle(cmd("pause", "mine"), via="direct", retained=False)
+        for n in range(50):
+            d.handle(cmd("emergency_stop", f"e{n}"), via="fleet", retained=False)
+
+    engine = SlowEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
+    assert by_id["mine"]["accepted"]
+    assert sum(not r["accepted"] for r in by_id.values()) == 5
+    assert all(by_id[f"e{n}"]["accepted"] for n in range(50))  # emergency stops never wait
 
 
 class RefusingEngine(SlowEngine):

@@ -13,7 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine.events import Aborted, Event, Finished, Snapshot
-from retrowalk.sinks.mqtt_payloads import (
+from retrowalk.sinks.mqtt.payloads import (
     SessionTally,
     dumps,
     event_payload,
@@ -22,7 +22,7 @@ from retrowalk.sinks.mqtt_payloads import (
 )
 
 if TYPE_CHECKING:
-    from retrowalk.sinks.mqtt_settings import MqttSettings
+    from retrowalk.sinks.mqtt.settings import MqttSettings
 
 log = logging.getLogger("retrowalk.mqtt")
 

@@ -65,20 +65,36 @@ async def test_emergency_stop_overtakes_a_command_the_engine_is_still_handling()
 
     async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
         d.handle(cmd("pause", "p"), via="direct", retained=False)
-        d.handle(cmd("skip", "s"), via="direct", retained=False)
+        await asyncio.sleep(0.1)
         d.handle(cmd("emergency_stop", "e"), via="fleet", retained=False)
         await asyncio.sleep(1.0)
-        # The pause is still with the engine, the skip waits behind it; the stop is through.
-        assert {c.kind for c in engine.seen} == {CommandKind.PAUSE, CommandKind.EMERGENCY_STOP}
+        assert [c.kind for c in engine.seen] == [CommandKind.PAUSE, CommandKind.EMERGENCY_STOP]
 
     engine = SlowEngine()
     outbox = await run_dispatcher(engine, scenario)
-    assert [c.request_id for c in engine.seen if c.request_id != "e"] == ["p", "s"]
-    assert answers(outbox) == [
-        ("e", "emergency_stop", True),
-        ("p", "pause", True),
-        ("s", "skip", True),
-    ]
+    assert answers(outbox) == [("e", "emergency_stop", True), ("p", "pause", True)]
+
+
+async def test_an_emergency_stop_cancels_the_commands_waiting_before_it() -> None:
+    """A resume queued before an emergency stop never reaches the engine after it; later ones do."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        d.handle(cmd("pause", "p"), via="direct", retained=False)
+        await asyncio.sleep(0.1)  # the pause is with the engine now
+        d.handle(cmd("resume", "r"), via="direct", retained=False)  # waiting
+        d.handle(cmd("skip", "s"), via="fleet", retained=False)  # waiting
+        d.handle(cmd("emergency_stop", "e"), via="direct", retained=False)
+        d.handle(cmd("resume", "after"), via="direct", retained=False)
+        await asyncio.sleep(0.5)
+
+    engine = SlowEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    assert [c.request_id for c in engine.seen] == ["p", "e", "after"]
+    by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
+    for cancelled in ("r", "s"):
+        assert not by_id[cancelled]["accepted"]
+        assert "cancelled by an emergency stop" in by_id[cancelled]["reason"]
+    assert by_id["after"]["accepted"]
 
 
 async def test_a_repeat_that_arrives_before_the_answer_gets_it_too() -> None:
@@ -117,15 +133,28 @@ async def test_a_flood_from_one_source_leaves_room_for_the_other() -> None:
         for n in range(MAX_WAITING_COMMANDS + 5):
             d.handle(cmd("skip", f"f{n}"), via="fleet", retained=False)
         d.handle(cmd("pause", "mine"), via="direct", retained=False)
-        for n in range(50):
-            d.handle(cmd("emergency_stop", f"e{n}"), via="fleet", retained=False)
 
     engine = SlowEngine()
     outbox = await run_dispatcher(engine, scenario)
     by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
     assert by_id["mine"]["accepted"]
     assert sum(not r["accepted"] for r in by_id.values()) == 5
-    assert all(by_id[f"e{n}"]["accepted"] for n in range(50))  # emergency stops never wait
+
+
+async def test_a_flood_of_emergency_stops_reaches_the_engine_stop_by_stop() -> None:
+    """Fifty emergency stops at once, while a command is held: each is forwarded and answered."""
+
+    async def scenario(d: Dispatcher, engine: SlowEngine) -> None:
+        d.handle(cmd("pause", "p"), via="direct", retained=False)
+        await asyncio.sleep(0.1)
+        for n in range(50):
+            d.handle(cmd("emergency_stop", f"e{n}"), via="fleet", retained=False)
+        await asyncio.sleep(0.1)
+        assert sum(c.kind is CommandKind.EMERGENCY_STOP for c in engine.seen) == 50
+
+    engine = SlowEngine()
+    outbox = await run_dispatcher(engine, scenario)
+    assert all(accepted for _, _, accepted in answers(outbox))
 
 
 class RefusingEngine(SlowEngine):

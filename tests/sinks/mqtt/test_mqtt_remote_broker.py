@@ -89,10 +89,9 @@ async def test_every_command_goes_to_the_engine_and_its_answer_is_published(
         sink_running(settings, engine),
     ):
         await online(sub, "solo")
-        await sub.publish("retrowalk/solo/cmd", '{"command": "pause", "id": "p"}')
-        await sub.publish("retrowalk/solo/cmd", '{"command": "resume", "id": "r"}')
-        await sub.publish("retrowalk/solo/cmd", '{"command": "emergency_stop", "id": "e"}')
-        await sub.wait_for(lambda s: len(results(s, "solo")) == 3)
+        for n, name in enumerate(("pause", "resume", "emergency_stop"), start=1):
+            await sub.publish("retrowalk/solo/cmd", json.dumps({"command": name, "id": name[0]}))
+            await sub.wait_for(lambda s, n=n: len(results(s, "solo")) == n)
         await sub.wait_for(lambda s: len(handled(s, "solo")) == 3)
         assert engine.state is EngineState.HOLD
     by_id = {r["id"]: r for r in results(sub, "solo")}

@@ -7,9 +7,10 @@ flood beyond MAX_WAITING_COMMANDS from one source; those are logged and change n
 
 `handle()` never blocks: the reader hands each message over and goes on reading. Commands are
 forwarded one at a time in arrival order; emergency stops have a lane and a worker of their own,
-so one is forwarded at once, even while the engine is still deciding another command. A command
-whose id was seen recently is not run again: its first answer is repeated (controllers retry
-when an answer is slow; "skip" twice would skip two steps).
+so one is forwarded at once, even while the engine is still deciding another command, and every
+command still waiting is cancelled (answered, never run: a resume sent before a stop must not
+follow it). A command whose id was seen recently is not run again: its first answer is repeated
+(controllers retry when an answer is slow; "skip" twice would skip two steps).
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class Dispatcher:
         if command.kind is CommandKind.EMERGENCY_STOP:  # jumps every queue
             if self._urgent.qsize() < MAX_WAITING_EMERGENCY_STOPS:
                 self._urgent.put_nowait(command)
+                self._cancel_waiting()
                 return
             reason = (
                 f"too many emergency stops waiting (at most {MAX_WAITING_EMERGENCY_STOPS}); "
@@ -133,6 +135,20 @@ class Dispatcher:
                 "commands); try again"
             )
         self._answer(Rejection(command.request_id, command.name, reason, command.via))
+
+    def _cancel_waiting(self) -> None:
+        """Refuse every command still waiting: sent before an emergency stop, none may follow it."""
+        closed = False
+        while not self._queue.empty():
+            command = self._queue.get_nowait()
+            if command is None:
+                closed = True
+                continue
+            self._waiting[command.via] -= 1
+            reason = "cancelled by an emergency stop that came after it; send it again if needed"
+            self._answer(Rejection(command.request_id, command.name, reason, command.via))
+        if closed:
+            self._queue.put_nowait(None)
 
     async def _work(self, lane: Lane) -> None:
         """Forward the commands of `lane` in arrival order until closed."""

@@ -1,17 +1,17 @@
-"""The command messages the sink's client received and its reader has not taken: e-stops first.
+"""The command messages the sink's client received and its reader has not taken yet.
 
 paho hands every message over from the socket reader, so keeping one never blocks and never
-raises. Emergency stops wait in a lane of their own and come out before anything else. Every other
-message waits in the lane of its source (the topic it came on: the treadmill's own or the
-fleet's), at most PER_SOURCE each, and sources take turns; beyond that a message is discarded
-and counted, so a flood from one source neither grows memory nor crowds out another source, and
-never costs an emergency stop.
+raises. Messages wait in arrival order, at most PER_SOURCE from each source (the topic they came
+on: the treadmill's own or the fleet's); beyond that a message is discarded and counted, so a
+flood from one source neither grows memory nor crowds out another source. An emergency stop is
+never discarded for a flood (up to MAX_EMERGENCY_STOPS of them, when the first is already
+stopping the belt) and sets `urgent`, which ends the reader's wait for more at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from itertools import chain
 from typing import TYPE_CHECKING
 
 from retrowalk.sinks.mqtt.commands import is_emergency_stop
@@ -23,13 +23,18 @@ if TYPE_CHECKING:
     from retrowalk.broker.incoming import Discards
 
 PER_SOURCE = 100
-# Emergency stops kept at most. Past this many waiting, the belt is already being stopped by
-# the first of them; further ones are discarded (and counted) so memory stays bounded.
 MAX_EMERGENCY_STOPS = 1000
+_URGENT = ""  # the lane of emergency stops (no topic is empty)
+
+
+def is_urgent(message: Message) -> bool:
+    """Return whether `message` is an emergency stop (cheap for anything else)."""
+    payload = message.payload
+    return isinstance(payload, bytes | bytearray) and is_emergency_stop(bytes(payload))
 
 
 class CommandInbox:
-    """An `Incoming` policy for command topics: emergency stops first, each source bounded."""
+    """An `Incoming` policy for command topics: arrival order, each source bounded, e-stops kept."""
 
     def __init__(
         self,
@@ -39,44 +44,30 @@ class CommandInbox:
         max_emergency_stops: int = MAX_EMERGENCY_STOPS,
     ) -> None:
         self._discards = discards
+        self._limits = {_URGENT: max_emergency_stops}
         self._per_source = per_source
-        self._max_emergency_stops = max_emergency_stops
-        self._urgent: deque[Message] = deque()
-        self._lanes: dict[str, deque[Message]] = {}
-        self._turns: deque[str] = deque()  # sources with messages, in the order they take turns
-        self._count = 0
+        self._waiting: deque[tuple[Message, str]] = deque()  # (message, its lane), oldest first
+        self._counts: dict[str, int] = {}  # waiting messages per lane
+        self.urgent = asyncio.Event()  # set while an emergency stop waits
 
     def put(self, message: Message) -> None:
-        """Keep `message` in its lane, or discard it (counted) when the lane is full."""
-        payload = message.payload
-        if isinstance(payload, bytes | bytearray) and is_emergency_stop(bytes(payload)):
-            if len(self._urgent) < self._max_emergency_stops:
-                self._urgent.append(message)
-                self._count += 1
-                return
-        else:
-            source = message.topic.value
-            lane = self._lanes.setdefault(source, deque())
-            if len(lane) < self._per_source:
-                if not lane:
-                    self._turns.append(source)
-                lane.append(message)
-                self._count += 1
-                return
-        self._discards.add()
+        """Keep `message`, or discard it (counted) when its source has too many waiting."""
+        lane = _URGENT if is_urgent(message) else message.topic.value
+        count = self._counts.get(lane, 0)
+        if count >= self._limits.get(lane, self._per_source):
+            self._discards.add()
+            return
+        self._counts[lane] = count + 1
+        self._waiting.append((message, lane))
+        if lane == _URGENT:
+            self.urgent.set()
 
     def take(self) -> Message:
-        """Return the oldest emergency stop, else the next source's oldest message."""
-        self._count -= 1
-        if self._urgent:
-            return self._urgent.popleft()
-        source = self._turns.popleft()
-        lane = self._lanes[source]
-        message = lane.popleft()
-        if lane:
-            self._turns.append(source)
-        else:
-            del self._lanes[source]
+        """Return the oldest waiting message."""
+        message, lane = self._waiting.popleft()
+        self._counts[lane] -= 1
+        if lane == _URGENT and not self._counts[lane]:
+            self.urgent.clear()
         return message
 
     def close(self) -> None:
@@ -85,8 +76,8 @@ class CommandInbox:
 
     def __len__(self) -> int:
         """Return how many messages wait."""
-        return self._count
+        return len(self._waiting)
 
     def __iter__(self) -> Iterator[Message]:
-        """Iterate over the waiting messages, emergency stops first."""
-        return chain(self._urgent, *self._lanes.values())
+        """Iterate over the waiting messages, oldest first."""
+        return (message for message, _ in self._waiting)

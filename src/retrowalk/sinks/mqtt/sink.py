@@ -4,7 +4,8 @@
 and it never raises for broker trouble: it reconnects with jittered exponential backoff
 (`retrowalk.backoff`), buffers events meanwhile, and returns once the channel is closed and what
 is left is delivered (or the final flush time is up). Received commands are kept by a
-`CommandInbox` (emergency stops first) and read by a reader that never blocks.
+`CommandInbox` (emergency stops first, each source bounded) and read by a reader that never
+waits on the engine.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import TYPE_CHECKING
 from retrowalk.broker.client import MqttError, Will, connect, describe, wait_unbounded
 from retrowalk.broker.incoming import Discards
 from retrowalk.sinks.mqtt.dispatch import Dispatcher
-from retrowalk.sinks.mqtt.inbox import CommandInbox
+from retrowalk.sinks.mqtt.inbox import CommandInbox, is_urgent
 from retrowalk.sinks.mqtt.outbox import Outbox
 from retrowalk.sinks.mqtt.payloads import dumps, ha_discovery
 
 if TYPE_CHECKING:
-    from retrowalk.broker.client import Client
+    from retrowalk.broker.client import Client, Message
     from retrowalk.engine.bus import Channel
     from retrowalk.sinks.mqtt.dispatch import Submit
     from retrowalk.sinks.mqtt.settings import MqttSettings
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["run_mqtt"]
 
 log = logging.getLogger("retrowalk.mqtt")
+# How long a command (never an emergency stop) waits for more to arrive before it is handled:
+# the socket reader gives one message per turn of the event loop, so handling a flood message by
+# message would slow the reading of an emergency stop behind it by the handling of each.
+BATCH_S = 0.005
 
 
 async def run_mqtt(settings: MqttSettings, channel: Channel, submit: Submit, *, plan: Plan) -> None:
@@ -85,13 +90,14 @@ class _Connection:
         delivered = False
         while True:
             try:
-                async with self._connect() as client:
+                inbox = CommandInbox(self._discards)
+                async with self._connect(inbox) as client:
                     wait_unbounded(client)
                     attempt = 0
                     self._on_connected()
                     # Unbounded while the workout runs; the final flush time once it has ended.
                     async with asyncio.timeout(self._deadline) as self._flush_timer:
-                        await self._serve(client)
+                        await self._serve(client, inbox)
                     delivered = True
             except MqttError as exc:
                 if delivered:  # everything is out; only the goodbye failed
@@ -113,13 +119,13 @@ class _Connection:
                 delay = min(delay, max(0.0, deadline - loop.time()))
             await self._sleep_or_close(delay)
 
-    def _connect(self) -> contextlib.AbstractAsyncContextManager[Client]:
-        """Return a fresh client for one attempt, its commands kept by a CommandInbox."""
+    def _connect(self, inbox: CommandInbox) -> contextlib.AbstractAsyncContextManager[Client]:
+        """Return a fresh client for one attempt, its commands kept by `inbox`."""
         s = self._s
         return connect(
             s.broker,
             identifier=self._identifier,
-            incoming=CommandInbox(self._discards),
+            incoming=inbox,
             will=Will(s.topic("status"), b"offline", qos=1, retain=True),
             timeout_s=s.timeout_s,
             keepalive_s=int(s.keepalive_s),
@@ -178,7 +184,7 @@ class _Connection:
             reason,
         )
 
-    async def _serve(self, client: Client) -> None:
+    async def _serve(self, client: Client, inbox: CommandInbox) -> None:
         """Announce, subscribe, publish until drained, say offline; a lost link raises MqttError.
 
         Every wait on the broker happens while the receiver watches the link: acks are awaited
@@ -186,7 +192,7 @@ class _Connection:
         """
         try:
             async with asyncio.TaskGroup() as tg:
-                receiver = tg.create_task(self._receive(client), name="mqtt-receive")
+                receiver = tg.create_task(self._receive(client, inbox), name="mqtt-receive")
                 try:
                     await self._announce(client)
                     await self._publish_until_drained(client)
@@ -211,12 +217,31 @@ class _Connection:
                 await client.publish(topic, dumps(config), qos=1, retain=True)
         await client.subscribe([(s.topic("cmd"), 1), (s.fleet_cmd_topic, 1)])
 
-    async def _receive(self, client: Client) -> None:
-        """Hand every received command to the dispatcher; never blocks between two messages."""
-        fleet = self._s.fleet_cmd_topic
-        async for message in client.messages:
-            via = "fleet" if message.topic.matches(fleet) else "direct"
-            self._dispatcher.handle(bytes(message.payload), via=via, retained=message.retain)
+    async def _receive(self, client: Client, inbox: CommandInbox) -> None:
+        """Hand every received command to the dispatcher, in arrival order.
+
+        Never waits on the engine (the dispatcher takes each message at once; an emergency stop
+        goes past the commands waiting there and cancels them). `client.messages` gives the first
+        message (and ends with MqttError when the link drops); a command other than an emergency
+        stop then waits BATCH_S for more, cut short by an emergency stop, and everything waiting
+        is taken straight from the inbox, without a turn of the event loop per message.
+        """
+        async for first in client.messages:
+            if not inbox.urgent.is_set() and not is_urgent(first):
+                # Let the socket reader run for a moment: a flood is read (and bounded) before
+                # it is handled, and an emergency stop behind it cuts the wait short.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(BATCH_S):
+                        await inbox.urgent.wait()
+            self._hand_over(first)
+            while len(inbox):  # in arrival order: nothing sent before a stop may land after it
+                self._hand_over(inbox.take())
+
+    def _hand_over(self, message: Message) -> None:
+        payload = message.payload
+        if isinstance(payload, bytes | bytearray):
+            via = "fleet" if message.topic.matches(self._s.fleet_cmd_topic) else "direct"
+            self._dispatcher.handle(bytes(payload), via=via, retained=message.retain)
 
     async def _publish_until_drained(self, client: Client) -> None:
         """Publish results, state and events as they come; return once everything is out."""
@@ -240,9 +265,10 @@ class _Connection:
     async def _publish_next(self, client: Client, now: float) -> bool:
         """Publish the most urgent pending message; return False if nothing is due."""
         outbox, s = self._outbox, self._s
-        if outbox.results:  # a controller is waiting for this
-            await client.publish(s.topic("cmd/result"), outbox.results[0], qos=1)
-            outbox.results.popleft()
+        results = outbox.stop_results or outbox.results
+        if results:  # a controller is waiting for this
+            await client.publish(s.topic("cmd/result"), results[0], qos=1)
+            results.popleft()
         elif outbox.state_due(now, self._state_sent_at):  # before events: state first after a gap
             payload = outbox.take_state()
             if payload is not None:

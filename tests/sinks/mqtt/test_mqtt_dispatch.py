@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.sinks.mqtt.dispatch import MAX_WAITING_COMMANDS, Dispatcher
@@ -30,10 +30,14 @@ class SlowEngine:
         return CommandResult(command, accepted=True)
 
 
+def results(outbox: Outbox) -> list[dict[str, Any]]:
+    """Return every queued result, emergency stops' answers first (as they are published)."""
+    return [json.loads(p) for p in (*outbox.stop_results, *outbox.results)]
+
+
 def answers(outbox: Outbox) -> list[tuple[str | None, str | None, bool]]:
     """Return (id, command, accepted) of every queued result."""
-    out = [json.loads(p) for p in outbox.results]
-    return [(r["id"], r["command"], r["accepted"]) for r in out]
+    return [(r["id"], r["command"], r["accepted"]) for r in results(outbox)]
 
 
 def cmd(name: str, request_id: str | None = None) -> bytes:
@@ -90,7 +94,7 @@ async def test_an_emergency_stop_cancels_the_commands_waiting_before_it() -> Non
     engine = SlowEngine()
     outbox = await run_dispatcher(engine, scenario)
     assert [c.request_id for c in engine.seen] == ["p", "e", "after"]
-    by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
+    by_id = {r["id"]: r for r in results(outbox)}
     for cancelled in ("r", "s"):
         assert not by_id[cancelled]["accepted"]
         assert "cancelled by an emergency stop" in by_id[cancelled]["reason"]
@@ -122,7 +126,7 @@ async def test_a_flood_of_commands_is_refused_beyond_the_queue() -> None:
     outbox = await run_dispatcher(engine, scenario)
     refused = [a for a in answers(outbox) if not a[2]]
     assert len(refused) == 5  # in one burst: 16 wait, 5 are turned away
-    reasons = [json.loads(p)["reason"] for p in outbox.results if not json.loads(p)["accepted"]]
+    reasons = [r["reason"] for r in results(outbox) if not r["accepted"]]
     assert all("too many commands waiting" in r for r in reasons)
 
 
@@ -136,7 +140,7 @@ async def test_a_flood_from_one_source_leaves_room_for_the_other() -> None:
 
     engine = SlowEngine()
     outbox = await run_dispatcher(engine, scenario)
-    by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
+    by_id = {r["id"]: r for r in results(outbox)}
     assert by_id["mine"]["accepted"]
     assert sum(not r["accepted"] for r in by_id.values()) == 5
 
@@ -184,7 +188,7 @@ async def test_unarmed_motion_commands_reach_the_engine_and_its_answer_is_publis
         (CommandKind.RESUME, Origin.REMOTE, "r"),
         (CommandKind.CONFIRM, Origin.REMOTE, "c"),
     ]
-    by_id = {r["id"]: r for r in map(json.loads, outbox.results)}
+    by_id = {r["id"]: r for r in results(outbox)}
     assert (by_id["r"]["accepted"], by_id["r"]["reason"]) == (False, "the engine says no")
     assert (by_id["c"]["command"], by_id["c"]["via"]) == ("confirm_turn", "fleet")
     assert by_id["c"]["reason"] == "the engine says no"

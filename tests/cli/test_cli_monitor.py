@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 from textual.widgets import DataTable, Static
 
-from mqtt_broker import broker
+from mqtt_broker import AUTH_USERS, auth_broker, broker
 from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running, state_bytes, wait_until
+from retrowalk.broker.credentials import VISIBLE_PASSWORD_WARNING
 from retrowalk.broker.url import Broker
 from retrowalk.cli.cmd_monitor import monitor_plain
 from retrowalk.cli.monitor_app import MonitorApp
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     from mqtt_broker import MqttBroker
 
-__all__ = ["broker"]  # the fixture, for the tests against a real broker
+__all__ = ["auth_broker", "broker"]  # the fixtures, for the tests against a real broker
 
 
 async def _feed(messages: list[tuple[str, str, bytes]]) -> AsyncIterator[tuple[str, str, bytes]]:
@@ -243,3 +244,36 @@ def test_monitor_without_a_url_says_where_to_put_one(
     (line,) = capsys.readouterr().err.splitlines()
     assert "--mqtt" in line
     assert str(missing) in line
+
+
+@pytest.mark.realtime
+async def test_monitor_logs_in_with_a_password_from_a_file_or_the_environment(
+    auth_broker: MqttBroker, tmp_path: Path
+) -> None:
+    """The coach's password from --mqtt-password-file or RETROWALK_MQTT_PASSWORD: no warning."""
+    secret = tmp_path / "coach.pw"
+    secret.write_text(AUTH_USERS["coach"] + "\n", encoding="utf-8")
+    url = auth_broker.url("coach")
+    by_file = await monitor_cli("--mqtt", url, "--mqtt-password-file", str(secret), "--once")
+    by_env = await monitor_cli(
+        "--mqtt", url, "--once", env={"RETROWALK_MQTT_PASSWORD": AUTH_USERS["coach"]}
+    )
+    for code, out, err in (by_file, by_env):
+        assert (code, err) == (0, "")
+        assert out.startswith(f"retrowalk room at mqtt://coach@127.0.0.1:{auth_broker.port}")
+    code, _, err = await monitor_cli("--mqtt", url, "--once")  # no password at all
+    assert code == 3
+    assert "refused the login" in err
+
+
+@pytest.mark.realtime
+async def test_a_password_typed_into_the_url_works_but_is_warned_about_once(
+    auth_broker: MqttBroker,
+) -> None:
+    """`--mqtt mqtt://coach:PASS@host` logs in and says once that `ps` shows the password."""
+    code, out, err = await monitor_cli(
+        "--mqtt", auth_broker.url("coach", AUTH_USERS["coach"]), "--once"
+    )
+    assert code == 0
+    assert err.splitlines() == [VISIBLE_PASSWORD_WARNING]
+    assert AUTH_USERS["coach"] not in out + err

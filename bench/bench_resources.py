@@ -97,7 +97,7 @@ def main() -> int:
         print("this benchmark reads /proc: Linux only")
         return 1
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "RETROWALK_DATA_DIR": data, "RETROWALK_CONFIG": f"{data}/none.toml"}
+        env = {**os.environ, "RETROWALK_DATA_DIR": data, "RETROWALK_CONFIG": os.devnull}
         argv = [sys.executable, "-m", "retrowalk", "run", args.workout, "--sim", "--voice", "off"]
         started = time.monotonic()
         if args.screen:

@@ -106,7 +106,7 @@ def bench_fast(folder: Path) -> None:
         started = time.perf_counter()
         code = cli_main(argv)
         in_process = time.perf_counter() - started
-    env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": "/nonexistent"}
+    env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": os.devnull}
     started = time.perf_counter()
     subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
         [sys.executable, "-m", "retrowalk", *argv],
@@ -214,6 +214,8 @@ async def _one_emergency_stop(plan: Plan, walk_s: float) -> float:
                 await asyncio.sleep(0.0005)
             written = next(t for t, data in model.control_point_writes[count:] if data[:1] == stop)
             delay.append(written - asked)
+            # The emergency stop holds the workout (the person resumes or quits): quit.
+            await engine.submit(Command(CommandKind.STOP, Origin.KEYBOARD))
 
         async with asyncio.TaskGroup() as tg:
             tg.create_task(press())
@@ -234,7 +236,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["RETROWALK_DATA_DIR"] = str(folder)
-        os.environ["RETROWALK_CONFIG"] = str(folder / "none.toml")
+        os.environ["RETROWALK_CONFIG"] = os.devnull
         bench_fast(folder)
         clock.run(lambda: bench_schedule(folder, args.steps, args.step_s))
         clock.run(lambda: bench_emergency(folder, args.stops))

@@ -61,9 +61,9 @@ def pytest_asyncio_loop_factories(
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the config file (empty) and the data folder into the test's tmp_path."""
+    """Point the config file (metric units, nothing else) and the data folder into tmp_path."""
     config = tmp_path / "empty-config.toml"
-    config.touch()
+    config.write_text('units = "metric"  # whatever the locale of the machine running the tests\n')
     monkeypatch.setenv("RETROWALK_CONFIG", str(config))
     monkeypatch.setenv("RETROWALK_DATA_DIR", str(tmp_path / "data"))
 

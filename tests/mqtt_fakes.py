@@ -36,8 +36,9 @@ from retrowalk.engine.events import (
 from retrowalk.sinks.mqtt.payloads import dumps, state_payload
 from retrowalk.sinks.mqtt.settings import MqttSettings
 from retrowalk.sinks.mqtt.sink import run_mqtt
+from retrowalk.workout import build_plan
 from retrowalk.workout.load import parse_workout
-from retrowalk.workout.plan import Direction, Plan, build_plan
+from retrowalk.workout.plan import Direction, Plan
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

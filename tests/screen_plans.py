@@ -1,8 +1,9 @@
 """Hand-built plans and an engine-like event stream for the screen and cue tests.
 
 `intro_plan()` has the shape of the library's retro-intro workout. `play()` publishes, in loop
-time, the events and snapshots an engine would publish for a plan whose turns are confirmed at
-once: a stand-in until the real engine runs these tests end to end.
+time, the events and snapshots the engine publishes for a plan whose turns are confirmed at
+once, in the guard's order: a turn's countdown to the slow-down, ramp down, stop, the belt seen
+at rest, the window; the end's countdown, the belt at rest, then Finished.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine.events import (
+    BeltAtRest,
     ChangeAhead,
+    EndAhead,
     EngineState,
     Finished,
+    RestReason,
     Snapshot,
     StateChanged,
     StepFinished,
@@ -155,9 +159,11 @@ async def play(plan: Plan, bus: Bus, *, snapshot_every_s: float = 1.0) -> None:
         marks = [
             begin + k * snapshot_every_s for k in range(int(step.planned_s / snapshot_every_s))
         ]
-        ahead = [end - s for s in range(int(plan.countdown_s), 0, -1)] if nxt else []
+        ahead = [end - s for s in range(int(plan.countdown_s), 0, -1)]
         for moment in sorted({*marks, *ahead}):
             await until(moment)
+            if moment in ahead and nxt is None:
+                bus.publish(EndAhead(t=t(), seconds=round(end - moment)))
             if moment in ahead and nxt is not None:
                 bus.publish(
                     ChangeAhead(t=t(), seconds=round(end - moment), next_index=nxt.index,
@@ -174,6 +180,8 @@ async def play(plan: Plan, bus: Bus, *, snapshot_every_s: float = 1.0) -> None:
         await until(end)
         bus.publish(StepFinished(t=t(), index=step.index, skipped=False, elapsed_s=end - begin,
                                  distance_m=0.0))  # fmt: skip
+    await until(t() + 2.0)  # the belt coasts to rest
+    bus.publish(BeltAtRest(t=t(), why=RestReason.END))
     bus.publish(Finished(t=t(), elapsed_s=t(), distance_m=1234.0, energy_kcal=98.0,
                          steps_completed=count, steps_skipped=0, belt_stopped=True))  # fmt: skip
     bus.close()
@@ -190,6 +198,7 @@ async def _turn(bus: Bus, transition: Transition, t: Any, until: Any) -> None:
     await until(start + 2.0)
     bus.publish(TurnPhaseChanged(t=t(), phase=TurnPhase.STOPPING, remaining_s=None))
     await until(start + 4.0)
+    bus.publish(BeltAtRest(t=t(), why=RestReason.TURN))
     bus.publish(
         TurnPhaseChanged(t=t(), phase=TurnPhase.WINDOW, remaining_s=transition.turn.window_s)
     )

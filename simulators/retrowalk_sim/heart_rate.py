@@ -6,7 +6,8 @@ Public API:
   builds one. Heart Rate Measurement (0x2A37, notify) carries the standard bytes: flags 0x16
   (uint8 bpm, skin contact supported and detected, RR intervals present), bpm, RR in 1/1024 s,
   so pycycling's HeartRateService parses them. Body Sensor Location (0x2A38) reads "chest".
-- `bpm` (the current heart rate), `dropout(seconds)`: lose skin contact now (no notifications).
+- `bpm` (the current heart rate), `dropout(seconds)`: lose skin contact now (no notifications);
+  `hold_bpm(bpm)`: report exactly `bpm` from now on (None: follow the workload again).
 
 The heart rate approaches 65 + 14 * (MET - 1) with a 25 s time constant, drifts up 0.3 bpm per
 minute of work (cardiac drift) and jitters by about 1 bpm (seeded, so runs repeat). Every
@@ -59,6 +60,7 @@ class HeartRateStrap:
         self._dropout_s = dropout_s
         self._drift = 0.0
         self._silent_until = -math.inf
+        self._held: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._port: Port | None = None
@@ -112,6 +114,10 @@ class HeartRateStrap:
         if self._loop is not None:
             self._silent_until = max(self._silent_until, self._loop.time() + seconds)
 
+    def hold_bpm(self, bpm: int | None) -> None:
+        """Report exactly `bpm` from the next beat on (None: follow the workload again)."""
+        self._held = bpm
+
     def _schedule(self) -> None:
         assert self._loop is not None
         self._next += self._period
@@ -130,6 +136,8 @@ class HeartRateStrap:
         if port is None or now < self._silent_until:
             return
         shown = max(30, min(220, round(self.bpm + self._random.uniform(-1.0, 1.0))))
+        if self._held is not None:
+            shown = self._held
         rr = round(60.0 / shown * 1024)
         port.send(HEART_RATE_MEASUREMENT_UUID, struct.pack("<BBH", FLAGS, shown, rr))
 

@@ -7,22 +7,23 @@ Public API (all times come from the running loop, so the model runs in virtual t
   `control_granted`, `safety_key_in`, `training_status`, `control_point_log: list[bytes]`,
   `control_point_writes: list[tuple[float, bytes]]` (loop time, bytes),
   `sent: list[tuple[float, str, bytes]]` only when `record_traffic=True`.
-- Console actions: `console_start()`, `console_stop()`, `console_pause()`,
-  `console_speed_up()` / `console_speed_down()`, `console_incline_up()` / `console_incline_down()`,
-  `pull_safety_key()`, `insert_safety_key()`.
-- Faults: `drop_link(refuse_s=0.0)`, `reject_next(n, result_code)`, `ignore_speed(on=True)`,
-  `stall_notifications(seconds)`, `send_garbage(data=b"\\x5a")`, `slow_belt(factor)`,
-  `revoke_control()` (status 0xFF; profiles with `console_revokes_control` do it on any console
-  action while a client has control), `mute_control_point(on=True)` (writes are logged, never
-  acted on or answered).
+- Console actions (`retrowalk_sim.console`): `console_start()`, `console_stop()`,
+  `console_pause()`, `console_speed_up()` / `_down()`, `console_incline_up()` / `_down()`,
+  `console_set_speed(kmh)`, `console_set_incline(pct)`, `pull_safety_key()`, `insert_safety_key()`.
+- Faults: `drop_link(refuse_s=0.0)`, `reject_next(n, result_code)`, `ignore_speed(on=True, *,
+  for_s=None)`, `mute_control_point(on=True, *, for_s=None)` (writes logged, never answered),
+  `ignore_stop(for_s)`, `refuse_control(count)`, `stall_notifications(seconds)`,
+  `send_garbage(data=b"\\x5a")`, `slow_belt(factor)`, `revoke_control()` (status 0xFF; profiles
+  with `console_revokes_control` do it on any console action while a client has control).
+- `trace`: a `retrowalk_sim.trace.Trace` of the ground truth, when the world records one.
 
 Behaviour (docs/reference/ftms.md): a Start counts down `start_delay_s`, then the belt ramps to the
 target; a new target starts to move the belt `speed_lag_s` after its acknowledgement and the
 record that first shows the reached value is sent at once (then the cadence restarts), so a small
 step shows 0.7-0.85 s after the ack; Stop coasts down, then zeroes the counters and sends an
-all-zero record; Pause coasts down and keeps them. A `speed_in_mph` machine takes and reports
-every FTMS speed number as mph: its belt really moves 1.609 times faster (`speed_kmh` is the
-real belt speed, `target_speed_kmh` the machine's own number).
+all-zero record; Pause coasts down and keeps them. A `speed_in_mph` machine takes (and,
+unless `reports_kmh`, reports) every FTMS speed number as mph: its belt really moves 1.609 times
+faster (`speed_kmh` is the real belt speed, `target_speed_kmh` the machine's own number).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from retrowalk.ftms.models import (
     TrainingStatusCode,
     TreadmillData,
 )
+from retrowalk_sim.console import ConsoleKeys
+from retrowalk_sim.notifier import DataNotifier
 from retrowalk_sim.physics import MOVING_KMH, Counters, Ramp
 from retrowalk_sim.records import build_record
 from retrowalk_sim.server import FtmsServer
@@ -66,7 +69,7 @@ MPH_IN_KMH = 1.609344
 MOVING_STATES = frozenset({BeltState.RUNNING, BeltState.PAUSING, BeltState.STOPPING})
 
 
-class TreadmillModel(FtmsServer):
+class TreadmillModel(FtmsServer, ConsoleKeys):
     """A simulated FTMS treadmill following one `MachineProfile`."""
 
     def __init__(self, profile: MachineProfile, *, record_traffic: bool = False) -> None:
@@ -75,32 +78,29 @@ class TreadmillModel(FtmsServer):
         self.target_speed_kmh = profile.speed_range.minimum_kmh
         self.target_incline_pct = 0.0
         self.safety_key_in = True
-        self._belt = Ramp(0.0, 0.0, 0.0, 0.0)
-        self._incline = Ramp(0.0, 0.0, 0.0, 0.0)
+        self._belt = Ramp(0.0, 0.0, 0.0, 0.0, on_change=self._belt_changed)
+        self._incline = Ramp(0.0, 0.0, 0.0, 0.0, on_change=self._incline_changed)
         self._counters = Counters()
         self._counted_to = 0.0
         self._rate_factor = 1.0
         self._unit = MPH_IN_KMH if profile.speed_in_mph else 1.0  # belt units -> real km/h
         self._started_at = -math.inf
-        self._silent_until = -math.inf
-        self._next_tick = 0.0
-        self._period = 1.0 / profile.notify_hz
-        self._last_record: TreadmillData | None = None
-        self._last_parts: list[bytes] = []
+        self._data = DataNotifier(
+            profile, self.timers, self._record, lambda: self._port, self._send
+        )
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start notifying on the running loop (idempotent)."""
-        if self._loop is not None:
+        if self.timers.running:
             return
-        self._loop = asyncio.get_running_loop()
-        now = self._loop.time()
+        self.timers.bind(asyncio.get_running_loop())
+        now = self.timers.now()
         self._counted_to = now
         self._belt.hold(now, 0.0)
         self._incline.hold(now, 0.0)
-        self._next_tick = now + self._period
-        self._set_timer("tick", self._next_tick, self._tick)
+        self._data.start(now)
 
     # ---- read-only state -----------------------------------------------------------------------
 
@@ -145,44 +145,12 @@ class TreadmillModel(FtmsServer):
 
     # ---- console -------------------------------------------------------------------------------
 
-    def console_start(self) -> None:
-        """Press Start on the console (also confirms a pending FTMS start)."""
-        if not self.safety_key_in or self.state in {BeltState.STARTING, BeltState.RUNNING}:
-            return
-        self._status(MachineStatus(StatusOp.STARTED_OR_RESUMED_BY_USER))
-        self._console_took_over()
-        self._begin_start()
-
-    def console_stop(self) -> None:
-        """Press Stop on the console: status 02 01, coast down, counters zeroed."""
-        self._console_halt(StopKind.STOP)
-
-    def console_pause(self) -> None:
-        """Press Pause on the console: status 02 02, coast down, counters kept."""
-        self._console_halt(StopKind.PAUSE)
-
-    def console_speed_up(self) -> None:
-        """Press speed + on the console (status 05 with the new target)."""
-        self._console_speed(+1)
-
-    def console_speed_down(self) -> None:
-        """Press speed - on the console (status 05 with the new target)."""
-        self._console_speed(-1)
-
-    def console_incline_up(self) -> None:
-        """Press incline + on the console (status 06 with the new target)."""
-        self._console_incline(+1)
-
-    def console_incline_down(self) -> None:
-        """Press incline - on the console (status 06 with the new target)."""
-        self._console_incline(-1)
-
     def pull_safety_key(self) -> None:
         """Pull the safety key: the belt stops at once, status 03, Start fails until re-inserted."""
         now = self._now()
         self._advance(now)
         self.safety_key_in = False
-        self._cancel_timers("start", "speed", "belt")
+        self.timers.cancel("start", "speed", "belt")
         self._belt.hold(now, 0.0)
         self._status(MachineStatus(StatusOp.STOPPED_BY_SAFETY_KEY))
         self._end_session()
@@ -195,7 +163,7 @@ class TreadmillModel(FtmsServer):
 
     def stall_notifications(self, seconds: float) -> None:
         """Send no Treadmill Data for `seconds` (the link stays up)."""
-        self._silent_until = max(self._silent_until, self._now() + seconds)
+        self._data.silence(seconds)
 
     def send_garbage(self, data: bytes = b"\x5a") -> None:
         """Notify `data` as one Treadmill Data notification (default: 1 byte, not even flags)."""
@@ -217,11 +185,7 @@ class TreadmillModel(FtmsServer):
     # ---- the machine's own behaviour (called by FtmsServer and the console) -------------------
 
     def _now(self) -> float:
-        if self._loop is None:
-            raise RuntimeError(
-                "the treadmill model is not running: use it inside `async with world`"
-            )
-        return self._loop.time()
+        return self.timers.now()
 
     def _advance(self, now: float) -> None:
         running = self.state in MOVING_STATES
@@ -234,13 +198,13 @@ class TreadmillModel(FtmsServer):
         now = self._now()
         self._advance(now)
         self._started_at = now
-        self._cancel_timers("belt")
+        self.timers.cancel("belt")
         if self.belt_running:  # Start while coasting down: resume at once, no countdown
             self._on_countdown_end()
             return
         self.state = BeltState.STARTING
         self._set_training(TrainingStatusCode.PRE_WORKOUT)
-        self._set_timer("start", now + self.profile.start_delay_s, self._on_countdown_end)
+        self.timers.set("start", now + self.profile.start_delay_s, self._on_countdown_end)
 
     def _on_countdown_end(self) -> None:
         now = self._now()
@@ -264,9 +228,9 @@ class TreadmillModel(FtmsServer):
     def _arm_reached(self, name: str, ramp: Ramp) -> None:
         when = ramp.reach_time()
         if math.isfinite(when) and when > self._now():
-            self._set_timer(name, when, self._notify_now)
+            self.timers.set(name, when, self._notify_now)
         else:
-            self._cancel_timers(name)
+            self.timers.cancel(name)
 
     def _apply_speed_target(self, speed: float) -> None:
         """Take a new (quantised, in-range) target speed; the belt follows after the lag."""
@@ -274,20 +238,20 @@ class TreadmillModel(FtmsServer):
         if self.state is BeltState.RUNNING:
             now = self._now()
             lag = self.profile.speed_lag_s
-            self._set_timer("speed", now + lag, lambda: self._move_belt(self._now(), speed))
+            self.timers.set("speed", now + lag, lambda: self._move_belt(self._now(), speed))
 
     def _apply_incline_target(self, incline: float) -> None:
         """Take a new incline target; the deck follows after the lag, in any belt state."""
         self.target_incline_pct = incline
         now = self._now()
         lag = self.profile.incline_lag_s
-        self._set_timer("incline", now + lag, lambda: self._move_incline(self._now(), incline))
+        self.timers.set("incline", now + lag, lambda: self._move_incline(self._now(), incline))
 
     def _halt(self, kind: StopKind) -> None:
         """Stop or pause: coast down (or cancel a pending start)."""
         now = self._now()
         self._advance(now)
-        self._cancel_timers("start", "speed", "speed-reached")
+        self.timers.cancel("start", "speed", "speed-reached")
         if self.state in {BeltState.STARTING, BeltState.WAITING_CONSOLE} and not self.belt_running:
             self.state = BeltState.PAUSED if kind is StopKind.PAUSE else BeltState.STOPPING
             self._on_halted()
@@ -299,14 +263,14 @@ class TreadmillModel(FtmsServer):
             return
         self.state = BeltState.PAUSING if kind is StopKind.PAUSE else BeltState.STOPPING
         self._belt.retarget(now, 0.0, self.profile.coast_kmh_per_s * self._rate_factor)
-        self._set_timer("belt", max(self._belt.reach_time(), now), self._on_halted)
+        self.timers.set("belt", max(self._belt.reach_time(), now), self._on_halted)
         if kind is StopKind.STOP:
             self._set_training(TrainingStatusCode.POST_WORKOUT)
 
     def _on_halted(self) -> None:
         now = self._now()
         self._advance(now)
-        self._cancel_timers("speed-reached")
+        self.timers.cancel("speed-reached")
         self._belt.hold(now, 0.0)
         if self.state is BeltState.PAUSING or self.state is BeltState.PAUSED:
             self.state = BeltState.PAUSED
@@ -322,37 +286,11 @@ class TreadmillModel(FtmsServer):
         self._counters.reset()
         self.target_speed_kmh = self.profile.speed_range.minimum_kmh
         self._set_training(TrainingStatusCode.POST_WORKOUT)
-        self._set_timer("idle", now + 5.0, lambda: self._set_training(TrainingStatusCode.IDLE))
+        self.timers.set("idle", now + 5.0, lambda: self._set_training(TrainingStatusCode.IDLE))
         self._notify_now()
 
-    def _console_halt(self, kind: StopKind) -> None:
-        if not self._session_active(kind):
-            return
-        self._status(MachineStatus(StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=kind))
-        self._console_took_over()
-        if kind is StopKind.STOP and self.profile.console_stop_silence_s > 0:
-            self.stall_notifications(self.profile.console_stop_silence_s)
-        self._halt(kind)
-
-    def _console_speed(self, direction: int) -> None:
-        if self.state not in {BeltState.RUNNING, BeltState.STARTING}:
-            return
-        rng = self.profile.speed_range
-        new = self.target_speed_kmh + direction * rng.increment_kmh
-        new = round(min(max(new, rng.minimum_kmh), rng.maximum_kmh), 2)
-        self._status(MachineStatus(StatusOp.TARGET_SPEED_CHANGED, target_speed_kmh=new))
-        self._console_took_over()
-        self._apply_speed_target(new)
-
-    def _console_incline(self, direction: int) -> None:
-        rng = self.profile.incline_range
-        if rng is None:
-            return
-        new = self.target_incline_pct + direction * rng.increment_pct
-        new = round(min(max(new, rng.minimum_pct), rng.maximum_pct), 1)
-        self._status(MachineStatus(StatusOp.TARGET_INCLINE_CHANGED, target_incline_pct=new))
-        self._console_took_over()
-        self._apply_incline_target(new)
+    def _keys_move_belt(self) -> bool:
+        return self.state in {BeltState.RUNNING, BeltState.STARTING}
 
     def _console_took_over(self) -> None:
         """A machine that hands control to its console announces it with status 0xFF."""
@@ -361,38 +299,25 @@ class TreadmillModel(FtmsServer):
 
     # ---- Treadmill Data ------------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        now = self._now()
-        self._next_tick += self._period
-        if self._next_tick <= now:
-            self._next_tick = now + self._period
-        self._set_timer("tick", self._next_tick, self._tick)
-        self._emit_data(now)
-
     def _notify_now(self) -> None:
         """Report a reached value at once, then restart the cadence from now."""
-        now = self._now()
-        self._next_tick = now + self._period
-        self._set_timer("tick", self._next_tick, self._tick)
-        self._emit_data(now)
-
-    def _emit_data(self, now: float) -> None:
-        port = self._port
-        if port is None or now < self._silent_until or not port.subscribed(TREADMILL_DATA_UUID):
-            return
-        self._advance(now)
-        record = self._record(now)
-        if record != self._last_record:
-            self._last_record = record
-            self._last_parts = self._encode_record(record, port.max_payload)
-        for part in self._last_parts:
-            self._send(TREADMILL_DATA_UUID, part)
+        self._data.now()
 
     def _record(self, now: float) -> TreadmillData:
         """Return the record the machine reports now, with the fields its profile sends."""
-        return build_record(self.profile, self._belt.at(now), self._incline.at(now), self._counters)
+        self._advance(now)
+        shown = self._belt.at(now) * (self._unit if self.profile.reports_kmh else 1.0)
+        return build_record(self.profile, shown, self._incline.at(now), self._counters)
 
     # ---- hooks for FtmsServer ------------------------------------------------------------------
+
+    def _belt_changed(self, ramp: Ramp) -> None:
+        if self.trace is not None:
+            self.trace.belt(ramp, self._unit)
+
+    def _incline_changed(self, ramp: Ramp) -> None:
+        if self.trace is not None:
+            self.trace.incline(ramp)
 
     def _on_detach(self) -> None:
         if self.profile.stop_on_disconnect:

@@ -2,7 +2,8 @@
 
 Public API:
 - `Ramp`: a value moving linearly toward a goal at a fixed rate; `at(t)`, `reach_time()`,
-  `integral(ta, tb)` (exact), `retarget(t, goal, rate)`.
+  `integral(ta, tb)` (exact), `retarget(t, goal, rate)`, `hold(t, value)`, `copy()`; an
+  `on_change(ramp)` callback hears every retarget and hold (the ground-truth trace uses it).
 - `Counters`: distance, elevation gain, elapsed time, energy and steps, advanced by `advance()`.
 - `kcal_per_min(speed_kmh, incline_pct)`, `cadence_spm(speed_kmh)`: a 70 kg walker (ACSM).
 
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 WALKER_MASS_KG = 70.0
 MOVING_KMH = 0.05  # below this the belt counts as stopped
@@ -21,13 +26,21 @@ MOVING_KMH = 0.05  # below this the belt counts as stopped
 class Ramp:
     """A value that moves from `start` (at `t0`) toward `goal` at `rate` units per second."""
 
-    __slots__ = ("_reach", "goal", "rate", "start", "t0")
+    __slots__ = ("_reach", "goal", "on_change", "rate", "start", "t0")
 
-    def __init__(self, start: float, t0: float, goal: float, rate: float) -> None:
+    def __init__(
+        self,
+        start: float,
+        t0: float,
+        goal: float,
+        rate: float,
+        on_change: Callable[[Ramp], None] | None = None,
+    ) -> None:
         self.start = start
         self.t0 = t0
         self.goal = goal
         self.rate = rate
+        self.on_change = on_change
         self._reach = self._compute_reach()
 
     def __repr__(self) -> str:
@@ -72,12 +85,20 @@ class Ramp:
         self.goal = goal
         self.rate = rate
         self._reach = self._compute_reach()
+        if self.on_change is not None:
+            self.on_change(self)
 
     def hold(self, t: float, value: float) -> None:
         """Jump to `value` at `t` (a safety-key stop, a reset)."""
         self.start = self.goal = value
         self.t0 = t
         self._reach = t
+        if self.on_change is not None:
+            self.on_change(self)
+
+    def copy(self, scale: float = 1.0) -> Ramp:
+        """Return a frozen-in-time copy with values (and rate) multiplied by `scale`."""
+        return Ramp(self.start * scale, self.t0, self.goal * scale, self.rate * scale)
 
 
 def kcal_per_min(speed_kmh: float, incline_pct: float) -> float:

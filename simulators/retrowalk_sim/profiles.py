@@ -6,10 +6,11 @@ Public API:
   `SimWorld.add(profile=..., tweaks={...})` does the same by field name.
 - `PROFILES: dict[str, MachineProfile]`: "home" (spec-faithful home treadmill, the default),
   "walking-pad" (CITYSPORTS CS-WP8 capture), "kingsmith", "fr30z", "truncating", "split",
-  "data-only", "speed-locked".
+  "data-only", "speed-locked", "us-treadmill" (0.1 mph grid), "reads-mph" (targets read as mph).
 - `get_profile(name) -> MachineProfile` (KeyError naming the allowed names).
 
-Every number here is taken from docs/reference/ftms.md and the public captures it cites.
+Every number here is taken from docs/reference/ftms.md and the public captures it cites; the
+profiles added for issue 12 name their sources beside their fields.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ class MachineProfile:
     incline_lag_s: float = 0.15
     start_delay_s: float = 2.0  # countdown between Start and belt motion
     target_mode: Literal["round", "truncate"] = "round"
-    speed_in_mph: bool = False  # reads and reports FTMS speed numbers as mph
+    speed_in_mph: bool = False  # reads FTMS speed numbers as mph (and reports them so)
+    reports_kmh: bool = False  # with speed_in_mph: the data shows the real belt speed in km/h
     # -- notifications --
     advertisement_byte_swapped: bool = False  # `01 00 01` instead of `01 01 00`
     notify_hz: float = 4.0
@@ -87,7 +89,8 @@ class MachineProfile:
     control_point_without_response: bool = False  # write-without-response only (spec violation)
     control_enforced: bool = True  # 0x05 until Request Control succeeded
     console_revokes_control: bool = False  # a console key press ends control, status 0xFF
-    revoke_control_on_pause: bool = False  # silently, no 0xFF (Kingsmith)
+    revoke_control_on_pause: bool = False  # silently, no 0xFF
+    refuses_request_control: bool = False  # Request Control answers 0x04 (KS-MC21), nothing else
     revoke_control_on_stop: bool = False
     speed_refused_after_start_s: float = 0.0  # 0x05 for Set Target Speed (Kingsmith spin-up)
     speed_while_idle: Literal["accept", "reject"] = "accept"  # reject = 0x04
@@ -148,8 +151,9 @@ WALKING_PAD = MachineProfile(
 
 KINGSMITH = MachineProfile(
     name="kingsmith",
-    description="Kingsmith pad: control revoked after pause, speed refused ~2.5 s after start",
-    local_name="KS-ST A1P",
+    description="KingSmith pad: commands work without control (Request Control answers 0x04), "
+    "speed refused ~2.5 s after start",
+    local_name="KS-MC21-D06BFD",
     speed_range=SpeedRange(0.5, 6.0, 0.1),
     incline_range=None,
     features=Features(
@@ -164,8 +168,17 @@ KINGSMITH = MachineProfile(
     coast_kmh_per_s=0.45,
     start_delay_s=1.0,
     notify_hz=2.0,
-    revoke_control_on_pause=True,
-    revoke_control_on_stop=True,
+    # Evidence (mcdax/walkingpad-controller, written for KingSmith hardware):
+    # docs/issue-1-mc21-investigation.md, from HCI snoops of the vendor app on a KS-MC21: every
+    # Request Control (40 of 40) was answered 80 00 04, and Start then moved the belt anyway;
+    # src/walkingpad_controller/ftms.py (_request_control, commit 024bc66) proceeds without
+    # control for that reason. Hence control_enforced=False and refuses_request_control.
+    # No source shows control revoked on pause or stop (the earlier form of this profile), so
+    # the profile no longer does it; `revoke_control` in a scenario still can.
+    # ftms.py (start) says a speed command during motor spin-up crashes the link on KingSmith
+    # firmware; speed_refused_after_start_s is the weaker, answerable form of that (0x05).
+    control_enforced=False,
+    refuses_request_control=True,
     speed_refused_after_start_s=2.5,
     indication_delay_s=0.12,
 )
@@ -240,9 +253,53 @@ SPEED_LOCKED = MachineProfile(
     ignores_speed=True,
 )
 
+US_TREADMILL = MachineProfile(
+    name="us-treadmill",
+    description="US home treadmill: 0.5-12 mph in 0.1 mph steps (0.8-19.3 km/h step 0.16), "
+    "0-15 % step 0.5",
+    local_name="RW US Treadmill",
+    # The console steps 0.1 mph = 0.1609 km/h; FTMS ranges are in 0.01 km/h, so the machine can
+    # only declare 0.16 (and 0.80 for 0.5 mph): min and grid are mph rounded to the protocol.
+    # Evidence: qdomyos-zwift sends miles to US FTMS treadmills on a 0.1 mph grid (PR #4002
+    # TM4800, PR #4364 Therun T15: "receives speed commands in miles when miles_unit is
+    # enabled"). No capture of such a Speed Range's bytes was found: the numbers are derived.
+    speed_range=SpeedRange(0.8, 19.3, 0.16),
+    incline_range=InclineRange(0.0, 15.0, 0.5),
+    features=Features(_TREADMILL_REPORTS, _SPEED_AND_INCLINE),
+    accel_kmh_per_s=0.8,
+    decel_kmh_per_s=0.8,
+)
+
+READS_MPH = MachineProfile(
+    name="reads-mph",
+    description="treadmill that reads FTMS target speeds as mph and reports real km/h (x1.609)",
+    local_name="JFTM 7.0AT",
+    # Evidence: qdomyos-zwift PR #4721 (Horizon 7.0AT / JFTM): "interprets FTMS Control Point
+    # speed commands (opcode 0x02) as mph even when the treadmill is in km/h mode ... the belt
+    # [ran] at ~1.609x the commanded speed"; PR #4904 (Horizon T202): asked 1.0, reported about
+    # 1.6; asked 1.4, reported about 2.2. So targets are mph numbers and the data shows the real
+    # belt in km/h: the ratio is visible in telemetry. The speed range is assumed.
+    speed_range=SpeedRange(0.8, 19.3, 0.1),
+    incline_range=InclineRange(0.0, 15.0, 0.5),
+    features=Features(_TREADMILL_REPORTS, _SPEED_AND_INCLINE),
+    speed_in_mph=True,
+    reports_kmh=True,
+)
+
 PROFILES: dict[str, MachineProfile] = {
     p.name: p
-    for p in (HOME, WALKING_PAD, KINGSMITH, FR30Z, TRUNCATING, SPLIT, DATA_ONLY, SPEED_LOCKED)
+    for p in (
+        HOME,
+        WALKING_PAD,
+        KINGSMITH,
+        FR30Z,
+        TRUNCATING,
+        SPLIT,
+        DATA_ONLY,
+        SPEED_LOCKED,
+        US_TREADMILL,
+        READS_MPH,
+    )
 }
 
 

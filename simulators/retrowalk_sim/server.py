@@ -13,53 +13,32 @@ import abc
 from typing import TYPE_CHECKING
 
 from retrowalk.errors import ProtocolError
-from retrowalk.ftms.advertisement import encode_advertisement
 from retrowalk.ftms.control_point import decode_request, encode_response, make_response, quantize
-from retrowalk.ftms.feature import encode_features
 from retrowalk.ftms.models import (
     CONTROL_POINT_UUID,
-    FEATURE_UUID,
     FTMS_SERVICE_UUID,
-    INCLINE_RANGE_UUID,
-    SPEED_RANGE_UUID,
     STATUS_UUID,
     TRAINING_STATUS_UUID,
-    TREADMILL_DATA_UUID,
-    Advertisement,
     ControlOp,
     ControlRequest,
     MachineStatus,
-    MachineType,
     ResultCode,
     StatusOp,
     StopKind,
     TrainingStatus,
     TrainingStatusCode,
-    TreadmillData,
 )
-from retrowalk.ftms.ranges import encode_incline_range, encode_speed_range
 from retrowalk.ftms.status import encode_status
 from retrowalk.ftms.training_status import encode_training_status
-from retrowalk.ftms.treadmill_data import encode_treadmill_data, split_treadmill_data
-from retrowalk_sim.gatt import (
-    ATT_INVALID_ATTRIBUTE_VALUE_LENGTH,
-    DEVICE_INFORMATION_UUID,
-    MANUFACTURER_NAME_UUID,
-    MODEL_NUMBER_UUID,
-    AttError,
-    CharSpec,
-    Property,
-    ServiceSpec,
-)
+from retrowalk_sim.gatt import ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, AttError
+from retrowalk_sim.gatt_table import ftms_service_data, ftms_services
+from retrowalk_sim.timers import Timers
 
 if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import Callable
-
-    from retrowalk_sim.gatt import Port
+    from retrowalk_sim.gatt import Port, ServiceSpec
     from retrowalk_sim.profiles import MachineProfile
+    from retrowalk_sim.trace import Trace
 
-TRUNCATE_AT = 20  # machines that truncate cut every record to the default 20-byte payload
 _KNOWN_OPS = frozenset(
     {
         ControlOp.REQUEST_CONTROL,
@@ -87,61 +66,25 @@ class FtmsServer(abc.ABC):
         self.control_point_writes: list[tuple[float, bytes]] = []
         self.sent: list[tuple[float, str, bytes]] = []
         self._record_traffic = record_traffic
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.timers = Timers()
         self._port: Port | None = None
-        self._timers: dict[str, asyncio.TimerHandle] = {}
         self._reject: list[int] = []
+        self._refuse_control = 0
         self._ignore_speed = profile.ignores_speed
         self._muted = False
+        self.trace: Trace | None = None
         self._stop_requests = 0
-        self._fits: dict[int, bool] = {}
         self._responses = 0
 
     # ---- SimDevice ---------------------------------------------------------------------------
 
     def services(self) -> list[ServiceSpec]:
         """Return the GATT table this profile exposes."""
-        p = self.profile
-        chars: list[CharSpec] = [
-            CharSpec(FEATURE_UUID, ("read",), read=lambda: encode_features(p.features)),
-            CharSpec(TREADMILL_DATA_UUID, ("notify",)),
-            CharSpec(TRAINING_STATUS_UUID, ("read", "notify"), read=self._training_bytes),
-            CharSpec(SPEED_RANGE_UUID, ("read",), read=lambda: encode_speed_range(p.speed_range)),
-        ]
-        incline_range = p.incline_range
-        if incline_range is not None:
-            read = lambda: encode_incline_range(incline_range)  # noqa: E731 - one-line handler
-            chars.append(CharSpec(INCLINE_RANGE_UUID, ("read",), read=read))
-        if p.has_control_point:
-            write_kind: Property = (
-                "write-without-response" if p.control_point_without_response else "write"
-            )
-            chars.append(
-                CharSpec(
-                    CONTROL_POINT_UUID,
-                    (write_kind, "indicate"),
-                    write=self.write_control_point,
-                    needs_cccd_for_write=True,
-                )
-            )
-            chars.append(CharSpec(STATUS_UUID, ("notify",)))
-        info = (
-            CharSpec(MANUFACTURER_NAME_UUID, ("read",), read=lambda: b"retrowalk simulator"),
-            CharSpec(MODEL_NUMBER_UUID, ("read",), read=p.name.encode),
-        )
-        return [
-            ServiceSpec(FTMS_SERVICE_UUID, tuple(chars)),
-            ServiceSpec(DEVICE_INFORMATION_UUID, info),
-        ]
+        return ftms_services(self.profile, self._training_bytes, self.write_control_point)
 
     def service_data(self) -> dict[str, bytes]:
         """Return the FTMS advertisement: available, treadmill (`01 01 00`)."""
-        ad = Advertisement(
-            available=True,
-            machine_types=MachineType.TREADMILL,
-            byte_swapped=self.profile.advertisement_byte_swapped,
-        )
-        return {FTMS_SERVICE_UUID: encode_advertisement(ad)}
+        return ftms_service_data(self.profile)
 
     def advertised_services(self) -> list[str]:
         """Return the advertised service UUIDs (FTMS)."""
@@ -156,14 +99,12 @@ class FtmsServer(abc.ABC):
         """The central is gone: control permission ends with the connection."""
         self._port = None
         self.control_granted = False
-        if self._loop is not None:
+        if self.timers.running:
             self._on_detach()
 
     def close(self) -> None:
         """Cancel every timer (the world is shutting down)."""
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
+        self.timers.close()
 
     # ---- faults ------------------------------------------------------------------------------
 
@@ -176,13 +117,27 @@ class FtmsServer(abc.ABC):
         """Answer the next `n` control point requests with `result_code` and do nothing."""
         self._reject.extend([int(result_code)] * n)
 
-    def ignore_speed(self, on: bool = True) -> None:  # noqa: FBT001, FBT002 - the agreed API
-        """Acknowledge Set Target Speed with success and ignore it (a speed-locked machine)."""
-        self._ignore_speed = on
+    def ignore_speed(self, on: bool = True, *, for_s: float | None = None) -> None:  # noqa: FBT001, FBT002 - the agreed API
+        """Acknowledge Set Target Speed with success and ignore it (for `for_s`, or until off)."""
+        if for_s is None:
+            self._ignore_speed = on
+        else:
+            self.timers.open_window("ignore_speed", for_s)
 
-    def mute_control_point(self, on: bool = True) -> None:  # noqa: FBT001, FBT002 - agreed style
-        """Take control point writes and neither act on them nor answer (a stalled machine)."""
-        self._muted = on
+    def mute_control_point(self, on: bool = True, *, for_s: float | None = None) -> None:  # noqa: FBT001, FBT002 - agreed style
+        """Take control point writes, neither acting nor answering (for `for_s`, or until off)."""
+        if for_s is None:
+            self._muted = on
+        else:
+            self.timers.open_window("mute_control_point", for_s)
+
+    def ignore_stop(self, for_s: float) -> None:
+        """Acknowledge Stop and Pause with success for `for_s` seconds, and keep the belt going."""
+        self.timers.open_window("ignore_stop", for_s)
+
+    def refuse_control(self, count: int) -> None:
+        """Answer the next `count` Request Control procedures with 0x05 (Control Not Permitted)."""
+        self._refuse_control += count
 
     def revoke_control(self) -> None:
         """Take control away from the client, announced with status 0xFF."""
@@ -196,25 +151,31 @@ class FtmsServer(abc.ABC):
         now = self._now()
         self.control_point_log.append(bytes(data))
         self.control_point_writes.append((now, bytes(data)))
+        written = None if self.trace is None else self.trace.write(now, data)
         if not data:
             raise AttError(ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, "empty control point write")
-        if self._muted:
+        if self._muted or self.timers.in_window("mute_control_point"):
             return
         op = data[0]
         if self._reject:
-            self._respond(op, self._reject.pop(0))
+            self._respond(op, self._reject.pop(0), written)
             return
         try:
             request = decode_request(bytes(data))
         except ProtocolError:
-            self._respond(op, ResultCode.INVALID_PARAMETER)
+            self._respond(op, ResultCode.INVALID_PARAMETER, written)
             return
-        self._respond(op, self._execute(request))
+        self._respond(op, self._execute(request), written)
 
     def _execute(self, request: ControlRequest) -> int:  # noqa: PLR0911 - one return per rule
         op = request.op
         p = self.profile
         if op == ControlOp.REQUEST_CONTROL:
+            if self._refuse_control > 0:
+                self._refuse_control -= 1
+                return ResultCode.CONTROL_NOT_PERMITTED
+            if self.profile.refuses_request_control:
+                return ResultCode.OPERATION_FAILED
             self.control_granted = True
             return ResultCode.SUCCESS
         if op not in _KNOWN_OPS or (op == ControlOp.SET_TARGET_INCLINATION and not p.incline_range):
@@ -236,7 +197,7 @@ class FtmsServer(abc.ABC):
 
     def _set_speed(self, speed: float | None) -> int:
         rng = self.profile.speed_range
-        if self._ignore_speed:
+        if self._ignore_speed or self.timers.in_window("ignore_speed"):
             return ResultCode.SUCCESS
         if self._now() < self._belt_started_at() + self.profile.speed_refused_after_start_s:
             return ResultCode.CONTROL_NOT_PERMITTED
@@ -285,6 +246,8 @@ class FtmsServer(abc.ABC):
     def _stop_or_pause(self, kind: StopKind | None) -> int:
         if kind is None:
             return ResultCode.INVALID_PARAMETER
+        if self.timers.in_window("ignore_stop"):
+            return ResultCode.SUCCESS
         if kind is StopKind.STOP and self.profile.stop_fails_every:
             self._stop_requests += 1
             if (self._stop_requests - 1) % self.profile.stop_fails_every == 0:
@@ -299,30 +262,37 @@ class FtmsServer(abc.ABC):
             self.control_granted = False  # silently: the next command answers 0x05
         return ResultCode.SUCCESS
 
-    def _respond(self, op: int, result: int) -> None:
+    def _respond(self, op: int, result: int, written: int | None) -> None:
         data = encode_response(make_response(op, result))
+
+        def send() -> None:
+            if self._send(CONTROL_POINT_UUID, data) and written is not None and self.trace:
+                self.trace.answered(written, data)
+
         delay = self.profile.indication_delay_s
         if delay <= 0:
-            self._send(CONTROL_POINT_UUID, data)
+            send()
             return
         self._responses += 1
         name = f"indication-{self._responses}"
 
-        def send() -> None:
-            self._timers.pop(name, None)
-            self._send(CONTROL_POINT_UUID, data)
+        def send_later() -> None:
+            self.timers.forget(name)
+            send()
 
-        self._set_timer(name, self._now() + delay, send)
+        self.timers.set(name, self._now() + delay, send_later)
 
     # ---- notifications -----------------------------------------------------------------------
 
-    def _send(self, uuid: str, data: bytes) -> None:
+    def _send(self, uuid: str, data: bytes) -> bool:
+        """Notify or indicate `data`; return whether a central was there to receive it."""
         port = self._port
         if port is None:
-            return
+            return False
         if self._record_traffic:
             self.sent.append((self._now(), uuid, data))
         port.send(uuid, data)
+        return port.subscribed(uuid)
 
     def _status(self, status: MachineStatus, *, echo: bool = False) -> None:
         """Notify a Fitness Machine Status; `echo` marks one caused by the client itself."""
@@ -345,38 +315,6 @@ class FtmsServer(abc.ABC):
             status=self.training_status, string_flag=self.profile.training_status_string_flag
         )
         return encode_training_status(status)
-
-    def _encode_record(self, record: TreadmillData, max_payload: int) -> list[bytes]:
-        p = self.profile
-        if p.split_payload is not None:
-            return split_treadmill_data(record, max_payload=min(p.split_payload, max_payload))
-        if p.oversize == "truncate":
-            return [encode_treadmill_data(record)[: min(TRUNCATE_AT, max_payload)]]
-        # A profile always sends the same fields, so one record's size tells whether all fit.
-        fits = self._fits.get(max_payload)
-        if fits is False:
-            return split_treadmill_data(record, max_payload=max_payload)
-        data = encode_treadmill_data(record)
-        if fits is None:
-            self._fits[max_payload] = fits = len(data) <= max_payload
-        return [data] if fits else split_treadmill_data(record, max_payload=max_payload)
-
-    # ---- timers ------------------------------------------------------------------------------
-
-    def _set_timer(self, name: str, when: float, callback: Callable[[], None]) -> None:
-        """(Re)arm the named one-shot timer at absolute loop time `when`."""
-        old = self._timers.pop(name, None)
-        if old is not None:
-            old.cancel()
-        if self._loop is None:
-            raise RuntimeError("the treadmill model is not running")
-        self._timers[name] = self._loop.call_at(when, callback)
-
-    def _cancel_timers(self, *names: str) -> None:
-        for name in names:
-            handle = self._timers.pop(name, None)
-            if handle is not None:
-                handle.cancel()
 
     # ---- what the belt provides --------------------------------------------------------------
 

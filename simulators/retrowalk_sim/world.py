@@ -3,15 +3,18 @@
 Public API (re-exported by `retrowalk_sim.bleak_backend`, whose docstring describes the whole
 simulated-bleak contract):
 - `SimWorld()`: `world.add(profile="home", name=None, address=None, mtu=23, tweaks=None,
-  record_traffic=False) -> SimPeripheral[TreadmillModel]`; `world.add_hr_strap(linked_to=...,
-  name=..., address=None, seed=1) -> SimPeripheral[HeartRateStrap]`;
+  record_traffic=False, scenario=None, trace=False, origin="connect")
+  -> SimPeripheral[TreadmillModel]` (a `Scenario` and its `Trace`: see `add`);
+  `world.add_hr_strap(linked_to=..., name=..., address=None, seed=1)
+  -> SimPeripheral[HeartRateStrap]` (a scenario's hr actions go to the strap linked to it);
   `world.add_replay(script, name=None) -> SimPeripheral[ReplayDevice]`; `world.get(address)`;
   `world.peripherals`; `async with world:` starts every device's timers on the running loop and
   on exit powers every device off (links drop, disconnected callbacks run). Single use.
 - `SimPeripheral`: `.model`, `.address`, `.name`, `.mtu`, `.rssi`, `.connected`, `.device` (a bleak
-  `BLEDevice` whose `details` is the peripheral), `.advertisement()`, `.power_off()`.
-- `running_worlds()`, `find_peripheral(address)`: what scanners and address lookups search.
-- `Link`: one connection (the `Port` a device talks to); used by `SimulatedClient`.
+  `BLEDevice` whose `details` is the peripheral), `.advertisement()`, `.power_off()`; for a
+  treadmill also `.trace` (`Trace | None`), `.script` (`ScriptPlayer | None`), `.hr_strap`.
+- `running_worlds()`, `find_peripheral(address)`: what scanners and address lookups search;
+  `Link`: one connection (the `Port` a device talks to), used by `SimulatedClient`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import math
-from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, Self, TypeVar
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.descriptor import BleakGATTDescriptor
@@ -31,14 +34,18 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from retrowalk_sim.gatt import CCCD_UUID, AttError, CharSpec, ServiceSpec, SimDevice
 from retrowalk_sim.heart_rate import HeartRateStrap
 from retrowalk_sim.model import TreadmillModel
+from retrowalk_sim.player import ScriptPlayer
 from retrowalk_sim.profiles import MachineProfile, get_profile
 from retrowalk_sim.replay import ReplayDevice, ReplayScript
+from retrowalk_sim.trace import Trace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import TracebackType
 
     from bleak.backends.client import NotifyCallback
+
+    from retrowalk_sim.scenario import Scenario
 
 __all__ = ["Link", "SimPeripheral", "SimWorld", "find_peripheral", "running_worlds"]
 
@@ -76,13 +83,30 @@ class SimWorld:
         mtu: int = 23,
         tweaks: Mapping[str, object] | None = None,
         record_traffic: bool = False,
+        scenario: Scenario | None = None,
+        trace: bool = False,
+        origin: Literal["connect", "anchor"] = "connect",
     ) -> SimPeripheral[TreadmillModel]:
-        """Add a treadmill; `tweaks` replaces profile fields by name (e.g. notify_hz=5)."""
+        """Add a treadmill; `tweaks` replaces profile fields by name (e.g. notify_hz=5).
+
+        A `scenario` adds its own tweaks (`tweaks` wins on a clash) and plays its actions on the
+        session clock, which the first connection starts (`origin="connect"`) or the caller, with
+        `peripheral.trace.anchor(loop_time)` (`origin="anchor"`).
+        """
         machine = get_profile(profile) if isinstance(profile, str) else profile
-        if tweaks:
-            machine = machine.with_tweaks(**tweaks)
+        merged = {**(scenario.tweaks if scenario is not None else {}), **(tweaks or {})}
+        if merged:
+            machine = machine.with_tweaks(**merged)
         model = TreadmillModel(machine, record_traffic=record_traffic)
-        return self._add(model, name or machine.local_name, address, mtu)
+        if trace or scenario is not None:
+            model.trace = Trace()
+        peripheral = self._add(model, name or machine.local_name, address, mtu)
+        peripheral.anchor_on_connect = origin == "connect"
+        if scenario is not None and model.trace is not None:
+            peripheral.script = ScriptPlayer(
+                scenario, model, model.trace, lambda: peripheral.hr_strap
+            )
+        return peripheral
 
     def add_hr_strap(
         self,
@@ -94,6 +118,8 @@ class SimWorld:
     ) -> SimPeripheral[HeartRateStrap]:
         """Add a heart-rate strap following the workload of `linked_to`'s treadmill."""
         strap = HeartRateStrap(linked_to.model if linked_to else None, seed=seed)
+        if linked_to is not None:
+            linked_to.hr_strap = strap
         return self._add(strap, name, address, 23)
 
     def add_replay(
@@ -159,11 +185,20 @@ class SimPeripheral(Generic[D]):
         self.mtu = mtu
         self.rssi = -55 - sum(address.encode()) % 20
         self.device = BLEDevice(address, name, self)
+        self.script: ScriptPlayer | None = None
+        self.hr_strap: HeartRateStrap | None = None
+        self.anchor_on_connect = True
         self._link: Link | None = None
         self._refuse_until = -math.inf
 
     def __repr__(self) -> str:
         return f"<SimPeripheral {self.name!r} {self.address}>"
+
+    @property
+    def trace(self) -> Trace | None:
+        """Return the device's ground-truth trace, if it records one."""
+        trace = getattr(self.model, "trace", None)
+        return trace if isinstance(trace, Trace) else None
 
     @property
     def connected(self) -> bool:
@@ -187,14 +222,21 @@ class SimPeripheral(Generic[D]):
         )
 
     def power_off(self) -> None:
-        """Switch the device off: the link drops and every timer stops."""
+        """Switch the device off: the link drops, every timer stops, the trace ends."""
         self.drop(0.0)
         self.model.close()
+        if self.script is not None:
+            self.script.close()
+        if (trace := self.trace) is not None:
+            trace.close(asyncio.get_running_loop().time())
 
     def accept(self, client: Central, central_mtu: int, wanted: set[str] | None) -> Link:
         """Take a central: a new link with MTU min(ours, theirs), showing `wanted` services."""
         link = Link(self, client, min(self.mtu, central_mtu), wanted)
         self._link = link
+        trace = self.trace
+        if trace is not None and self.anchor_on_connect and not trace.anchored:
+            trace.anchor(asyncio.get_running_loop().time())  # the session clock starts
         self.model.attach(link)
         return link
 

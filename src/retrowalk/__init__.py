@@ -1,10 +1,7 @@
 """retrowalk: interval workouts alternating forward and backward walking on FTMS treadmills."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("retrowalk")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (hatch's version
+# source), so no package metadata is looked up at import time.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -13,6 +13,7 @@ RetrowalkError
  |    +-- CapabilityError    the plan does not fit the machine's ranges
  +-- TelemetryError          telemetry stopped or makes no sense
  +-- SessionError            a recorded session cannot be read or written
+ |    +-- RecordingRefused   the session could not be recorded: the run does not start
  +-- ConfigError             a command-line option or config value is not allowed
 
 Every error carries the attributes a caller needs and a message that says what happened, where,
@@ -22,6 +23,10 @@ and what to do next. The CLI maps classes to exit codes through `exit_code`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -123,7 +128,12 @@ class Disconnected(DeviceError):  # noqa: N818 - likewise
 
 
 class ControlRejected(DeviceError):  # noqa: N818 - likewise
-    """A control procedure answered with a result code other than success."""
+    """A control procedure answered with a result code other than success.
+
+    `result_code` is the raw FTMS result (0x02 not supported, 0x03 invalid parameter, 0x04
+    operation failed, 0x05 control not permitted); the properties say what it means, so callers
+    above the device layer never compare protocol codes.
+    """
 
     def __init__(
         self, op: str, result: str, advice: str = "", *, result_code: int | None = None
@@ -135,6 +145,21 @@ class ControlRejected(DeviceError):  # noqa: N818 - likewise
         if advice:
             message += f". {advice}"
         super().__init__(message)
+
+    @property
+    def not_supported(self) -> bool:
+        """Return whether the machine does not support the procedure at all (0x02)."""
+        return self.result_code == 0x02
+
+    @property
+    def not_permitted(self) -> bool:
+        """Return whether the machine wants control requested first (0x05)."""
+        return self.result_code == 0x05
+
+    @property
+    def failed(self) -> bool:
+        """Return whether the machine answered "operation failed" (0x04): worth a retry."""
+        return self.result_code == 0x04
 
 
 class ControlTimeout(DeviceError):  # noqa: N818 - reads as a sentence where it is raised
@@ -163,7 +188,22 @@ class SessionError(RetrowalkError):
     """A recorded session cannot be read or written."""
 
 
+class RecordingRefused(SessionError):  # noqa: N818 - reads as a sentence where it is raised
+    """The session folder cannot be written or has no room: the run is refused before it starts."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class ConfigError(RetrowalkError):
     """A command-line option or configuration value is not allowed."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ` (did you mean 'x'?)` for the closest of `choices` to a mistyped `word`, or ""."""
+    import difflib  # noqa: PLC0415 - only when a message needs it
+
+    # 0.8: a typo or two (retro-into, walkng-pad), not a different name (retro-extreme).
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -19,18 +19,27 @@ FEET_PER_METRE = 3.28084
 UnitSystem = Literal["metric", "imperial"]  # what the person reads and hears; km/h inside
 UNIT_SYSTEMS: tuple[UnitSystem, ...] = ("metric", "imperial")
 MIN_DISTANCE_M = 50.0
+# The one plausible range of a body mass, wherever one is taken (--weight, weight_kg, the plan).
+MIN_BODY_MASS_KG, MAX_BODY_MASS_KG = 20.0, 300.0
 
 _NUMBER = r"\d+(?:\.\d+)?"
-_CLOCK = re.compile(r"(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>[0-5]\d)")
-_UNITS = re.compile(
-    rf"(?:(?P<h>{_NUMBER})\s*h)?\s*(?:(?P<min>{_NUMBER})\s*min)?\s*(?:(?P<s>{_NUMBER})\s*s)?"
+# The one grammar of each kind of value. The parsers read the named groups; the JSON Schema of
+# the workout format uses the same expressions (`schema_pattern`), so an editor and the loader
+# accept exactly the same text.
+DURATION_RE = re.compile(
+    r"\s*(?:(?:(?P<clock_h>\d+):)?(?P<clock_m>\d+):(?P<clock_s>[0-5]\d)"  # m:ss, h:mm:ss
+    # 1h30min, 5min, 90s: each part owns the space before it (so matching stays linear in the
+    # length of the text), and the lookahead refuses an empty text.
+    rf"|(?=\d)(?:(?P<h>{_NUMBER})\s*h)?(?:\s*(?P<min>{_NUMBER})\s*min)?"
+    rf"(?:\s*(?P<s>{_NUMBER})\s*s)?)\s*"
 )
-_DISTANCE = re.compile(rf"(?P<n>{_NUMBER})\s*(?P<unit>km|mi|m)")
-_SPEED = re.compile(rf"(?P<n>{_NUMBER})\s*(?P<unit>mph|km/h|kmh|kph)?")
-_INCLINE = re.compile(rf"(?P<n>-?{_NUMBER})\s*%?")
+DISTANCE_RE = re.compile(rf"\s*(?P<n>{_NUMBER})\s*(?P<unit>km|mi|m)\s*")
+SPEED_RE = re.compile(rf"\s*(?P<n>{_NUMBER})\s*(?P<unit>mph|km/h|kmh|kph)?\s*")
+INCLINE_RE = re.compile(rf"\s*(?P<n>-?{_NUMBER})\s*%?\s*")
 
 DURATION_FORMS = "m:ss, h:mm:ss, 90s, 5min, 1h or 1h30min"
 DISTANCE_FORMS = "400m, 1.2km or 0.25mi"
+UNKNOWN_DURATION = "--:--"
 SPEED_FORMS = 'a number in km/h, "2.5 mph" or "4 km/h"'
 
 
@@ -41,21 +50,22 @@ def parse_duration(value: str | float) -> float:
     if isinstance(value, int | float):
         return _finite_non_negative(float(value), "duration")
     text = value.strip()
-    clock = _CLOCK.fullmatch(text)
-    if clock:
-        if clock["h"] is None and len(clock["m"]) > 3:
+    match = DURATION_RE.fullmatch(text)
+    if match and match["clock_m"] is not None:
+        # Lengths first: a hostile 5,000-digit field never reaches int()'s digit limit.
+        hours, minutes = match["clock_h"], match["clock_m"]
+        if hours is None and len(minutes) > 3:
             raise WorkoutError(f"{text!r} has too many minutes; write h:mm:ss")
-        hours = int(clock["h"] or 0)
-        minutes = int(clock["m"])
-        if clock["h"] is not None and minutes > 59:
+        if hours is not None and len(hours) > 3:
+            raise WorkoutError(f"{text!r} has too many hours")
+        if hours is not None and (len(minutes) > 2 or int(minutes) > 59):
             raise WorkoutError(f"{text!r}: minutes must be 00-59 in h:mm:ss")
-        return float(hours * 3600 + minutes * 60 + int(clock["s"]))
-    units = _UNITS.fullmatch(text)
-    if text and units and any(units.group(g) for g in ("h", "min", "s")):
+        return float(int(hours or 0) * 3600 + int(minutes) * 60 + int(match["clock_s"]))
+    if match:
         return (
-            float(units["h"] or 0) * 3600 + float(units["min"] or 0) * 60 + float(units["s"] or 0)
+            float(match["h"] or 0) * 3600 + float(match["min"] or 0) * 60 + float(match["s"] or 0)
         )
-    distance = _DISTANCE.fullmatch(text)
+    distance = DISTANCE_RE.fullmatch(text)
     if distance and distance["unit"] == "m":
         raise WorkoutError(
             f"{text!r} is {distance['n']} metres, not a duration; "
@@ -67,7 +77,7 @@ def parse_duration(value: str | float) -> float:
 def parse_distance(value: str) -> float:
     """Return metres for `400m`, `1.2km`, `0.25mi`; refuse less than 50 m (a `5m` meant 5min)."""
     text = str(value).strip()
-    match = _DISTANCE.fullmatch(text)
+    match = DISTANCE_RE.fullmatch(text)
     if not match:
         raise WorkoutError(f"{text!r} is not a distance; write {DISTANCE_FORMS}")
     number = float(match["n"])
@@ -83,7 +93,7 @@ def parse_distance(value: str) -> float:
 
 def looks_like_distance(text: str) -> bool:
     """Return whether `text` is written as a distance (number and m, km or mi)."""
-    return _DISTANCE.fullmatch(text.strip()) is not None
+    return DISTANCE_RE.fullmatch(text) is not None
 
 
 def parse_speed(value: str | float) -> float:
@@ -93,7 +103,7 @@ def parse_speed(value: str | float) -> float:
     if isinstance(value, int | float):
         return _finite_non_negative(float(value), "speed")
     text = value.strip()
-    match = _SPEED.fullmatch(text)
+    match = SPEED_RE.fullmatch(text)
     if not match:
         raise WorkoutError(f"{text!r} is not a speed; write {SPEED_FORMS}")
     number = float(match["n"])
@@ -108,20 +118,31 @@ def parse_incline(value: str | float) -> float:
         if not math.isfinite(value):
             raise WorkoutError(f"incline must be a finite number, not {value!r}")
         return float(value)
-    match = _INCLINE.fullmatch(value.strip())
+    match = INCLINE_RE.fullmatch(value)
     if not match:
         raise WorkoutError(f"{value.strip()!r} is not an incline; write a number of percent")
     return float(match["n"])
 
 
-def format_duration(seconds: float) -> str:
-    """Return `m:ss` (under an hour) or `h:mm:ss`, rounded to the second."""
-    total = round(seconds)
+def format_duration(seconds: float | None) -> str:
+    """Return `m:ss` (under an hour) or `h:mm:ss` to the nearest second; `--:--` when unknown.
+
+    The one clock format of retrowalk (plans, the screen, the console, the voice's logs):
+    halves round up, a negative time reads 0:00, None or a non-finite number reads `--:--`.
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return UNKNOWN_DURATION
+    total = max(0, math.floor(seconds + 0.5))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
+
+
+def schema_pattern(grammar: re.Pattern[str]) -> str:
+    """Return `grammar` as a JSON Schema (ECMA-262) pattern: anchored, groups unnamed."""
+    return "^" + re.sub(r"\(\?P<\w+>", "(", grammar.pattern) + "$"
 
 
 def format_distance(metres: float, units: UnitSystem = "metric") -> str:

@@ -238,12 +238,13 @@ def test_monitor_without_a_url_says_where_to_put_one(
     """No --mqtt and no mqtt setting in the config file: exit 2 naming both ways to give one."""
     from retrowalk.cli.main import main  # noqa: PLC0415 - the CLI entry point under test
 
-    missing = tmp_path / "none.toml"
-    monkeypatch.setenv("RETROWALK_CONFIG", str(missing))
+    empty = tmp_path / "none.toml"
+    empty.touch()
+    monkeypatch.setenv("RETROWALK_CONFIG", str(empty))
     assert main(["monitor", "--once"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert "--mqtt" in line
-    assert str(missing) in line
+    assert str(empty) in line
 
 
 @pytest.mark.realtime

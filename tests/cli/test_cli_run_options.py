@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -55,4 +60,72 @@ def test_a_bad_config_file_is_refused_before_connecting(
     monkeypatch.setenv("RETROWALK_CONFIG", str(config))
     assert main(["run", "retro-intro", "--sim", "--fast", "--yes"]) == 2
     err = capsys.readouterr().err
-    assert "config.toml: unknown setting 'profil'" in err
+    assert err.startswith(f"retrowalk: {config}: profil: unknown setting")
+    assert "did you mean 'profile'" in err
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--sim", "retro-intro", "--fast", "--yes"],
+        ["--sim", "walking-pad", "retro-intro", "--fast", "--yes"],
+        ["retro-intro", "--sim", "--fast", "--yes"],
+        ["retro-intro", "--fast", "--yes", "--sim"],
+    ],
+    ids=["sim-then-workout", "sim-profile-then-workout", "workout-then-sim", "sim-last"],
+)
+def test_sim_never_eats_the_workout(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--sim WORKOUT` runs WORKOUT on the default simulator; `--sim PROFILE` picks the profile."""
+    assert main(["run", *argv]) == 0
+    assert "Retro Intro: finished" in capsys.readouterr().out
+    [log] = (tmp_path / "data" / "sessions").glob("*.jsonl")
+    header = json.loads(log.read_text().splitlines()[0])
+    assert header["device"]["sim_profile"] == ("walking-pad" if "walking-pad" in argv else "home")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["retro-into", "--sim"], "(did you mean 'retro-intro'?)"),
+        (["--sim", "retro-into"], "(did you mean 'retro-intro'?)"),
+        (["--sim", "walkng-pad", "retro-intro"], "(did you mean 'walking-pad'?)"),
+        (["--sim", "walkng-pad"], "(did you mean 'walking-pad'?)"),
+        (["retro-intro", "--sim", "--profile", "standrd"], "(did you mean 'standard'?)"),
+        (["retro-intro", "--sim", "--voice", "espek"], "(did you mean 'espeak'?)"),
+        (["--sim"], "which workout? give WORKOUT"),
+    ],
+)
+def test_a_mistyped_name_gets_a_suggestion(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Workout, simulator, safety profile and voice names: exit 2 with the closest right name."""
+    assert main(["run", *argv, "--fast", "--yes"]) == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith("retrowalk: ")
+    assert message in line
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "screen"])
+def test_a_closed_output_at_the_start_is_refused_in_one_line(tmp_path: Path, plain: bool) -> None:
+    """Output closed before the start: exit 2, one line on stderr, nothing run or recorded."""
+    env = {**os.environ, "RETROWALK_DATA_DIR": str(tmp_path / "data")}
+    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
+    argv += ["--speedup", "50", "--voice", "off", *(["--plain"] if plain else [])]
+    command = " ".join(shlex.quote(word) for word in argv)
+    proc = subprocess.run(
+        ["/bin/sh", "-c", f"exec {command} >&-"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("retrowalk: standard output is closed")
+    assert not (tmp_path / "data" / "sessions").exists()

@@ -7,7 +7,9 @@ realtime and kept short.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -17,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from retrowalk.sinks.recorder import list_sessions, read_session
+from retrowalk.cli.main import main
+from retrowalk.history import LogState, list_sessions, read_log
+from retrowalk.sinks.recorder import SAMPLE_PHASE_S
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,18 +31,16 @@ pytestmark = pytest.mark.realtime
 CLOCK = re.compile(r"^\s*(\d+):(\d\d)\s")
 
 
-def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, *extra: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-        "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
+        "RETROWALK_CONFIG": os.devnull,
         "PYTHONUNBUFFERED": "1",
     }
     argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
     argv += ["--plain", "--voice", "off", *extra]
-    return subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True)
 
 
 def _read_until(child: subprocess.Popen[str], pattern: str, deadline_s: float = 30.0) -> str:
@@ -76,9 +78,10 @@ def test_a_stop_signal_stops_the_belt_and_saves_the_session(
     assert "Traceback" not in err
     [session] = list_sessions(tmp_path / "data" / "sessions")
     assert session.ended == "aborted"
-    _, records = read_session(session.path)
-    assert records[-1]["belt_stopped"] is True
-    assert [r["type"] for r in records if r["kind"] == "event"][-1] == "Aborted"
+    log = read_log(session.path)
+    assert log.summary is not None
+    assert log.summary.belt_stopped is True
+    assert log.events[-1].type == "Aborted"
 
 
 def test_a_killed_run_leaves_a_log_readable_up_to_its_last_second(tmp_path: Path) -> None:
@@ -93,13 +96,12 @@ def test_a_killed_run_leaves_a_log_readable_up_to_its_last_second(tmp_path: Path
     child.communicate(timeout=30)
     [session] = list_sessions(tmp_path / "data" / "sessions")
     assert session.ended == "incomplete"
-    header, records = read_session(session.path)
-    assert header["workout"]["name"] == "Retro Intro"
-    samples = [r["t"] for r in records if r["kind"] == "sample"]
-    assert samples[-1] >= seen_at - 1
-    speeds = [r["speed_kmh"] for r in records if r.get("type") == "TargetSet"]
-    assert 3.0 in speeds
-    assert records[-1]["kind"] != "summary"
+    log = read_log(session.path)
+    assert log.state == LogState.KILLED
+    assert log.header.workout == "Retro Intro"
+    assert log.samples[-1].t >= seen_at - 1
+    assert 3.0 in [e.fields["speed_kmh"] for e in log.events_of("TargetSet")]
+    assert log.summary is None
 
 
 def test_a_closed_output_stops_the_workout_without_a_traceback(tmp_path: Path) -> None:
@@ -110,13 +112,16 @@ def test_a_closed_output_stops_the_workout_without_a_traceback(tmp_path: Path) -
     child.stdout.close()  # what `head` does after its first line
     _, err = child.communicate(timeout=60)
     assert child.returncode == 1
-    assert err.strip() == (
+    [line] = err.strip().splitlines()
+    assert line.startswith(
         "retrowalk: the output was closed (broken pipe or closed terminal): the workout was stopped"
     )
+    assert "belt stopped" in line
     [session] = list_sessions(tmp_path / "data" / "sessions")
     assert session.ended == "aborted"
-    _, records = read_session(session.path)
-    assert records[-1]["belt_stopped"] is True
+    summary = read_log(session.path).summary
+    assert summary is not None
+    assert summary.belt_stopped is True
 
 
 def test_closing_the_terminal_of_the_screen_app_stops_the_belt_and_ends(tmp_path: Path) -> None:
@@ -127,7 +132,7 @@ def test_closing_the_terminal_of_the_screen_app_stops_the_belt_and_ends(tmp_path
     env = {
         **os.environ,
         "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-        "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
+        "RETROWALK_CONFIG": os.devnull,
         "TERM": "xterm-256color",
         "COLUMNS": "100",
         "LINES": "30",
@@ -159,5 +164,78 @@ def test_closing_the_terminal_of_the_screen_app_stops_the_belt_and_ends(tmp_path
     assert code == 129
     [session] = list_sessions(sessions)
     assert session.ended == "aborted"
-    _, records = read_session(session.path)
-    assert records[-1]["belt_stopped"] is True
+    summary = read_log(session.path).summary
+    assert summary is not None
+    assert summary.belt_stopped is True
+
+
+def _first_sample(sessions: Path, deadline_s: float = 60.0) -> Path:
+    """Wait until a log in `sessions` holds its first sample; return it."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        for log in sessions.glob("*.jsonl"):
+            if '"kind":"sample"' in log.read_text():
+                return log
+        time.sleep(0.02)
+    pytest.fail(f"no sample in {sessions} within {deadline_s} s")
+
+
+def _lost_seconds(log: Path, killed_at: float, speedup: float) -> float:
+    """Return the engine time at `killed_at` (wall clock) minus the last sample on disk.
+
+    The engine's time at the kill comes from the last full sample's tie of engine time to the
+    wall clock (`wall_t` at `wall`), run forward at the speed-up.
+    """
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+    anchor = [line for line in lines if line["kind"] == "sample"][-1]["recorder"]
+    at_kill = anchor["wall_t"] + (killed_at - anchor["wall"]) * speedup
+    return at_kill - read_log(log).samples[-1].t
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)  # 20 processes started on a shared machine
+def test_sigkill_at_random_moments_loses_at_most_a_second(tmp_path: Path) -> None:
+    """20 kills at random moments: each log reads to within a second of the kill."""
+    speedup, kills, at_once = 2.0, 20, 10
+    rng = random.Random(11)  # noqa: S311 - random moments, not secrets
+    lost: list[float] = []
+    for batch in range(kills // at_once):
+        folders = [tmp_path / f"{batch}-{i}" for i in range(at_once)]
+        args = ("--speedup", str(speedup))
+        children = [_start(where, *args, stdout=subprocess.DEVNULL) for where in folders]
+        try:
+            logs = [_first_sample(where / "data" / "sessions") for where in folders]
+            started = time.monotonic()
+            for delay, i in sorted((rng.uniform(0.2, 1.5), i) for i in range(at_once)):
+                time.sleep(max(0.0, started + delay - time.monotonic()))
+                killed_at = time.time()
+                children[i].kill()
+                children[i].wait(timeout=30)
+                assert read_log(logs[i]).state == LogState.KILLED
+                lost.append(_lost_seconds(logs[i], killed_at, speedup))
+        finally:
+            for child in children:
+                child.kill()
+                child.communicate(timeout=30)
+    assert len(lost) == kills
+    # A sample a second, taken just after the engine's snapshot (SAMPLE_PHASE_S later) and
+    # written at once: a kill loses the time since the last one, under a second.
+    assert max(lost) <= 1.0 + SAMPLE_PHASE_S, sorted(lost)
+    assert min(lost) >= -0.05, sorted(lost)
+
+
+def test_a_live_run_lists_as_running_then_killed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`retrowalk sessions` during a run says running; after SIGKILL, incomplete (killed)."""
+    child = _start(tmp_path, "--speedup", "5", stdout=subprocess.DEVNULL)
+    sessions = tmp_path / "data" / "sessions"
+    try:
+        _first_sample(sessions)
+        assert main(["sessions", "--dir", str(sessions)]) == 0
+        assert capsys.readouterr().out.split("  ")[-2].strip() == "running"
+    finally:
+        child.kill()
+        child.communicate(timeout=30)
+    assert main(["sessions", "--dir", str(sessions)]) == 0
+    assert "incomplete (killed)" in capsys.readouterr().out

@@ -15,7 +15,7 @@ import aiomqtt
 import pytest
 
 from retrowalk.cli.main import main
-from retrowalk.sinks.recorder import list_sessions, read_session
+from retrowalk.history import list_sessions, read_log
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -25,8 +25,7 @@ def test_a_simulated_strap_feeds_heart_rate_into_the_session(tmp_path: Path) -> 
     argv = ["run", "retro-intro", "--sim", "--fast", "--yes", "--hr", "auto", "--hr-max", "190"]
     assert main(argv) == 0
     [session] = list_sessions(tmp_path / "data" / "sessions")
-    _, records = read_session(session.path)
-    rates = [r["heart_rate_bpm"] for r in records if r["kind"] == "sample"]
+    rates = [s.heart_rate_bpm for s in read_log(session.path).samples]
     assert sum(1 for bpm in rates if bpm is not None) > len(rates) / 2
     assert all(40 < bpm < 200 for bpm in rates if bpm is not None)
 
@@ -81,7 +80,7 @@ async def test_a_run_publishes_its_session_to_the_broker(tmp_path: Path) -> None
             env = {
                 **os.environ,
                 "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-                "RETROWALK_CONFIG": str(tmp_path / "none.toml"),
+                "RETROWALK_CONFIG": os.devnull,
             }
             workout = tmp_path / "short.yaml"
             workout.write_text(

@@ -1,4 +1,4 @@
-"""`retrowalk sessions`, the console printer and the user config file."""
+"""`retrowalk sessions` and the console printer."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import io
 import json
 import os
 from typing import TYPE_CHECKING
-
-import pytest
 
 from retrowalk.cli.console import (
     RunSummary,
@@ -17,66 +15,156 @@ from retrowalk.cli.console import (
     read_commands,
 )
 from retrowalk.cli.main import main
-from retrowalk.config import load_config
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.errors import ConfigError
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 
 def _write(path: Path, *lines: dict[str, object], tail: str = "") -> None:
     path.write_text("".join(json.dumps(line) + "\n" for line in lines) + tail)
 
 
-def _header(name: str, started: str) -> dict[str, object]:
-    return {"kind": "header", "started": started, "workout": {"name": name}}
+def _header(name: str, started: str, *, simulated: bool = False) -> dict[str, object]:
+    return {"kind": "header", "started": started, "workout": {"name": name}} | {
+        "device": {"simulated": simulated}
+    }
 
 
 def test_sessions_lists_each_way_a_session_can_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Finished, aborted, killed and corrupt sessions each get one clear line."""
+    """Finished, aborted and killed sessions get one line each; junk is skipped and named."""
     _write(
         tmp_path / "1.jsonl",
         _header("Retro Intro", "2026-03-01T09:00:00+00:00"),
         {"kind": "summary", "ended": "finished", "elapsed_s": 1800, "distance_m": 2450.4}
-        | {"energy_kcal": 151.2, "reason": None},
+        | {"energy_kcal": 151.2, "reason": None, "backward_s": 600},
     )
     _write(
         tmp_path / "2.jsonl",
-        _header("Hill Retro", "2026-03-02T09:00:00+00:00"),
+        _header("Hill Retro", "2026-03-02T09:00:00+00:00", simulated=True),
         {"kind": "summary", "ended": "aborted", "reason": "emergency stop", "elapsed_s": 65}
         | {"distance_m": 80, "energy_kcal": 5},
     )
     _write(
         tmp_path / "3.jsonl",
         _header("Killed", "2026-03-03T09:00:00+00:00"),
-        {"kind": "sample", "workout_elapsed_s": 3725, "distance_m": 3100, "energy_kcal": 200},
+        {"kind": "sample", "t": 3725, "workout_elapsed_s": 3725, "distance_m": 3100}
+        | {"energy_kcal": 200},
         tail='{"kind": "sample", "workout_el',
     )
     (tmp_path / "4.jsonl").write_bytes(b"\x00\xffgarbage")
     assert main(["sessions", "--dir", str(tmp_path)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert len(out) == 4
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert len(out) == 3
     assert out[0].startswith("2026-03-01 09:00  Retro Intro")
     assert "30:00" in out[0]
-    assert "2450 m" in out[0]
+    assert "2.45 km" in out[0]
     assert "151 kcal" in out[0]
+    assert "10:00 back" in out[0]
+    assert " real " in out[0]
     assert "finished" in out[0]
+    assert " sim " in out[1]
     assert "aborted (emergency stop)" in out[1]
     assert "1:02:05" in out[2]
     assert "incomplete (killed)" in out[2]
-    assert out[3].startswith("4.jsonl  UNREADABLE: ")
+    assert f"retrowalk: skipped {tmp_path / '4.jsonl'}:1: not a session log line" in captured.err
+
+
+def test_a_refused_run_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A multi-line reason (a plan that does not fit) shows as its first line, shortened."""
+    reason = "error: the workout 'Bench Hour' does not fit CITYSPORTS-Linker:\n" + "\n".join(
+        f"  step {i} (forward): incline 2 % does not fit" for i in range(10)
+    )
+    _write(
+        tmp_path / "refused.jsonl",
+        _header("Bench Hour", "2026-03-01T09:00:00+00:00"),
+        {"kind": "summary", "ended": "aborted", "reason": reason, "elapsed_s": 0}
+        | {"distance_m": 0, "energy_kcal": 0, "backward_s": 0},
+    )
+    assert main(["sessions", "--dir", str(tmp_path)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert "aborted (error: the workout 'Bench Hour' does not fit CITYSPORTS-Linker ...)" in line
+
+
+def test_a_file_name_cannot_break_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newline or escape code in a file name is shown escaped, never printed raw."""
+    _write(
+        tmp_path / "a\nb\x1b[2J.jsonl",
+        _header("X", "2026-03-01T09:00:00+00:00"),
+        {"kind": "summary", "ended": "finished", "elapsed_s": 60},
+    )
+    assert main(["sessions", "--dir", str(tmp_path)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.endswith("a\\nb\\x1b[2J.jsonl")
+
+
+def _history(folder: Path) -> None:
+    days = [("2026-02-23", False, 30), ("2026-02-26", True, 20), ("2026-03-02", False, 25)]
+    for day, simulated, minutes in days:
+        _write(
+            folder / f"{day}.jsonl",
+            _header(f"Walk {day}", f"{day}T07:00:00+01:00", simulated=simulated),
+            {"kind": "summary", "ended": "finished", "elapsed_s": minutes * 60}
+            | {"distance_m": minutes * 60, "energy_kcal": minutes * 6, "backward_s": minutes * 20},
+        )
+
+
+def test_real_since_week_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--real hides simulated runs, --since starts at a date, --week totals, --json for tools."""
+    _history(tmp_path)
+    folder = ["--dir", str(tmp_path)]
+    assert main(["sessions", *folder, "--real"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[1].strip() for line in out] == ["Walk 2026-02-23", "Walk 2026-03-02"]
+    assert main(["sessions", *folder, "--since", "2026-02-26"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["sessions", *folder, "--week"]) == 0
+    weeks = capsys.readouterr().out.splitlines()
+    assert weeks[0].split() == [
+        "2026-W09",
+        "2",
+        "sessions",
+        "50:00",
+        "16:40",
+        "back",
+        "3.00",
+        "km",
+        "300",
+        "kcal",
+    ]
+    assert weeks[1].split()[:2] == ["2026-W10", "1"]
+    assert main(["sessions", *folder, "--week", "--real", "--json"]) == 0
+    assert [w["minutes"] for w in json.loads(capsys.readouterr().out)] == [30.0, 25.0]
+    assert main(["sessions", *folder, "--json", "--since", "2026-03-01"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["workout"] == "Walk 2026-03-02"
+    assert entry["path"] == str(tmp_path / "2026-03-02.jsonl")
+    assert entry["simulated"] is False
+    assert entry["backward_s"] == 500
+
+
+def test_a_bad_since_date_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--since that is not a date: exit 2, naming the value and the form."""
+    assert main(["sessions", "--dir", str(tmp_path), "--since", "last tuesday"]) == 2
+    assert "--since 'last tuesday' is not a date; write YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_sessions_in_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """No sessions yet: a sentence, exit 0."""
+    """No sessions yet: a sentence, exit 0; --json prints an empty list."""
     assert main(["sessions", "--dir", str(tmp_path / "none")]) == 0
     assert "no sessions recorded" in capsys.readouterr().out
+    assert main(["sessions", "--dir", str(tmp_path / "none"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
 
 
 async def test_console_prints_a_line_per_event_and_one_countdown_per_change() -> None:
@@ -133,24 +221,6 @@ def test_summary_names_the_session_log(tmp_path: Path) -> None:
     assert "1:15" in text
     assert "2/9, 1 turn(s)" in text
     assert str(tmp_path / "s.jsonl") in text
-
-
-def test_config_file_values_and_errors(tmp_path: Path) -> None:
-    """The config file gives defaults; unknown keys and bad values name file and key."""
-    path = tmp_path / "config.toml"
-    assert load_config(path).profile is None  # missing file: no defaults
-    path.write_text('profile = "cautious"\nweight_kg = 72\nremote_control = true\n')
-    config = load_config(path)
-    assert (config.profile, config.weight_kg, config.remote_control) == ("cautious", 72.0, True)
-    path.write_text("wieght_kg = 72\n")
-    with pytest.raises(ConfigError, match=r"config\.toml: unknown setting 'wieght_kg'"):
-        load_config(path)
-    path.write_text("weight_kg = 7000\n")
-    with pytest.raises(ConfigError, match="weight_kg must be a number of kilograms"):
-        load_config(path)
-    path.write_text("weight_kg = \n")
-    with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config(path)
 
 
 async def test_plain_line_commands_reach_the_engine_as_keyboard_commands() -> None:

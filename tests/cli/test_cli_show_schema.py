@@ -40,6 +40,7 @@ def test_show_prints_timeline_turns_and_chart(
     assert main(["show", "--width", "40", str(path)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"Small  ({path}; needs profile standard)",
+        "safety profile: checked against standard: OK",
         (
             "8:50 with 2 turns (8:30 walking, 1:00 backward), 575 m, about 33 kcal "
             "(estimate for 70 kg, the default)"
@@ -98,8 +99,7 @@ def test_show_bad_file_exits_2_without_traceback(
     path.write_text("name: T\nintervals:\n  - {backward: 2:00}\n", encoding="utf-8")
     assert main(["show", str(path)]) == 2
     assert capsys.readouterr().err == (
-        f"retrowalk: {path}:3:5: intervals[0].speed: required for backward walking "
-        "(km/h, e.g. speed: 3.0)\n"
+        f"{path}:3:5: intervals[0].speed: required for backward walking (km/h, e.g. speed: 3.0)\n"
     )
 
 

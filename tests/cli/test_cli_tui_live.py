@@ -13,6 +13,7 @@ from retrowalk.cli.tui import RetrowalkApp
 from retrowalk.cli.tui_screens import SummaryScreen
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, Origin
 from retrowalk.engine.events import (
     ChangeAhead,
     EngineState,
@@ -23,7 +24,7 @@ from retrowalk.engine.events import (
 )
 from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.sinks.cues import run_cues
-from retrowalk.sinks.speech import Speaker
+from retrowalk.sinks.speaker import Speaker
 from retrowalk.workout import load_plan
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
@@ -82,7 +83,7 @@ def awaiting_confirm(app: RetrowalkApp) -> bool:
 
 
 async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
-    """Enter starts the belt, the turn counts down, Enter ends the turn, Esc stops the belt."""
+    """Enter starts the belt, the turn counts down, Enter ends the turn, Esc stops and holds."""
     plan = load_plan(INTRO, profile="beginner")
     async with live(plan, EngineOptions()) as (engine, bus, model):
         app = RetrowalkApp(bus.subscribe("tui"), engine.submit, plan=plan,
@@ -95,7 +96,7 @@ async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
             await pilot.press("enter")
             await until(lambda: model.belt_running and app.view.state is EngineState.RUNNING)
             await until(lambda: app.view.countdown is not None)
-            assert str(app.query_one("#banner-title").render()) == "TURN AROUND IN"
+            assert str(app.query_one("#banner-title").render()) == "SLOWING DOWN TO TURN IN"
             await until(lambda: awaiting_confirm(app))
             assert not model.belt_running
             assert str(app.query_one("#banner-title").render()) == "TURN AROUND"
@@ -105,6 +106,9 @@ async def test_start_turn_and_emergency_stop_from_the_keyboard() -> None:
             assert "BACKWARD" in str(app.query_one("#direction").render())
             await pilot.press("escape")
             await until(lambda: not model.belt_running, within_s=10.0)
+            await until(lambda: app.view.state is EngineState.HOLD)  # stopped first, then held
+            assert not model.belt_running
+            await engine.submit(Command(CommandKind.STOP, Origin.KEYBOARD))  # Q, confirmed
             await until(lambda: isinstance(app.screen, SummaryScreen), within_s=10.0)
             await run
             await pilot.press("x")
@@ -142,12 +146,13 @@ async def test_full_intro_cue_timeline_against_the_engine() -> None:
             if turn_at - 6 < t <= turn_at + 30
         ]
         countdown = [(lead, text) for lead, text in said if lead > 0]
-        assert [text for _, text in countdown] == ["Turn around in 5.", "4", "3", "2", "1"], said
+        numbers = ["Slowing to turn in 5.", "4", "3", "2", "1"]
+        assert [text for _, text in countdown] == numbers, said
         for n, (lead, _text) in zip(range(5, 0, -1), countdown, strict=True):
             assert n - 1 < lead <= n + 0.05, said  # within its own second
         after = [text for lead, text in said if lead <= 0]
-        assert after[0] == "Belt stopping. Hold the rails."
-        assert any(text.startswith("Turn around now, to face the") for text in after)
+        assert after[:2] == ["Slowing down. Hold the rails.", "Belt stopping. Hold the rails."]
+        assert any(text.startswith("Belt stopped. Turn around now, to face the") for text in after)
         assert any(text.startswith("Belt starting slowly.") for text in after)
     texts = [text for _, text in voice.log]
     assert (
@@ -156,5 +161,6 @@ async def test_full_intro_cue_timeline_against_the_engine() -> None:
         )
         == 3
     )
-    assert texts[-1] == "Workout complete. Well done. The belt is stopped."
+    # The engine saw the belt at rest after the final Stop: that is said first, then the end.
+    assert texts[-2:] == ["Belt stopped. You can step off.", "Workout complete. Well done."]
     assert speaker.dropped_stale <= len(aheads) // 5  # at most one stale number per countdown

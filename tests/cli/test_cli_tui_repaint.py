@@ -39,27 +39,28 @@ def count_refreshes(monkeypatch: pytest.MonkeyPatch, widget: Widget) -> list[boo
 async def test_a_snapshot_changing_nothing_visible_repaints_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A quarter second later within the same shown second: the bar and stats line stay put."""
+    """A second later only TIME LEFT changes: the bar and totals wait for a cell or a minute."""
     bus = Bus()
     app = RetrowalkApp(bus.subscribe("tui"), accept, plan=PLAN, title="Retro intro")
     async with app.run_test(size=(80, 24)) as pilot:
-        first = snapshot(PLAN)
+        first = snapshot(PLAN, step_elapsed_s=30.0, workout_elapsed_s=630.0, distance_m=412.0)
         bus.publish(first)
         await pilot.pause()
         bar = count_refreshes(monkeypatch, app.query_one("#plan", PlanBar))
         stats = count_refreshes(monkeypatch, app.query_one("#stats"))
-        t, left = first.workout_elapsed_s, first.step_remaining_s or 0.0
-        later = dataclasses.replace(
-            first, step_elapsed_s=45.25, step_remaining_s=left - 0.25, workout_elapsed_s=t + 0.25
-        )
-        bus.publish(later)
-        await pilot.pause()
+        left = first.step_remaining_s or 0.0
+        for dt in (0.25, 1.0, 2.0):
+            bus.publish(dataclasses.replace(first, step_elapsed_s=30.0 + dt,
+                                            step_remaining_s=left - dt,
+                                            workout_elapsed_s=630.0 + dt))  # fmt: skip
+            await pilot.pause()
         assert (bar, stats) == ([], [])
         shown = str(app.query_one("#stats").render())
-        next_second = dataclasses.replace(later, step_elapsed_s=46.0, workout_elapsed_s=t + 1)
-        bus.publish(next_second)
+        later = dataclasses.replace(first, step_elapsed_s=60.0, step_remaining_s=left - 30,
+                                    workout_elapsed_s=660.0, distance_m=445.0)  # fmt: skip
+        bus.publish(later)
         await pilot.pause()
-        assert bar == [False]  # the bar's time moved a second: one repaint, no layout pass
+        assert bar == [False]  # the marker moved a cell: one repaint, no layout pass
         assert stats == [False]
         assert str(app.query_one("#stats").render()) != shown
         bus.close()

@@ -30,6 +30,12 @@ BAD_FILES: dict[str, str | bytes] = {
     "no-speed": "name: T\nintervals:\n  - {backward: 2:00}\n",
     "list": "- forward: 5:00\n  speed: 4\n",
     "latin1": b"name: caf\xe9\nintervals: []\n",
+    "repeat-bomb-3": "name: T\nintervals:\n"
+    + "".join(
+        f"{'  ' * (2 * d)}  - repeat: 100\n{'  ' * (2 * d)}    intervals:\n" for d in range(3)
+    )
+    + f"{'  ' * 6}  - {{forward: 1:00, speed: 4}}\n",
+    "slow-turn": "name: T\nturn: {mode: slow}\nintervals:\n  - {backward: 2:00, speed: 2}\n",
     "bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n"
     + "".join(
         f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n"
@@ -54,6 +60,8 @@ EXPECTED = {
     "no-speed": ":3:5: intervals[0].speed: required for backward walking",
     "list": ":1:1: the top level must be a mapping of workout fields (name:, intervals:), not a list",
     "latin1": ":1:10: not UTF-8: byte 0xe9 at offset 9; save the file as UTF-8",
+    "repeat-bomb-3": ":5:17: intervals[0].intervals[0].repeat: repeating this 100 times makes 10,000 steps; a workout has at most 5,000 steps once its repeats are unrolled",
+    "slow-turn": ":2:14: turn.mode: a slow turn (turning around on a moving belt) is not allowed under standard; use mode: stop (allowed by advanced)",
     "bomb": ":1:20: the document expands to more than 20000 YAML nodes",
 }
 
@@ -154,6 +162,10 @@ def test_profile_option_checks_against_the_persons_choice(
             f"{path}:25:5: intervals[3].backward: backward bout of 10:00 is longer than the standard "
             "limit of 6:00 (allowed by advanced)"
         ),
+        (
+            f"{path}: beyond standard, the profile you chose; OK under advanced; run it with "
+            '--profile advanced or set profile = "advanced" in config.toml'
+        ),
         "retrowalk: 1 of 1 file(s) have problems (checked against the standard profile)",
     ]
 
@@ -168,11 +180,21 @@ def test_declared_profile_must_cover_the_content(
         "name: T\nprofile: beginner\nintervals:\n  - {backward: 2:00, speed: 4}\n",
     )
     assert main(["validate", str(path)]) == 2
-    lines = capsys.readouterr().err.splitlines()
-    assert lines[-2] == (
-        f"{path}:2:10: profile: declares 'beginner' but goes beyond it; profiles that allow "
-        "this workout: standard, advanced"
-    )
+    assert capsys.readouterr().err.splitlines() == [
+        (
+            f"{path}:2:10: profile: declares 'beginner' but goes beyond it; profiles that allow "
+            "this workout: standard, advanced"
+        ),
+        (
+            f"{path}:4:5: intervals[0].speed: backward speed 4 km/h is above the beginner limit "
+            "of 3 km/h (allowed by standard, advanced)"
+        ),
+        (
+            f"{path}: beyond beginner, the default; OK under standard, advanced; run it with "
+            '--profile standard or set profile = "standard" in config.toml'
+        ),
+        "retrowalk: 1 of 1 file(s) have problems (checked against the profiles they declare)",
+    ]
 
 
 def test_library_names_work_and_unknown_profile_is_refused(

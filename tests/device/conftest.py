@@ -38,10 +38,14 @@ NOT_A_HARDWARE_TEST = (
 
 @contextlib.asynccontextmanager
 async def _sim_treadmill(
-    profile: str = "home", *, tweaks: dict[str, object] | None = None, **options: Any
+    profile: str = "home",
+    *,
+    tweaks: dict[str, object] | None = None,
+    record_traffic: bool = False,
+    **options: Any,
 ) -> AsyncIterator[tuple[SimPeripheral[TreadmillModel], FtmsTreadmill]]:
     world = SimWorld()
-    peripheral = world.add(profile=profile, tweaks=tweaks)
+    peripheral = world.add(profile=profile, tweaks=tweaks, record_traffic=record_traffic)
     async with world:
         client = BleakClient(peripheral.device, backend=SimulatedClient)
         async with FtmsTreadmill(client, **options) as treadmill:
@@ -52,7 +56,11 @@ async def _sim_treadmill(
 def sim_treadmill() -> Callable[
     ..., contextlib.AbstractAsyncContextManager[tuple[SimPeripheral[TreadmillModel], FtmsTreadmill]]
 ]:
-    """Return `open(profile, tweaks=..., **options)`: a running simulated treadmill, connected."""
+    """Return `open(profile, tweaks=..., record_traffic=..., **options)`: a connected simulator.
+
+    `record_traffic` keeps what the machine sent in `peripheral.model.sent`; the other options
+    go to FtmsTreadmill.
+    """
     return _sim_treadmill
 
 

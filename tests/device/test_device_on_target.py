@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from retrowalk.device.api import Telemetry
 from retrowalk.errors import ControlRejected
-from retrowalk.ftms.models import TreadmillData
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -53,26 +53,24 @@ def tolerance(target: TreadmillTarget) -> float:
 
 
 def speed_is(kmh: float, target: TreadmillTarget) -> Callable[[DeviceEvent], bool]:
-    """Return a predicate: a record reporting `kmh` (within the target's tolerance)."""
+    """Return a predicate: telemetry trusting a speed of `kmh` (within the target's tolerance)."""
     tol = tolerance(target)
     return lambda e: (
-        isinstance(e, TreadmillData) and e.speed_kmh is not None and abs(e.speed_kmh - kmh) <= tol
+        isinstance(e, Telemetry) and e.speed_kmh is not None and abs(e.speed_kmh - kmh) <= tol
     )
 
 
 def incline_is(pct: float, target: TreadmillTarget) -> Callable[[DeviceEvent], bool]:
-    """Return a predicate: a record reporting `pct` incline (within the target's tolerance)."""
+    """Return a predicate: telemetry trusting `pct` incline (within the target's tolerance)."""
     tol = tolerance(target)
     return lambda e: (
-        isinstance(e, TreadmillData)
-        and e.incline_pct is not None
-        and abs(e.incline_pct - pct) <= tol
+        isinstance(e, Telemetry) and e.incline_pct is not None and abs(e.incline_pct - pct) <= tol
     )
 
 
 def moving(event: DeviceEvent) -> bool:
-    """Return whether the event is a record of a moving belt."""
-    return isinstance(event, TreadmillData) and (event.speed_kmh or 0.0) > 0
+    """Return whether the event is telemetry of a moving belt (a trusted speed above 0)."""
+    return isinstance(event, Telemetry) and (event.speed_kmh or 0.0) > 0
 
 
 def needs_control_point(treadmill: FtmsTreadmill) -> None:
@@ -180,9 +178,10 @@ async def test_incline_follows_when_supported(treadmill_target: TreadmillTarget)
         await start_slowly(treadmill_target, treadmill, events, first)
         try:
             assert await treadmill.set_incline(up) == up
-            record = await wait_for(events, lambda e: isinstance(e, TreadmillData))
-            assert isinstance(record, TreadmillData)
-            if record.incline_pct is not None:  # some machines never report incline
+            telemetry = await wait_for(events, lambda e: isinstance(e, Telemetry))
+            assert isinstance(telemetry, Telemetry)
+            assert telemetry.record is not None
+            if telemetry.record.incline_pct is not None:  # some machines never report incline
                 await wait_for(events, incline_is(up, treadmill_target))
         finally:
             await treadmill.set_incline(low)

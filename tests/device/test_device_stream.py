@@ -3,33 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrowalk.device.api import LinkLost
+from retrowalk.device.api import ConsoleStopped, LinkLost, SafetyKeyPulled, Telemetry
+from retrowalk.device.echoes import StatusInterpreter
 from retrowalk.device.stream import EventHub
 from retrowalk.device.telemetry import TelemetryDecoder
 from retrowalk.engine.clock import VirtualTimeEventLoop
-from retrowalk.ftms.models import MachineStatus, StatusOp, TrainingStatus, TreadmillData
-from retrowalk.ftms.treadmill_data import encode_treadmill_data
+from retrowalk.errors import ProtocolError
+from retrowalk.ftms.models import TreadmillData
+from retrowalk.ftms.status import decode_status
+from retrowalk.ftms.training_status import decode_training_status
+from retrowalk.ftms.treadmill_data import decode_part, encode_treadmill_data
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from retrowalk.device.api import DeviceEvent
+
+
+def speed(kmh: float) -> Telemetry:
+    """Return telemetry of a record reporting only `kmh`."""
+    return Telemetry(speed_kmh=kmh, incline_pct=None, heart_rate_bpm=None)
 
 
 async def test_slow_consumer_loses_oldest_records_but_never_status() -> None:
     """A full queue drops the oldest telemetry first; status and link events always stay."""
     hub = EventHub()
-    events = hub.subscribe(maxsize=3)
-    hub.publish(MachineStatus(StatusOp.STOPPED_BY_SAFETY_KEY))
-    for kmh in (1.0, 2.0, 3.0, 4.0):
-        hub.publish(TreadmillData(speed_kmh=kmh))
+    events = hub.subscribe(maxsize=4)
+    hub.publish(SafetyKeyPulled())
+    hub.publish(speed(1.0))
+    hub.publish(ConsoleStopped(paused=False))
+    for kmh in (2.0, 3.0, 4.0):
+        hub.publish(speed(kmh))
     hub.publish(LinkLost("gone"))
     hub.close()
     got = [e async for e in events]
     assert got == [
-        MachineStatus(StatusOp.STOPPED_BY_SAFETY_KEY),
-        TreadmillData(speed_kmh=3.0),
-        TreadmillData(speed_kmh=4.0),
+        SafetyKeyPulled(),
+        ConsoleStopped(paused=False),
+        speed(3.0),
+        speed(4.0),
         LinkLost("gone"),
     ]
     assert events.dropped == 2
@@ -39,11 +57,11 @@ async def test_each_subscription_gets_every_event() -> None:
     """Two consumers each see the whole stream; a closed one stops receiving."""
     hub = EventHub()
     first, second = hub.subscribe(), hub.subscribe()
-    hub.publish(TreadmillData(speed_kmh=1.0))
+    hub.publish(speed(1.0))
     await second.aclose()
-    hub.publish(TreadmillData(speed_kmh=2.0))
+    hub.publish(speed(2.0))
     hub.close()
-    assert [e async for e in first] == [TreadmillData(speed_kmh=1.0), TreadmillData(speed_kmh=2.0)]
+    assert [e async for e in first] == [speed(1.0), speed(2.0)]
     assert [e async for e in second] == []
 
 
@@ -51,9 +69,9 @@ async def test_closing_with_an_error_raises_it_after_the_queued_events() -> None
     """A hub closed with an error ends each iterator by raising that error."""
     hub = EventHub()
     events = hub.subscribe()
-    hub.publish(TreadmillData(speed_kmh=1.0))
+    hub.publish(speed(1.0))
     hub.close(ConnectionError("gave up"))
-    assert await anext(events) == TreadmillData(speed_kmh=1.0)
+    assert await anext(events) == speed(1.0)
     with pytest.raises(ConnectionError, match="gave up"):
         await anext(events)
 
@@ -62,22 +80,41 @@ async def test_all_zero_record_after_a_stop_reaches_the_consumer() -> None:
     """The speed-0 record machines send after a stop is delivered, not dropped as empty."""
     hub = EventHub()
     events = hub.subscribe()
-    decoder = TelemetryDecoder(hub)
+    decoder = TelemetryDecoder(hub, StatusInterpreter())
     decoder.on_treadmill_data(encode_treadmill_data(TreadmillData(speed_kmh=0.0)))
     hub.close()
-    assert [e async for e in events] == [TreadmillData(speed_kmh=0.0)]
+    got = [e async for e in events]
+    assert got == [speed(0.0)]
+    assert isinstance(got[0], Telemetry)
+    assert got[0].record == TreadmillData(speed_kmh=0.0)
+
+
+def fails(decode: Callable[[bytes], object], data: bytes) -> bool:
+    """Return whether `decode` refuses `data` with a ProtocolError."""
+    try:
+        decode(data)
+    except ProtocolError:
+        return True
+    return False
+
+
+def meaning(data: bytes) -> DeviceEvent | None:
+    """Return what a status notification means with no write of ours awaiting an echo."""
+    if fails(decode_status, data):
+        return None
+    return StatusInterpreter().interpret(decode_status(data), 0.0)
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.binary(max_size=40), max_size=12))
 def test_no_byte_sequence_breaks_the_decoder(chunks: list[bytes]) -> None:
-    """Any notifications at all: the decoder never raises, and counts what it skipped."""
+    """Any notifications at all: the decoder never raises, and counts exactly what it skipped."""
     loop = VirtualTimeEventLoop()
 
-    async def feed() -> tuple[list[object], int]:
+    async def feed() -> tuple[list[DeviceEvent], int]:
         hub = EventHub()
         events = hub.subscribe(maxsize=1000)
-        decoder = TelemetryDecoder(hub, max_age_s=0.5)
+        decoder = TelemetryDecoder(hub, StatusInterpreter(), max_age_s=0.5)
         for chunk in chunks:
             decoder.on_treadmill_data(chunk)
             decoder.on_status(chunk)
@@ -86,15 +123,26 @@ def test_no_byte_sequence_breaks_the_decoder(chunks: list[bytes]) -> None:
         await asyncio.sleep(1.0)  # any held part is flushed by now
         decoder.close()
         hub.close()
-        delivered: list[object] = [e async for e in events]
+        delivered: list[DeviceEvent] = [e async for e in events]
         return delivered, decoder.decode_errors
 
     try:
         delivered, errors = loop.run_until_complete(feed())
     finally:
         loop.close()
-    # Each chunk is, for each decoder, either an event (or part of a record) or a counted error.
-    statuses = sum(isinstance(e, MachineStatus | TrainingStatus) for e in delivered)
-    records = sum(isinstance(e, TreadmillData) for e in delivered)
-    assert statuses + errors >= 2 * len(chunks)
-    assert records <= len(chunks)
+    # Each chunk is, for each decoder, decoded (an event, part of a record, or nothing to act
+    # on) or a counted error; a status means what it means on its own (no echo was expected).
+    skipped = sum(
+        fails(decode_part, c) + fails(decode_status, c) + fails(decode_training_status, c)
+        for c in chunks
+    )
+    assert errors == skipped
+    statuses = [e for e in delivered if not isinstance(e, Telemetry)]
+    assert statuses == [m for m in map(meaning, chunks) if m is not None]
+    telemetry = [e for e in delivered if isinstance(e, Telemetry)]
+    assert len(telemetry) <= len(chunks)
+    for t in telemetry:  # a trusted value is the record's own, or set aside
+        assert t.record is not None
+        assert t.speed_kmh in {None, t.record.speed_kmh}
+        assert t.incline_pct in {None, t.record.incline_pct}
+        assert t.heart_rate_bpm in {None, t.record.heart_rate_bpm}

@@ -8,27 +8,21 @@ from typing import TYPE_CHECKING
 
 import pytest
 from bleak import BleakClient
+from device_events import collect, is_telemetry, moving_at, not_telemetry
 
-from retrowalk.device.api import LinkLost, LinkRestored, Treadmill
+from retrowalk.device.api import LinkLost, LinkRestored, Telemetry, Treadmill
 from retrowalk.device.link import ReconnectPolicy
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.errors import ConfigError, ControlRejected, DeviceError, Disconnected
-from retrowalk.ftms.models import (
-    MachineStatus,
-    StatusOp,
-    StopKind,
-    TrainingStatus,
-    TrainingStatusCode,
-    TreadmillData,
-)
+from retrowalk.ftms.models import TRAINING_STATUS_UUID, TrainingStatusCode, TreadmillData
+from retrowalk.ftms.training_status import decode_training_status
 from retrowalk_sim.bleak_backend import SimulatedClient
 from retrowalk_sim.profiles import PROFILES
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import Callable
     from contextlib import AbstractAsyncContextManager
 
-    from retrowalk.device.api import DeviceEvent
     from retrowalk_sim.bleak_backend import SimPeripheral
     from retrowalk_sim.model import TreadmillModel
 
@@ -43,29 +37,9 @@ NEEDS_A_DROP = pytest.mark.simulator_only(
 )
 
 
-async def collect(
-    events: AsyncIterator[DeviceEvent],
-    until: Callable[[DeviceEvent], bool],
-    timeout_s: float = 30.0,
-) -> list[DeviceEvent]:
-    """Return events up to and including the first one matching `until`."""
-    seen: list[DeviceEvent] = []
-    async with asyncio.timeout(timeout_s):
-        async for event in events:
-            seen.append(event)
-            if until(event):
-                return seen
-    return seen
-
-
 def link_up(treadmill: FtmsTreadmill) -> bool:
     """Return whether the link is up (a call, so type narrowing does not stick across awaits)."""
     return treadmill.is_connected
-
-
-def moving_at(kmh: float) -> Callable[[DeviceEvent], bool]:
-    """Return a predicate: a telemetry record showing `kmh`."""
-    return lambda e: isinstance(e, TreadmillData) and e.speed_kmh == pytest.approx(kmh)
 
 
 @pytest.mark.parametrize("profile", ["home", "walking-pad", "kingsmith", "split", "data-only"])
@@ -162,8 +136,11 @@ async def test_split_records_are_merged_into_whole_ones(sim_treadmill: OpenSim) 
         await treadmill.start()
         await treadmill.set_speed(2.0)
         seen = await collect(events, moving_at(2.0))
-        record = seen[-1]
-        assert isinstance(record, TreadmillData)
+        telemetry = seen[-1]
+        assert isinstance(telemetry, Telemetry)
+        record = telemetry.record
+        assert record is not None
+        assert record.speed_kmh == pytest.approx(2.0)
         assert record.total_distance_m is not None
         assert record.elapsed_time_s is not None
         assert record.power_output_w is not None
@@ -178,8 +155,9 @@ async def test_truncated_records_are_decoded_and_marked(sim_treadmill: OpenSim) 
         await treadmill.start()
         await treadmill.set_speed(2.5)
         seen = await collect(events, moving_at(2.5))
-        records = [e for e in seen if isinstance(e, TreadmillData)]
-        assert all(r.truncated for r in records)
+        records = [e.record for e in seen if isinstance(e, Telemetry)]
+        assert records
+        assert all(r is not None and r.truncated for r in records)
         assert treadmill.decode_errors == 0
 
 
@@ -192,8 +170,11 @@ async def test_a_lone_part_is_delivered_after_the_max_age(sim_treadmill: OpenSim
         began = loop.time()
         # Flags 0x0005: More Data (no speed) + Total Distance 16 m.
         peripheral.model.send_garbage(bytes([0x05, 0x00, 0x10, 0x00, 0x00]))
-        seen = await collect(events, lambda e: isinstance(e, TreadmillData))
-        assert seen[-1] == TreadmillData(total_distance_m=16)
+        seen = await collect(events, is_telemetry)
+        telemetry = seen[-1]
+        assert telemetry == Telemetry(speed_kmh=None, incline_pct=None, heart_rate_bpm=None)
+        assert isinstance(telemetry, Telemetry)
+        assert telemetry.record == TreadmillData(total_distance_m=16)
         assert loop.time() - began == pytest.approx(1.0)
 
 
@@ -203,44 +184,24 @@ async def test_garbage_is_counted_and_the_stream_goes_on(sim_treadmill: OpenSim)
         events = treadmill.events()
         peripheral.model.send_garbage()
         peripheral.model.send_garbage(b"")
-        await collect(events, lambda e: isinstance(e, TreadmillData))
+        await collect(events, is_telemetry)
         assert treadmill.decode_errors == 2
 
 
-async def test_console_stop_and_safety_key_arrive_as_status_events(sim_treadmill: OpenSim) -> None:
-    """A stop at the console and a pulled safety key reach the consumer as status events."""
-    async with sim_treadmill("home") as (peripheral, treadmill):
+async def test_training_status_is_decoded_without_breaking_the_stream(
+    sim_treadmill: OpenSim,
+) -> None:
+    """Training Status (pre-workout, manual mode) decodes cleanly and publishes nothing."""
+    async with sim_treadmill("home", record_traffic=True) as (peripheral, treadmill):
         events = treadmill.events()
-        await treadmill.start()
-        await treadmill.set_speed(3.0)
-        await collect(events, moving_at(3.0))
-        peripheral.model.console_stop()
-        seen = await collect(events, lambda e: isinstance(e, MachineStatus))
-        assert seen[-1] == MachineStatus(
-            StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=StopKind.STOP
-        )
-        await collect(events, moving_at(0.0))
         await treadmill.start()
         await treadmill.set_speed(2.0)
-        await collect(events, moving_at(2.0))
-        peripheral.model.pull_safety_key()
-        seen = await collect(
-            events, lambda e: isinstance(e, MachineStatus) and e.op != StatusOp.TARGET_SPEED_CHANGED
-        )
-        assert seen[-1] == MachineStatus(StatusOp.STOPPED_BY_SAFETY_KEY)
-
-
-async def test_training_status_follows_the_session(sim_treadmill: OpenSim) -> None:
-    """Training Status notifications (pre-workout, manual mode) reach the consumer."""
-    async with sim_treadmill("home") as (_peripheral, treadmill):
-        events = treadmill.events()
-        await treadmill.start()
-        seen = await collect(
-            events,
-            lambda e: isinstance(e, TrainingStatus) and e.status == TrainingStatusCode.MANUAL_MODE,
-        )
-        codes = [e.status for e in seen if isinstance(e, TrainingStatus)]
+        seen = await collect(events, moving_at(2.0))
+        sent = [data for _t, uuid, data in peripheral.model.sent if uuid == TRAINING_STATUS_UUID]
+        codes = [decode_training_status(data).status for data in sent]
         assert codes == [TrainingStatusCode.PRE_WORKOUT, TrainingStatusCode.MANUAL_MODE]
+        assert treadmill.decode_errors == 0
+        assert [e for e in seen if not_telemetry(e)] == []  # neither published nor an echo
 
 
 def as_protocol(treadmill: FtmsTreadmill) -> Treadmill:
@@ -299,7 +260,7 @@ async def test_data_only_machine_advises_coach_mode(
     """Without a control point, telemetry flows and control says to use coach mode."""
     async with sim_treadmill("data-only") as (_peripheral, treadmill):
         events = treadmill.events()
-        await collect(events, lambda e: isinstance(e, TreadmillData))
+        await collect(events, is_telemetry)
         with pytest.raises(DeviceError, match="coach mode"):
             await treadmill.set_speed(3.0)
         with pytest.raises(DeviceError, match="coach mode"):

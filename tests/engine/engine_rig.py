@@ -32,9 +32,12 @@ from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
+    from retrowalk.device.api import SpeedUnits
     from retrowalk.engine.bus import Channel, Item
     from retrowalk_sim.bleak_backend import SimPeripheral
     from retrowalk_sim.model import TreadmillModel
+    from retrowalk_sim.scenario import Scenario
+    from retrowalk_sim.trace import Trace
 
 FW, BW, REST = Direction.FORWARD, Direction.BACKWARD, Direction.REST
 
@@ -133,6 +136,12 @@ class Rig:
         return self.collected
 
     @property
+    def trace(self) -> Trace:
+        """Return the simulated treadmill's ground truth."""
+        assert self.peripheral.trace is not None
+        return self.peripheral.trace
+
+    @property
     def model(self) -> TreadmillModel:
         """Return the simulated machine."""
         return self.peripheral.model
@@ -172,13 +181,21 @@ async def engine_rig(
     profile: str = "advanced",
     options: EngineOptions | None = None,
     heart_rate: Any = None,
+    scenario: Scenario | None = None,
+    speed_units: SpeedUnits | None = None,
 ) -> AsyncIterator[Rig]:
-    """Yield a Rig whose engine is ready to `run()`; the collector runs alongside."""
+    """Yield a Rig whose engine is ready to `run()`; the collector runs alongside.
+
+    The simulated treadmill keeps its ground-truth trace (`rig.trace`), on the engine's clock
+    when `run()` starts right away; a `scenario` plays on that clock.
+    """
     world = SimWorld()
-    peripheral = world.add(profile=machine, tweaks=tweaks)
+    peripheral = world.add(
+        profile=machine, tweaks=tweaks, scenario=scenario, trace=True, origin="anchor"
+    )
     async with world:
         client = BleakClient(peripheral.device, backend=SimulatedClient)
-        async with FtmsTreadmill(client) as treadmill:
+        async with FtmsTreadmill(client, speed_units=speed_units) as treadmill:
             bus = Bus()
             channel = bus.subscribe("test", snapshots="all")
             engine = Engine(
@@ -190,6 +207,8 @@ async def engine_rig(
                 heart_rate=heart_rate,
             )
             rig = Rig(peripheral, treadmill, engine, bus, channel)
+            assert peripheral.trace is not None
+            peripheral.trace.anchor(asyncio.get_running_loop().time())
             try:
                 yield rig
             finally:

@@ -20,6 +20,7 @@ from retrowalk.engine.events import (
 )
 from retrowalk.engine.runner import EngineOptions
 from retrowalk.errors import CapabilityError
+from retrowalk.ftms.models import SpeedRange
 
 
 async def test_speed_locked_machine_drops_to_coach_mode():
@@ -76,13 +77,12 @@ PAD_PLAN = [(FW, 60, 4.0, 0), (BW, 60, 2.25, 0), (FW, 60, 7.0, 5)]
 
 
 async def test_plan_beyond_the_walking_pad_is_refused_before_the_belt_moves():
-    """Speeds off the pad's grid or range, and inclines it lacks, refuse the plan by step."""
+    """Speeds beyond the pad's range, and inclines it lacks, refuse the plan by step."""
     async with engine_rig(make_plan(PAD_PLAN), machine="walking-pad", profile="standard") as rig:
         with pytest.raises(CapabilityError) as caught:
             await rig.engine.run()
     message = str(caught.value)
-    assert "step 2" in message
-    assert "2.25 km/h" in message
+    assert "step 2" not in message  # 2.25 km/h is inside the range: fitted to the grid
     assert "1-6 km/h in steps of 0.5" in message
     assert "step 3" in message
     assert "7 km/h" in message
@@ -101,9 +101,49 @@ async def test_plan_clamped_to_the_walking_pad_warns_per_changed_target():
     assert isinstance(result, Finished)
     warnings = [w.message for w in rig.events(Notice) if "fitted" in w.message]
     assert len(warnings) == 3
-    assert any("2.25 km/h -> 2.5 km/h" in w for w in warnings)
-    assert any("7 km/h -> 6 km/h" in w for w in warnings)
-    assert any("incline 5 % -> 0 %" in w for w in warnings)
+    assert any("2.25 -> 2.5 km/h" in w for w in warnings)
+    assert any("7 -> 6 km/h" in w for w in warnings)
+    assert any("incline 5 -> 0 %" in w for w in warnings)
     assert [e.speed_kmh for e in rig.events(StepStarted)] == [4.0, 2.5, 6.0]
     assert max(speeds(rig.writes())) == 6.0
     assert all(s * 2 == int(s * 2) for s in speeds(rig.writes()))
+
+
+async def test_targets_inside_the_range_are_fitted_to_the_grid_without_clamp():
+    """A target between two of the machine's steps goes to its nearest step, said once."""
+    plan = make_plan([(FW, 60, 2.7, 0), (BW, 60, 1.2, 0)])
+    async with engine_rig(plan, machine="walking-pad", profile="supervised") as rig:
+        result = await rig.engine.run()
+    assert isinstance(result, Finished)
+    fitted = [w.message for w in rig.events(Notice) if "fitted" in w.message]
+    assert len(fitted) == 2
+    assert any("2.7 -> 2.5 km/h" in w for w in fitted)  # nearest step
+    assert any("1.2 -> 1 km/h" in w for w in fitted)
+    assert [e.speed_kmh for e in rig.events(StepStarted)] == [2.5, 1.0]
+
+
+async def test_a_fitted_target_never_rounds_up_past_the_cap():
+    """Rounding to the grid that would break the backward cap takes the step below."""
+    plan = make_plan([(FW, 60, 3.0, 0), (BW, 60, 3.0, 0)])
+    grid = {"speed_range": SpeedRange(0.3, 20.0, 0.4)}  # ... 2.7, 3.1 ...: 3.0 is nearer 3.1
+    async with engine_rig(plan, tweaks=grid, profile="beginner") as rig:
+        result = await rig.engine.run()
+    assert isinstance(result, Finished)
+    assert rig.events(StepStarted)[1].speed_kmh == pytest.approx(2.7)  # never 3.1 > 3.0
+    backward = [s for t, s in _speeds_after_window(rig)]
+    assert max(backward) <= 3.0
+
+
+def _speeds_after_window(rig):
+    """Return (t, km/h) of the speed writes after the first turn window opened."""
+    from retrowalk.engine.events import TurnPhase, TurnPhaseChanged  # noqa: PLC0415
+
+    opened = (
+        next(e.t for e in rig.events(TurnPhaseChanged) if e.phase == TurnPhase.WINDOW)
+        + rig.engine._s.t0
+    )
+    return [
+        (t, float(w.split()[1]))
+        for t, w in rig.timed_writes()
+        if w.startswith("speed") and t > opened
+    ]

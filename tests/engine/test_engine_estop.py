@@ -1,4 +1,4 @@
-"""Emergency stop: the Stop write is the very next control point write, whatever is in flight."""
+"""Emergency stop: Stop is the very next write, then HOLD; in every state, after the end too."""
 
 from __future__ import annotations
 
@@ -8,55 +8,102 @@ import pytest
 from engine_rig import BW, FW, engine_rig, make_plan, until
 
 from retrowalk.engine.commands import CommandKind, Origin
-from retrowalk.engine.events import Aborted, EngineState, TurnPhase
+from retrowalk.engine.events import (
+    Aborted,
+    BeltAtRest,
+    EngineState,
+    Finished,
+    Hold,
+    HoldCause,
+    RestReason,
+    TurnPhase,
+)
+from retrowalk.engine.runner import EngineOptions
+
+
+async def _quit(rig, run) -> object:
+    assert (await rig.send(CommandKind.STOP)).accepted
+    return await run
 
 
 @pytest.mark.parametrize("offset_ms", [0, 5, 10, 15, 20, 25])
 async def test_stop_is_the_next_write_even_with_a_speed_write_in_flight(offset_ms: int):
-    """EMERGENCY_STOP while a ramp write waits for its indication: Stop comes next, nothing else."""
+    """EMERGENCY_STOP while a ramp write waits for its indication: Stop comes next, then HOLD."""
     plan = make_plan([(FW, 600, 6.0, 0)])
-    async with engine_rig(plan) as rig:
-        async with asyncio.TaskGroup() as tg:
-            run = tg.create_task(rig.engine.run())
-            await until(lambda: rig.writes().count("speed 2.0") == 1, step_s=0.001)
-            await asyncio.sleep(1.0 - 0.03 + offset_ms / 1000)
-            in_flight = rig.engine._control._lock.locked()
-            at = len(rig.writes())
-            result = await rig.send(CommandKind.EMERGENCY_STOP, Origin.REMOTE)
-            assert result.accepted
-            outcome = await run
-        await until(lambda: not rig.model.belt_running, timeout_s=30)
-    assert rig.writes()[at] == "stop", (in_flight, rig.writes()[at - 2 :])
-    assert rig.writes()[at:] == ["stop"]
+    async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: rig.writes().count("speed 2.0") == 1, step_s=0.001)
+        await asyncio.sleep(1.0 - 0.03 + offset_ms / 1000)
+        at = len(rig.writes())
+        result = await rig.send(CommandKind.EMERGENCY_STOP, Origin.REMOTE)
+        assert result.accepted
+        assert rig.writes()[at] == "stop", rig.writes()[at - 2 :]
+        await until(lambda: rig.engine.state == EngineState.HOLD)
+        await asyncio.sleep(60)  # held: nothing restarts the belt
+        assert rig.writes()[at:] == ["stop"]
+        assert not rig.model.belt_running
+        outcome = await _quit(rig, run)
+    holds = rig.events(Hold)
+    assert [h.cause for h in holds] == [HoldCause.EMERGENCY_STOP]
+    assert any(e.why == RestReason.EMERGENCY_STOP for e in rig.events(BeltAtRest))
     assert isinstance(outcome, Aborted)
-    assert outcome.reason == "emergency stop"
     assert outcome.belt_stopped
-    assert rig.engine.state == EngineState.ABORTED
 
 
-async def test_estop_during_a_turn_window_and_before_the_start():
-    """EMERGENCY_STOP in the still window writes Stop next and nothing restarts the belt."""
+async def test_estop_in_a_turn_window_holds_and_resume_restarts_low():
+    """EMERGENCY_STOP in the still window writes Stop next; a resume restarts low and ramps."""
     plan = make_plan([(FW, 20, 3.0, 0), (BW, 60, 2.0, 0)])
     async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         await until(lambda: rig.engine._s.turn_phase == TurnPhase.WINDOW)
         at = len(rig.writes())
         assert (await rig.send(CommandKind.EMERGENCY_STOP)).accepted
-        outcome = await run
+        await until(lambda: rig.engine.state == EngineState.HOLD)
         await asyncio.sleep(30)
-    assert rig.writes()[at:] == ["stop"]
-    assert isinstance(outcome, Aborted)
+        assert rig.writes()[at:] == ["stop"]
+        assert (await rig.send(CommandKind.RESUME)).accepted
+        outcome = await run
+    after = rig.writes()[at + 1 :]
+    assert after[after.index("start") + 1] == "speed 1.0"
+    assert isinstance(outcome, Finished)
 
 
 async def test_estop_was_in_flight_at_least_once():
-    """The in-flight case is real: the probe above catches the control lock held."""
+    """The in-flight case is real: the probe catches a device call in flight."""
     plan = make_plan([(FW, 600, 6.0, 0)])
     async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(
-            lambda: rig.engine._control._lock.locked() and "speed 2.0" in rig.writes(), step_s=0.001
-        )
+        await until(lambda: rig.engine._control.busy and "speed 2.0" in rig.writes(), step_s=0.001)
         at = len(rig.writes())
         assert (await rig.send(CommandKind.EMERGENCY_STOP)).accepted
-        await run
+        await _quit(rig, run)
     assert rig.writes()[at:] == ["stop"]
+
+
+async def test_estop_before_the_start_stops_and_waits():
+    """EMERGENCY_STOP while waiting for the start is accepted: Stop, and nothing starts."""
+    plan = make_plan([(FW, 60, 3.0, 0)])
+    async with engine_rig(plan, options=EngineOptions()) as rig, asyncio.TaskGroup() as tg:
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: rig.engine.state == EngineState.WAITING_START)
+        assert (await rig.send(CommandKind.EMERGENCY_STOP)).accepted
+        await asyncio.sleep(30)
+        # Control was never requested before the start: the device asks for it and retries.
+        assert rig.writes() == ["stop", "control", "stop"]
+        outcome = await _quit(rig, run)
+    assert isinstance(outcome, Aborted)
+
+
+async def test_estop_after_the_end_stops_a_belt_left_running():
+    """After a --keep-walking finish the belt runs; Esc (emergency stop) still stops it."""
+    plan = make_plan([(FW, 30, 3.0, 0)])
+    options = EngineOptions(auto_confirm=True, keep_walking=True)
+    async with engine_rig(plan, options=options) as rig:
+        outcome = await rig.engine.run()
+        assert isinstance(outcome, Finished)
+        assert not outcome.belt_stopped
+        assert rig.model.belt_running
+        result = await rig.send(CommandKind.EMERGENCY_STOP)
+        assert result.accepted
+        await until(lambda: not rig.model.belt_running, timeout_s=30)
+    assert rig.writes()[-1] == "stop"

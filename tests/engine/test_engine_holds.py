@@ -137,6 +137,8 @@ async def test_remote_resume_needs_remote_control():
         assert "--remote-control" in refused.reason
         assert rig.engine.state == EngineState.HOLD
         assert (await rig.send(CommandKind.EMERGENCY_STOP, Origin.REMOTE)).accepted
+        assert rig.engine.state == EngineState.HOLD
+        assert (await rig.send(CommandKind.STOP, Origin.REMOTE)).accepted
         result = await run
     assert isinstance(result, Aborted)
 

@@ -15,7 +15,7 @@ from retrowalk.engine.runner import EngineOptions
 from retrowalk.errors import CapabilityError
 from retrowalk.workout.library import find_workout, library_names
 from retrowalk.workout.load import load_workout
-from retrowalk.workout.plan import build_plan
+from retrowalk.workout.planner import build_plan
 from retrowalk.workout.safety import get_profile, profiles_allowing
 
 if TYPE_CHECKING:

@@ -152,6 +152,64 @@ def test_ranges(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(out)["minimum_pct"] == -3.0
 
 
+def test_ambiguous_record_says_which_layout_was_read(capsys: pytest.CaptureFixture[str]) -> None:
+    """`61002c014001` prints no speed (not the 3.0 km/h it used to) and why it is ambiguous."""
+    code, out, _ = decode(capsys, "treadmill-data", "61002c014001")
+    assert code == 0
+    printed = json.loads(out)
+    assert "speed_kmh" not in printed
+    assert printed["truncated"] is False
+    [why] = printed["ambiguous"]
+    assert why.startswith("4 data bytes fit 2 layouts exactly: read as uint16 pace")
+
+
+def test_declarations_mark_values_suspect(capsys: pytest.CaptureFixture[str]) -> None:
+    """--feature and --incline-range (bytes as read) list the values they contradict."""
+    code, out, _ = decode(
+        capsys,
+        "treadmill-data",
+        "19002c011400050000",
+        "--feature",
+        "0800000003000000",
+        "--incline-range",
+        "e2ff96000500",
+        "--speed-range",
+        "3200d0070a00",
+    )
+    assert code == 0
+    printed = json.loads(out)
+    assert printed["incline_pct"] == 30.0
+    assert printed["truncated"] is True
+    assert printed["suspect"] == {
+        "incline_pct": "30 % is above the Inclination Range maximum 15 %",
+        "positive_elevation_gain_m": "the Fitness Machine Feature does not claim elevation gain",
+    }
+
+
+def test_declarations_also_mark_merged_parts(capsys: pytest.CaptureFixture[str]) -> None:
+    """Parts merged into one record are checked as a whole."""
+    _, out, _ = decode(capsys, "2acd", "0101 c8", "0000 d007", "--speed-range", "640058023200")
+    printed = json.loads(out)
+    assert printed["parts"] == 2
+    assert set(printed["suspect"]) == {"speed_kmh"}
+
+
+def test_a_record_within_its_declarations_prints_no_suspect(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A walking pad's own record against its own Feature and range is clean."""
+    _, out, _ = decode(
+        capsys,
+        "treadmill-data",
+        "84242c0131000002000000003d005b0000",
+        "--feature",
+        "4412000001000000",
+        "--speed-range",
+        "640058023200",
+    )
+    assert "suspect" not in json.loads(out)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -161,6 +219,9 @@ def test_ranges(capsys: pytest.CaptureFixture[str]) -> None:
         (["status", "zz"], "HEX 'zz' is not hex bytes"),
         (["status", "abc"], "is not hex bytes"),
         (["2a37", "00"], "unknown characteristic '2a37'"),
+        (["status", "04", "--speed-range", "00"], "--speed-range applies to treadmill-data only"),
+        (["2acd", "0000", "--feature", "zz"], "--feature 'zz' is not hex bytes"),
+        (["2acd", "0000", "--incline-range", "00"], "Supported Inclination Range (0x2AD5)"),
     ],
 )
 def test_malformed_input_exits_2_with_one_line(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from retrowalk.errors import ProtocolError
 from retrowalk.ftms.advertisement import decode_advertisement, encode_advertisement
+from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.control_point import (
     decode_request,
     decode_response,
@@ -27,11 +29,7 @@ from retrowalk.ftms.ranges import (
 from retrowalk.ftms.registry import CHARACTERISTICS, lookup
 from retrowalk.ftms.status import decode_status, encode_status
 from retrowalk.ftms.training_status import decode_training_status, encode_training_status
-from retrowalk.ftms.treadmill_data import (
-    TreadmillDataAssembler,
-    decode_treadmill_data,
-    encode_treadmill_data,
-)
+from retrowalk.ftms.treadmill_data import decode_treadmill_data, encode_treadmill_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -75,6 +73,10 @@ def test_any_bytes_decode_to_a_record_or_protocol_error(
         return
     if getattr(record, "truncated", False):
         return  # a truncated record lacks what its flags promised: nothing to re-encode against
+    if getattr(record, "ambiguous", ()):
+        # Changed by issue 12 item 5: bytes that fit several layouts are read the preferred way
+        # and marked ambiguous; the encoding of what was read fits one layout, so no mark.
+        record = dataclasses.replace(record, ambiguous=(), doubtful=frozenset())  # type: ignore[type-var]
     assert decode(encode(record)) == record
 
 
@@ -105,7 +107,7 @@ def test_assembler_survives_any_notification_stream(
             assembler.feed(data, now)
         except ProtocolError:
             continue
-        assert assembler._count < max_parts
+        assert assembler.held < max_parts
         deadline = assembler.deadline
         assert deadline is None or deadline <= now + 1.0
     assembler.flush()

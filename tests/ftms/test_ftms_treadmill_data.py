@@ -1,44 +1,21 @@
-"""Treadmill Data: decoding quirks of real machines, encoding, splitting, and the assembler."""
+"""Treadmill Data: decoding quirks of real machines, encoding, and the assembler."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
-from ftms_strategies import treadmill_records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftms_strategies import FULL, treadmill_records
 from retrowalk.errors import ProtocolError
-from retrowalk.ftms.models import TreadmillData
+from retrowalk.ftms.assembler import TreadmillDataAssembler
+from retrowalk.ftms.models import TREADMILL_FIELDS, TreadmillData
 from retrowalk.ftms.treadmill_data import (
-    TreadmillDataAssembler,
     decode_part,
     decode_treadmill_data,
     encode_treadmill_data,
-    split_treadmill_data,
-)
-
-FULL = TreadmillData(
-    speed_kmh=5.25,
-    average_speed_kmh=4.5,
-    total_distance_m=70000,
-    incline_pct=-2.5,
-    ramp_angle_deg=1.5,
-    positive_elevation_gain_m=12.3,
-    negative_elevation_gain_m=4.5,
-    instantaneous_pace_km_min=0.1,
-    average_pace_km_min=0.2,
-    total_energy_kcal=320,
-    energy_per_hour_kcal=400,
-    energy_per_minute_kcal=7,
-    heart_rate_bpm=128,
-    metabolic_equivalent=4.2,
-    elapsed_time_s=3600,
-    remaining_time_s=600,
-    force_on_belt_n=-20,
-    power_output_w=180,
-    steps=123456,
 )
 
 
@@ -119,8 +96,8 @@ def test_every_prefix_of_a_full_record_decodes(cut: int) -> None:
     """Any prefix that keeps the flags decodes, truncated, with a prefix of the values."""
     record = decode_treadmill_data(encode_treadmill_data(FULL)[:cut])
     assert record.truncated
-    present = {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
-    assert all(getattr(FULL, k) == v for k, v in present.items() if k != "truncated")
+    present = {k: getattr(record, k) for k in TREADMILL_FIELDS if getattr(record, k) is not None}
+    assert all(getattr(FULL, k) == v for k, v in present.items())
 
 
 def test_step_count_missing_from_a_short_walking_pad_record_is_truncated() -> None:
@@ -164,34 +141,6 @@ def test_encoder_refuses_values_that_do_not_fit() -> None:
 def test_encode_then_decode_gives_the_record_back(record: TreadmillData) -> None:
     """Round trip: every representable record survives encode -> decode unchanged."""
     assert decode_treadmill_data(encode_treadmill_data(record)) == record
-
-
-@settings(max_examples=150, deadline=None)
-@given(record=treadmill_records(), max_payload=st.integers(7, 40))
-def test_split_parts_fit_and_reassemble(record: TreadmillData, max_payload: int) -> None:
-    """Split parts fit the payload, all but the last lack speed, the assembler rebuilds it."""
-    parts = split_treadmill_data(record, max_payload)
-    assert all(len(p) <= max_payload for p in parts)
-    assert all(p[0] & 1 for p in parts[:-1])
-    assert bool(parts[-1][0] & 1) == (record.speed_kmh is None)
-    assembler = TreadmillDataAssembler(max_parts=len(parts) + 1)
-    out = [assembler.feed(p, now=i * 0.01) for i, p in enumerate(parts)]
-    merged = out[-1] if record.speed_kmh is not None else assembler.flush()
-    assert merged == record
-    assert all(o is None for o in out[:-1])
-
-
-def test_split_of_a_full_record_at_default_mtu() -> None:
-    """A full record needs three 20-byte notifications; only the last carries speed."""
-    parts = split_treadmill_data(FULL)
-    assert [len(p) for p in parts] == [17, 20, 4]
-    assert [decode_part(p)[1] for p in parts] == [True, True, False]
-
-
-def test_split_refuses_a_payload_too_small_for_a_group() -> None:
-    """A payload that cannot hold flags + the 5-byte energy group is refused."""
-    with pytest.raises(ValueError, match="max_payload"):
-        split_treadmill_data(FULL, max_payload=6)
 
 
 # ---- assembler ---------------------------------------------------------------------------------
@@ -278,7 +227,7 @@ def test_from_values_builds_the_same_record_as_the_constructor(
     record: TreadmillData, truncated: bool
 ) -> None:
     """The fast builder gives a record equal to, and printed like, the constructor's."""
-    values = {k: v for k, v in vars(record).items() if k != "truncated" and v is not None}
+    values = {k: getattr(record, k) for k in TREADMILL_FIELDS if getattr(record, k) is not None}
     built = TreadmillData.from_values(values, truncated=truncated)
     expected = dataclasses.replace(record, truncated=truncated)
     assert built == expected

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrowalk.ftms import control_point as cp
+from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.control_point import decode_response, encode_request
 from retrowalk.ftms.models import (
     CONTROL_POINT_UUID,
@@ -20,7 +21,6 @@ from retrowalk.ftms.models import (
     TreadmillData,
 )
 from retrowalk.ftms.status import decode_status
-from retrowalk.ftms.treadmill_data import TreadmillDataAssembler
 
 if TYPE_CHECKING:
     from bleak import BleakClient

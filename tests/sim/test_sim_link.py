@@ -187,7 +187,7 @@ async def test_a_slow_machine_indicates_after_the_write_returns(world: SimWorld)
     async with BleakClient(p.device, backend=SimulatedClient) as client:
         seen: list[bytes] = []
         await client.start_notify(CONTROL_POINT_UUID, lambda _c, d: seen.append(bytes(d)))
-        await client.write_gatt_char(CONTROL_POINT_UUID, b"\x00", response=True)
+        await client.write_gatt_char(CONTROL_POINT_UUID, b"\x07", response=True)
         assert seen == []
         await asyncio.sleep(0.12)
-        assert seen == [b"\x80\x00\x01"]
+        assert seen == [b"\x80\x07\x01"]

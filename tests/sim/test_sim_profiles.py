@@ -23,6 +23,7 @@ from retrowalk.ftms.models import (
 )
 from retrowalk.ftms.ranges import decode_incline_range, decode_speed_range
 from retrowalk_sim.bleak_backend import SimPeripheral, SimulatedClient, SimWorld
+from retrowalk_sim.model import MPH_IN_KMH
 from retrowalk_sim.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ async def command(
 
 
 @pytest.mark.parametrize("name", CONTROLLED)
-async def test_session_against_each_profile(world: SimWorld, name: str) -> None:
+async def test_session_against_each_profile(world: SimWorld, name: str) -> None:  # noqa: PLR0915 - one session, step by step
     """Connect, read features and ranges, control, start, set targets, data follows, stop."""
     p = world.add(name)
     profile = p.model.profile
@@ -65,32 +66,39 @@ async def test_session_against_each_profile(world: SimWorld, name: str) -> None:
             assert client.services.get_characteristic(INCLINE_RANGE_UUID) is None
         t = Traffic(client)
         await t.subscribe_all()
-        assert (await t.command(cp.request_control())).result is ResultCode.SUCCESS
+        granted = ResultCode.OPERATION_FAILED if profile.refuses_request_control else None
+        assert (await t.command(cp.request_control())).result is (granted or ResultCode.SUCCESS)
         assert (await command(t, p, cp.start_or_resume())).result is ResultCode.SUCCESS
         if profile.start_needs_console:
             await asyncio.sleep(5.0)
             assert not p.model.belt_running  # acknowledged, yet the belt waits
             p.model.console_start()
         await asyncio.sleep(profile.start_delay_s + 3.0)
-        assert p.model.speed_kmh == pytest.approx(rng.minimum_kmh)
+        real = MPH_IN_KMH if profile.speed_in_mph else 1.0  # machine number -> belt km/h
+        shown = real if profile.reports_kmh else 1.0  # machine number -> reported number
+        assert p.model.speed_kmh == pytest.approx(rng.minimum_kmh * real)
 
-        target = round(min(rng.maximum_kmh, rng.minimum_kmh + 3.0), 1)
+        wanted = round(min(rng.maximum_kmh, rng.minimum_kmh + 3.0), 1)
+        grid = {"minimum": rng.minimum_kmh, "maximum": rng.maximum_kmh}
+        target = cp.quantize(wanted, increment=rng.increment_kmh, **grid)
         acked = now()
-        await command(t, p, cp.set_target_speed(target))
+        await command(t, p, cp.set_target_speed(wanted))
         incline_target = None
         if TargetSettingFeature.INCLINATION in features.target_setting:
             incline_target = 2.0
             await command(t, p, cp.set_target_incline(incline_target))
         await asyncio.sleep(3.0 / profile.accel_kmh_per_s + 5.0)
 
-        ramp = [(time, s) for time, s in t.speeds(acked) if s and rng.minimum_kmh < s < target]
+        low, high = rng.minimum_kmh * shown, target * shown
+        ramp = [(time, s) for time, s in t.speeds(acked) if s and low + 0.01 < s < high - 0.01]
         if profile.ignores_speed:
             assert ramp == []  # the reported speed never follows the target
-            assert t.records[-1][1].speed_kmh == pytest.approx(rng.minimum_kmh)
+            assert t.records[-1][1].speed_kmh == pytest.approx(low)
         else:
-            assert t.records[-1][1].speed_kmh == pytest.approx(target)
+            assert t.records[-1][1].speed_kmh == pytest.approx(high, abs=0.01)
             (t0, v0), (t1, v1) = ramp[0], ramp[-1]
-            assert (v1 - v0) / (t1 - t0) == pytest.approx(profile.accel_kmh_per_s, rel=0.1)
+            rate = profile.accel_kmh_per_s * shown
+            assert (v1 - v0) / (t1 - t0) == pytest.approx(rate, rel=0.1)
         if incline_target is not None:
             assert t.records[-1][1].incline_pct == pytest.approx(incline_target)
         steady = t.speeds(now() - 4.0)
@@ -98,7 +106,7 @@ async def test_session_against_each_profile(world: SimWorld, name: str) -> None:
         assert (t.records[-1][1].total_distance_m or 0) > 0
 
         await command(t, p, cp.stop())
-        await asyncio.sleep(target / profile.coast_kmh_per_s + 2.0)
+        await asyncio.sleep(target / profile.coast_kmh_per_s + 2.0)  # machine units
         last = t.records[-1][1]
         assert last.speed_kmh == 0
         assert last.total_distance_m == 0  # stop ends the session: counters zeroed

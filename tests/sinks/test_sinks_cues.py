@@ -8,17 +8,32 @@ import pytest
 
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import (
+    BeltAtRest,
     ChangeAhead,
+    CoachMode,
+    EndAhead,
     Finished,
     Hold,
     HoldCause,
+    Notice,
+    Paused,
+    RestReason,
+    StartAhead,
     StepStarted,
     TurnPhase,
     TurnPhaseChanged,
     TurnStarted,
 )
-from retrowalk.sinks.cues import HOLD_PHRASES, CueState, run_cues, run_voice, select_cues
-from retrowalk.sinks.speech import URGENT, Speaker
+from retrowalk.sinks.cues import (
+    HOLD_PHRASES,
+    CueReport,
+    CueState,
+    run_cues,
+    run_voice,
+    select_cues,
+)
+from retrowalk.sinks.speaker import Speaker
+from retrowalk.sinks.speech import URGENT
 from screen_plans import B, F, intro_plan, make_plan, play, snapshot
 
 PLAN = intro_plan()
@@ -51,7 +66,7 @@ def test_countdown_announces_then_counts_each_valid_for_its_second() -> None:
     for n, t in zip(range(5, 0, -1), range(100, 105), strict=True):
         state, cues = select_cues(_ahead(n, t=float(t)), state, PLAN)
         spoken += [(c.text, c.valid_until) for c in cues]
-    assert spoken[0] == ("Turn around in 5.", 101.5)
+    assert spoken[0] == ("Slowing to turn in 5.", 101.5)
     assert spoken[1:] == [("4", 102.0), ("3", 103.0), ("2", 104.0), ("1", 105.0)]
 
 
@@ -61,23 +76,91 @@ def test_countdown_without_turn_says_change() -> None:
     assert cues[0].text == "Change in 5."
 
 
-def test_turn_instructions_name_the_side_to_face() -> None:
-    """A turn to backward: belt stops, face the rear, press Enter, belt starts, walk backward."""
+def test_turn_instructions_tell_the_truth_about_the_belt() -> None:
+    """Slowing, stopping, then "belt stopped: turn around" only with the window; face the rear."""
     state, cues = select_cues(
         TurnStarted(t=0.0, before_step=1, from_direction=F, to_direction=B, window_s=12.0,
                     confirm=True), CueState(), PLAN)  # fmt: skip
     texts = [c.text for c in cues]
-    for phase in (TurnPhase.WINDOW, TurnPhase.AWAITING_CONFIRM, TurnPhase.STARTING):
+    phases = (TurnPhase.RAMP_DOWN, TurnPhase.STOPPING, TurnPhase.WINDOW,
+              TurnPhase.AWAITING_CONFIRM, TurnPhase.STARTING, TurnPhase.RAMP_UP)  # fmt: skip
+    for phase in phases:
         state, cues = select_cues(
             TurnPhaseChanged(t=5.0, phase=phase, remaining_s=12.0), state, PLAN
         )
         texts += [c.text for c in cues]
     assert texts == [
+        "Slowing down. Hold the rails.",
         "Belt stopping. Hold the rails.",
-        "Turn around now, to face the rear of the treadmill.",
+        "Belt stopped. Turn around now, to face the rear of the treadmill.",
         "When you are ready, press Enter.",
         "Belt starting slowly. Walk backward.",
     ]
+
+
+def test_the_end_is_counted_down_and_the_belt_at_rest_announced() -> None:
+    """The end: "Workout ends in 5 seconds, the belt will stop", 4..1, "Belt stopped", done."""
+    state = CueState()
+    texts = []
+    for n in range(5, 0, -1):
+        state, cues = select_cues(EndAhead(t=100.0 - n, seconds=n), state, PLAN)
+        texts += [c.text for c in cues]
+    for item in (BeltAtRest(t=102.0, why=RestReason.END),
+                 Finished(t=102.1, elapsed_s=102.0, distance_m=1.0, energy_kcal=1.0,
+                          steps_completed=1, steps_skipped=0, belt_stopped=True)):  # fmt: skip
+        state, cues = select_cues(item, state, PLAN)
+        texts += [c.text for c in cues]
+    assert texts == ["Workout ends in 5. The belt will stop.", "4", "3", "2", "1",
+                     "Belt stopped. You can step off.", "Workout complete. Well done."]  # fmt: skip
+
+
+def test_a_start_countdown_says_how_to_wait_and_starts_anew_after_a_pause() -> None:
+    """A confirm-by-countdown says how to stop it; after a pause a new countdown is announced."""
+    state = CueState()
+    texts = []
+    items = [StartAhead(t=1.0, seconds=5), StartAhead(t=2.0, seconds=4), Paused(t=2.5),
+             StartAhead(t=9.0, seconds=5)]  # fmt: skip
+    for item in items:
+        state, cues = select_cues(item, state, PLAN)
+        texts += [c.text for c in cues]
+    wait = "Starting in 5. Press Space or Escape to wait."
+    assert texts == [wait, "4", "Paused.", wait]
+
+
+def test_safety_notices_are_spoken_urgently_others_are_not() -> None:
+    """A Notice with safety=True is said at once (urgent); a plain notice is for the screen."""
+    _, cues = select_cues(
+        Notice(t=1.0, message="the belt is still moving: hold the rails", safety=True),
+        CueState(),
+        PLAN,
+    )
+    assert [(c.text, c.priority) for c in cues] == [
+        ("The belt is still moving: hold the rails.", URGENT)
+    ]
+    _, cues = select_cues(
+        Notice(t=1.0, message="fitted to the machine: 2.7 -> 3.0 km/h"), CueState(), PLAN
+    )
+    assert cues == []
+
+
+def test_a_stop_for_a_hold_is_confirmed_when_the_belt_is_at_rest() -> None:
+    """After a hold or an emergency stop the voice says when the belt has actually stopped."""
+    for why in (RestReason.HOLD, RestReason.EMERGENCY_STOP):
+        _, cues = select_cues(BeltAtRest(t=3.0, why=why), CueState(), PLAN)
+        assert [c.text for c in cues] == ["The belt has stopped."]
+
+
+def test_imperial_voice_speaks_miles_per_hour() -> None:
+    """In imperial units a step and the coach's instruction are spoken in miles per hour."""
+    step = StepStarted(t=0.0, index=1, count=8, direction=B, label=None, cue=None,
+                       duration_s=120.0, distance_m=None, speed_kmh=4.02336,
+                       incline_pct=0.0)  # fmt: skip
+    _, cues = select_cues(step, CueState(), PLAN, units="imperial")
+    assert [c.text for c in cues] == ["Backward, 2.5 miles per hour."]
+    coach = CoachMode(t=0.0, reason="no control point", speed_kmh=4.02336, incline_pct=2.0)
+    _, cues = select_cues(coach, CueState(), PLAN, units="imperial")
+    said = "Set the speed to 2.5 miles per hour and the incline to 2 percent at the console."
+    assert [c.text for c in cues] == [f"Coach mode. {said}"]
 
 
 def test_step_start_speaks_target_and_the_interval_cue() -> None:
@@ -135,25 +218,31 @@ async def test_whole_intro_workout_cue_timeline() -> None:
         await play(PLAN, bus)
         await asyncio.sleep(10)
     log = [(round(t - t0, 2), text) for t, text in voice.log]
-    turn_times = [t for t, text in log if text == "Belt stopping. Hold the rails."]
+    turn_times = [t for t, text in log if text == "Slowing down. Hold the rails."]
     assert len(turn_times) == len(PLAN.transitions) == 6
     for turn_at in turn_times:
         before = [(turn_at - t, text) for t, text in log if turn_at - 6 < t < turn_at]
-        assert [text for _, text in before] == ["Turn around in 5.", "4", "3", "2", "1"]
+        assert [text for _, text in before] == ["Slowing to turn in 5.", "4", "3", "2", "1"]
         for lead, (ahead, _text) in zip(range(5, 0, -1), before, strict=True):
             # Said within its own second (the first phrase runs long, so numbers may lag a bit).
             assert lead - 1.0 < ahead <= lead
         after = [text for t, text in log if turn_at <= t < turn_at + 30]
-        assert after[:4] == [
+        assert after[:5] == [
+            "Slowing down. Hold the rails.",
             "Belt stopping. Hold the rails.",
-            after[1],
+            after[2],
             "When you are ready, press Enter.",
-            after[3],
+            after[4],
         ]
-        assert after[1].startswith("Turn around now, to face the")
-        assert after[3].startswith("Belt starting slowly. Walk")
-    assert log[-1][1] == "Workout complete. Well done. The belt is stopped."
-    assert speaker.dropped_stale == 0
+        assert after[2].startswith("Belt stopped. Turn around now, to face the")
+        assert after[4].startswith("Belt starting slowly. Walk")
+    texts = [text for _, text in log]
+    end = texts.index("Workout ends in 5. The belt will stop.")
+    assert texts[end:] == [
+        "Workout ends in 5. The belt will stop.", "3", "2", "1",
+        "Belt stopped. You can step off.", "Workout complete. Well done.",
+    ]  # fmt: skip
+    assert speaker.dropped_stale == 1  # "4": the end's first phrase runs past its second
 
 
 def test_tiny_plan_builder_counts_turns() -> None:
@@ -174,3 +263,18 @@ async def test_run_voice_follows_the_channel_to_its_end() -> None:
         async with asyncio.timeout(1.0):  # a voice that outlives the engine would hang `run`
             await voice
     assert loop.time() - closed_at < 0.1
+
+
+async def test_run_voice_reports_every_cue_on_the_workout_clock() -> None:
+    """The session log's hook gets each cue with its workout time, spoken or dropped."""
+    bus = Bus()
+    channel = bus.subscribe("voice")
+    reports: list[CueReport] = []
+    async with asyncio.TaskGroup() as group:
+        group.create_task(run_voice(channel, "off", plan=PLAN, on_report=reports.append))
+        await play(PLAN, bus)
+    said = [(round(r.t), r.text) for r in reports if r.spoken]
+    first_turn = PLAN.transitions[0].start_s
+    assert (round(first_turn - 5), "Slowing to turn in 5.") in said
+    assert said[-1][1] == "Workout complete. Well done."
+    assert all(r.to_dict()["type"] == "CueReport" for r in reports)

@@ -1,9 +1,11 @@
-"""The session recorder: file layout, 1 Hz samples, flush cadence, cancellation, reading back."""
+"""The session recorder: 1 Hz samples as deltas, events as to_dict(), flush cadence, summary."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import math
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,237 +14,92 @@ from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.errors import SessionError
-from retrowalk.sinks.recorder import (
-    SessionRecorder,
-    list_sessions,
-    read_session,
-    sessions_dir,
-    summarize,
-)
-from retrowalk.workout.plan import Direction
+from retrowalk.history import LogState, read_log
+from retrowalk.sinks.log_file import LogIO
+from retrowalk.sinks.recorder import SessionRecorder
+from session_logs import HEADER, record_walk, snapshot, step_started
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-HEADER = {"workout": {"name": "Retro Intro", "file": "x.yaml", "sha256": "ab"}, "body_mass_kg": 70}
+
+def _kinds(path: Path) -> list[str]:
+    return [json.loads(line)["kind"] for line in path.read_text().splitlines()]
 
 
-def snapshot(t: float, *, distance: float = 0.0) -> ev.Snapshot:
-    """Return a running snapshot at workout time `t`."""
-    return ev.Snapshot(
-        t=t,
-        state=ev.EngineState.RUNNING,
-        step_index=0,
-        step_count=2,
-        direction=Direction.BACKWARD,
-        label=None,
-        target_speed_kmh=3.0,
-        target_incline_pct=0.0,
-        actual_speed_kmh=3.0,
-        actual_incline_pct=0.0,
-        step_elapsed_s=t,
-        step_remaining_s=60 - t,
-        step_remaining_m=None,
-        workout_elapsed_s=t,
-        workout_remaining_s=120 - t,
-        distance_m=distance,
-        energy_kcal=t / 10,
-        heart_rate_bpm=None,
-        hold_cause=None,
-        hold_advice=None,
-        turn_phase=None,
-        turn_remaining_s=None,
-        coach_mode=False,
-        next_direction=Direction.FORWARD,
-        next_speed_kmh=4.0,
-        next_incline_pct=0.0,
-        next_label=None,
-    )
+async def test_a_finished_session_reads_back_whole(tmp_path: Path) -> None:
+    """Header (format 2), samples at 1 Hz, every event, a summary with the backward time."""
+    recorder = await record_walk(tmp_path, 100.0)
+    assert recorder.path is not None
+    log = read_log(recorder.path)
+    assert log.state == LogState.COMPLETE
+    assert log.header.format == 2
+    assert log.header.workout == "Retro Intro"
+    assert log.header.simulated is True
+    assert log.header.started is not None
+    times = [s.t for s in log.samples]
+    assert all(0.75 <= b - a <= 1.25 for a, b in itertools.pairwise(times[:-1]))
+    assert 99 <= len(times) <= 102
+    assert log.samples[-1].state == "finished"
+    assert [e.type for e in log.events] == ["StepStarted"] * 5 + ["Finished"]
+    assert log.events[0].fields["origin"] == "engine"
+    assert log.summary is not None
+    assert log.summary.ended == "finished"
+    assert log.summary.distance_m == 100.0
+    assert log.summary.belt_stopped is True
+    assert log.summary.lost_s == 0
+    # Steps 1 and 3 (20-40 s, 60-80 s) were walked backward: 40 s, to a sample.
+    assert log.summary.backward_s == pytest.approx(40.0, abs=1.0)
+    assert log.backward_s == pytest.approx(log.summary.backward_s, abs=0.01)
+    assert recorder.path.name.endswith("-retro-intro.jsonl")
 
 
-def step_started(t: float, index: int) -> ev.StepStarted:
-    """Return a StepStarted event for step `index`."""
-    return ev.StepStarted(
-        t=t,
-        index=index,
-        count=2,
-        direction=Direction.BACKWARD,
-        label="back",
-        cue=None,
-        duration_s=5.0,
-        distance_m=None,
-        speed_kmh=3.0,
-        incline_pct=0.0,
-    )
+async def test_samples_are_deltas_with_a_full_sample_every_minute(tmp_path: Path) -> None:
+    """Between full samples (one a minute) a line holds only what changed since the last."""
+    recorder = await record_walk(tmp_path, 150.0)
+    assert recorder.path is not None
+    lines = [json.loads(line) for line in recorder.path.read_text().splitlines()]
+    full = [line["t"] for line in lines if line["kind"] == "sample"]
+    assert len(full) == 3  # at about 1 s, 61 s and 121 s
+    assert all(59 <= b - a <= 61 for a, b in itertools.pairwise(full))
+    deltas = [line for line in lines if line["kind"] == "delta"]
+    assert len(deltas) > 140
+    mid_step = next(d for d in deltas if 5 < d["t"] < 15)
+    assert "direction" not in mid_step  # unchanged within a step
+    assert mid_step["distance_m"] == pytest.approx(mid_step["t"], abs=0.3)
+    turn = next(d for d in deltas if 20 < d["t"] < 21.5)
+    assert turn["direction"] == "backward"
 
 
-async def publish_workout(bus: Bus, seconds: float, *, finish: bool = True) -> None:
-    """Publish snapshots every 0.25 s, a step every 5 s, then Finished (loop time = workout t)."""
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    tick = 0
-    while (t := tick * 0.25) < seconds:
-        await asyncio.sleep(max(t0 + t - loop.time(), 0))
-        if tick % 20 == 0:
-            bus.publish(step_started(t, tick // 20))
-        bus.publish(snapshot(t, distance=t))
-        tick += 1
-    if finish:
-        bus.publish(
-            ev.Finished(
-                t=seconds,
-                elapsed_s=seconds,
-                distance_m=seconds,
-                energy_kcal=1.5,
-                steps_completed=2,
-                steps_skipped=0,
-                belt_stopped=True,
-            )
-        )
-        bus.close()
-
-
-async def test_a_normal_session_has_header_samples_events_and_summary(tmp_path: Path) -> None:
-    """A finished session: header first, samples at 1 Hz, every event, a summary last."""
+async def test_samples_read_back_as_the_snapshots_to_the_millimetre(tmp_path: Path) -> None:
+    """Every sample the reader rebuilds is the Snapshot's to_dict(), floats to 3 decimals."""
     bus = Bus()
-    channel = bus.subscribe("recorder", snapshots="all")
+    channel = bus.subscribe("recorder", snapshots="latest")  # no `latest`: from the channel
+    published = [snapshot(0.1 + i, distance_m=i * 1.23456789) for i in range(70)]
     async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
         task = tg.create_task(recorder.run(channel, HEADER))
-        await publish_workout(bus, 10.0)
+        for item in published:
+            bus.publish(item)
+            await asyncio.sleep(1.0)
+        bus.close()
     path = task.result()
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines[0]["kind"] == "header"
-    assert lines[0]["workout"]["name"] == "Retro Intro"
-    assert "started" in lines[0]
-    samples = [line for line in lines if line["kind"] == "sample"]
-    assert [s["t"] for s in samples] == [float(i) for i in range(10)]
-    events = [line for line in lines if line["kind"] == "event"]
-    assert [e["type"] for e in events] == ["StepStarted", "StepStarted", "Finished"]
-    assert events[0]["origin"] == "engine"
-    assert lines[-1]["kind"] == "summary"
-    assert lines[-1]["ended"] == "finished"
-    assert lines[-1]["distance_m"] == 10.0
-    assert lines[-1]["samples"] == 10
-    assert path.name.endswith("-retro-intro.jsonl")
+    assert path is not None
+    samples = read_log(path).samples
+    assert len(samples) == 70
+    for sample, item in zip(samples, published, strict=True):
+        expected = item.to_dict()
+        assert set(sample.fields) == set(expected)
+        for key, value in expected.items():
+            if isinstance(value, float):
+                assert sample.fields[key] == pytest.approx(value, abs=0.0005), key
+            else:
+                assert sample.fields[key] == value, key
 
 
-async def test_data_reaches_the_disk_within_a_second(tmp_path: Path) -> None:
-    """What was published is readable from the file one second later (a kill loses <= 1 s)."""
-    bus = Bus()
-    channel = bus.subscribe("recorder", snapshots="all")
-    recorder = SessionRecorder(tmp_path)
-    async with recorder, asyncio.TaskGroup() as tg:
-        tg.create_task(recorder.run(channel, HEADER))
-        await asyncio.sleep(0.3)
-        bus.publish(step_started(0.3, 0))
-        await asyncio.sleep(1.05)
-        assert recorder.path is not None
-        on_disk = recorder.path.read_text()
-        assert '"type":"StepStarted"' in on_disk
-        assert on_disk.endswith("\n")
-        bus.close()
-
-
-async def test_cancelled_recorder_keeps_queued_items_and_writes_a_summary(tmp_path: Path) -> None:
-    """Cancelling the recorder (Ctrl-C) still saves what was queued and an 'aborted' summary."""
-    bus = Bus()
-    channel = bus.subscribe("recorder", snapshots="all")
-    recorder = SessionRecorder(tmp_path)
-    async with recorder:
-        task = asyncio.create_task(recorder.run(channel, HEADER))
-        await asyncio.sleep(2.5)
-        bus.publish(step_started(2.5, 1))  # queued, not yet consumed
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    assert recorder.path is not None
-    _, records = read_session(recorder.path)
-    assert records[-2]["type"] == "StepStarted"
-    assert records[-1]["kind"] == "summary"
-    assert records[-1]["ended"] == "aborted"
-    assert "interrupted" in records[-1]["reason"]
-
-
-async def test_command_origin_is_recorded(tmp_path: Path) -> None:
-    """A command event keeps who sent it (keyboard, remote, ...)."""
-    bus = Bus()
-    channel = bus.subscribe("recorder", snapshots="all")
-    recorder = SessionRecorder(tmp_path)
-    command = Command(CommandKind.PAUSE, Origin.REMOTE, request_id="r1")
-    async with recorder, asyncio.TaskGroup() as tg:
-        task = tg.create_task(recorder.run(channel, HEADER))
-        bus.publish(
-            ev.CommandHandled(t=1.0, origin=Origin.REMOTE, result=CommandResult(command, True))
-        )
-        bus.close()
-    _, records = read_session(task.result())
-    handled = records[0]
-    assert handled["origin"] == "remote"
-    assert handled["result"]["command"] == {
-        "kind": "pause",
-        "origin": "remote",
-        "value": None,
-        "request_id": "r1",
-    }
-
-
-def test_a_partial_last_line_reads_as_incomplete(tmp_path: Path) -> None:
-    """A file cut mid-line (killed) is read up to the last whole line and called incomplete."""
-    path = tmp_path / "20260101-100000-x.jsonl"
-    header = {"kind": "header", "started": "2026-01-01T10:00:00+00:00", "workout": {"name": "X"}}
-    sample = {"kind": "sample", **snapshot(7.0, distance=12.0).to_dict()}
-    path.write_text(json.dumps(header) + "\n" + json.dumps(sample) + "\n" + '{"kind": "sam')
-    summary = summarize(path)
-    assert summary.ended == "incomplete"
-    assert summary.elapsed_s == 7.0
-    assert summary.distance_m == 12.0
-    assert summary.samples == 1
-
-
-def test_a_corrupt_middle_line_is_a_clear_error(tmp_path: Path) -> None:
-    """A broken line that is not the last names the file and line; summarize says corrupt."""
-    path = tmp_path / "bad.jsonl"
-    path.write_text('{"kind": "header"}\nnot json\n{"kind": "summary"}\n')
-    with pytest.raises(SessionError, match=r"bad\.jsonl:2: not a JSON line"):
-        read_session(path)
-    assert summarize(path).ended == "corrupt"
-
-
-def test_a_file_without_header_is_corrupt(tmp_path: Path) -> None:
-    """An empty file or one that is not a session log is reported, not a crash."""
-    (tmp_path / "a.jsonl").write_text("")
-    (tmp_path / "b.jsonl").write_text('{"kind": "sample"}\n')
-    summaries = list_sessions(tmp_path)
-    assert [s.ended for s in summaries] == ["corrupt", "corrupt"]
-    assert all("no session header" in (s.error or "") for s in summaries)
-
-
-def test_sessions_dir_follows_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """RETROWALK_DATA_DIR moves the session folder (tests and portable installs)."""
-    monkeypatch.setenv("RETROWALK_DATA_DIR", str(tmp_path))
-    assert sessions_dir() == tmp_path / "sessions"
-
-
-async def test_two_sessions_in_the_same_second_get_distinct_files(tmp_path: Path) -> None:
-    """A second session started in the same second never overwrites the first."""
-    paths = []
-    for _ in range(2):
-        bus = Bus()
-        channel = bus.subscribe("recorder", snapshots="all")
-        async with SessionRecorder(tmp_path) as recorder:
-            bus.close()
-            paths.append(await recorder.run(channel, HEADER))
-    assert paths[0] != paths[1]
-    assert all(p.exists() for p in paths)
-
-
-async def test_log_lines_are_the_documented_json_of_events_and_snapshots(tmp_path: Path) -> None:
-    """Each event line is {"kind": "event", **Event.to_dict()}; each sample the Snapshot's."""
+async def test_event_lines_are_event_to_dict(tmp_path: Path) -> None:
+    """Each event line is {"kind": "event", **Event.to_dict()}: the same JSON as MQTT."""
     command = Command(CommandKind.NUDGE_SPEED, Origin.KEYBOARD, value=0.5)
-    items: list[ev.Event | ev.Snapshot] = [
-        snapshot(0.0),
+    items: list[ev.Event] = [
         step_started(0.0, 0),
         ev.CommandHandled(t=0.5, origin=Origin.KEYBOARD, result=CommandResult(command, False, "x")),
         ev.Hold(t=0.7, cause=ev.HoldCause.SAFETY_KEY, detail="key", advice="insert it"),
@@ -252,14 +109,195 @@ async def test_log_lines_are_the_documented_json_of_events_and_snapshots(tmp_pat
         ),
     ]  # fmt: skip
     bus = Bus()
-    channel = bus.subscribe("recorder", snapshots="all")
+    channel = bus.subscribe("recorder", snapshots="none")
     async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
-        task = tg.create_task(recorder.run(channel, HEADER))
+        task = tg.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
         for item in items:
             bus.publish(item)
         bus.close()
-    _, records = read_session(task.result())
-    expected = [
-        {"kind": "sample" if isinstance(i, ev.Snapshot) else "event", **i.to_dict()} for i in items
+    path = task.result()
+    assert path is not None
+    assert [dict(e.fields) for e in read_log(path).events] == [i.to_dict() for i in items]
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line for line in lines if line["kind"] == "event"] == [
+        {"kind": "event", **i.to_dict()} for i in items
     ]
-    assert records[: len(items)] == expected
+
+
+async def test_a_remote_command_keeps_its_origin(tmp_path: Path) -> None:
+    """A command event keeps who sent it (keyboard, remote, ...)."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    command = Command(CommandKind.PAUSE, Origin.REMOTE, request_id="r1")
+    async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
+        task = tg.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
+        bus.publish(
+            ev.CommandHandled(t=1.0, origin=Origin.REMOTE, result=CommandResult(command, True))
+        )
+        bus.close()
+    path = task.result()
+    assert path is not None
+    [handled] = read_log(path).events
+    assert handled.fields["origin"] == "remote"
+    assert handled.fields["result"]["command"] == {
+        "kind": "pause",
+        "origin": "remote",
+        "value": None,
+        "request_id": "r1",
+    }
+
+
+async def test_what_was_published_is_on_disk_within_a_second(tmp_path: Path) -> None:
+    """An event and its moment's sample are on disk a second later (a kill loses <= 1 s)."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    recorder = SessionRecorder(tmp_path)
+    async with recorder, asyncio.TaskGroup() as tg:
+        tg.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
+        await asyncio.sleep(0.3)
+        bus.publish(step_started(0.3, 0))
+        bus.publish(snapshot(0.3))
+        await asyncio.sleep(1.0)
+        assert recorder.path is not None
+        on_disk = recorder.path.read_text()
+        assert '"type":"StepStarted"' in on_disk
+        assert '"kind":"sample","t":0.3' in on_disk
+        assert on_disk.endswith("\n")
+        bus.close()
+
+
+async def test_a_cancelled_recorder_keeps_what_was_queued_and_says_so(tmp_path: Path) -> None:
+    """Cancelled (the wiring failed): queued events saved, summary "interrupted", belt unknown."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    recorder = SessionRecorder(tmp_path)
+    async with recorder:
+        task = asyncio.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
+        await asyncio.sleep(2.5)
+        bus.publish(step_started(2.5, 1))  # queued, not yet consumed
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert recorder.path is not None
+    log = read_log(recorder.path)
+    assert log.events[-1].type == "StepStarted"
+    assert log.summary is not None
+    assert log.summary.ended == "interrupted"
+    assert log.summary.reason == "the recording stopped before the workout ended"
+    assert log.summary.belt_stopped is None  # the engine never said: no guess
+
+
+async def test_an_aborted_run_keeps_the_engines_reason_and_belt_state(tmp_path: Path) -> None:
+    """The summary says what the Aborted event said: the reason, and a belt not seen stopped."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
+        task = tg.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
+        bus.publish(snapshot(3.0))
+        bus.publish(
+            ev.Aborted(
+                t=3.0, reason="emergency stop", elapsed_s=3.0, distance_m=2.0, energy_kcal=0.1,
+                belt_stopped=False,
+            )
+        )  # fmt: skip
+        bus.close()
+    path = task.result()
+    assert path is not None
+    summary = read_log(path).summary
+    assert summary is not None
+    assert (summary.ended, summary.reason) == ("aborted", "emergency stop")
+    assert summary.belt_stopped is False
+    assert summary.distance_m == 2.0
+
+
+async def test_non_finite_numbers_are_written_as_null(tmp_path: Path) -> None:
+    """A NaN or infinite value never reaches the log as NaN/Infinity (readers refuse those)."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
+        task = tg.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
+        bus.publish(snapshot(0.5, actual_speed_kmh=math.nan, energy_kcal=math.inf))
+        bus.publish(ev.Override(t=0.6, what="speed", value=math.inf, planned=None))
+        await asyncio.sleep(1.0)
+        bus.close()
+    path = task.result()
+    assert path is not None
+    text = path.read_text()
+    assert "NaN" not in text
+    assert "Infinity" not in text
+    log = read_log(path)
+    assert log.samples[0].speed_kmh is None
+    assert log.events[0].fields["value"] is None
+
+
+async def test_two_sessions_in_the_same_second_get_distinct_files(tmp_path: Path) -> None:
+    """A second session started in the same second never overwrites the first."""
+    paths = []
+    for _ in range(2):
+        bus = Bus()
+        channel = bus.subscribe("recorder", snapshots="none")
+        async with SessionRecorder(tmp_path) as recorder:
+            bus.close()
+            paths.append(await recorder.run(channel, HEADER))
+    assert paths[0] != paths[1]
+    assert all(p is not None and p.exists() for p in paths)
+
+
+async def test_a_recorder_records_one_session(tmp_path: Path) -> None:
+    """Reusing a recorder is a clear error, not a second log in the same object."""
+    recorder = await record_walk(tmp_path, 2.0)
+    with pytest.raises(SessionError, match="records one session"):
+        async with recorder:
+            pass
+
+
+async def test_an_hour_of_log_is_under_a_megabyte(tmp_path: Path) -> None:
+    """Delta samples keep an hour of walking (3600 samples, 180 steps) under 1 MB."""
+    recorder = await record_walk(tmp_path, 3600.0)
+    assert recorder.path is not None
+    assert recorder.path.stat().st_size < 1_000_000
+    assert _kinds(recorder.path).count("sample") == 60
+
+
+async def test_a_killed_log_still_reads_to_its_last_whole_line(tmp_path: Path) -> None:
+    """Any prefix of a log (a kill at any byte) reads with the one reader, to its last sample."""
+    recorder = await record_walk(tmp_path, 130.0)
+    assert recorder.path is not None
+    data = recorder.path.read_bytes()
+    whole = read_log(recorder.path)
+    cut = tmp_path / "cut.jsonl"
+    for fraction in (0.2, 0.5, 0.77, 0.99):
+        cut.write_bytes(data[: int(len(data) * fraction)])
+        log = read_log(cut)
+        assert log.state == LogState.KILLED
+        assert log.samples
+        last = log.samples[-1]
+        assert last.fields == whole.samples[len(log.samples) - 1].fields
+
+
+async def test_a_failing_notice_never_stops_the_recording(tmp_path: Path) -> None:
+    """An on_problem hook that raises is logged; the recorder goes on and completes the log."""
+
+    def broken(message: str) -> None:
+        raise RuntimeError(message)
+
+    def refuse(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    recorder = await record_walk(tmp_path, 5.0, on_problem=broken, io=LogIO(write=refuse))
+    assert recorder.summary is not None
+    assert recorder.summary["ended"] == "finished"
+
+
+async def test_a_value_json_cannot_hold_is_kept_as_text(tmp_path: Path) -> None:
+    """An event field that is not JSON (a path, a set) is written as its text, never a crash."""
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    async with SessionRecorder(tmp_path) as recorder, asyncio.TaskGroup() as tg:
+        task = tg.create_task(recorder.run(channel, HEADER))
+        bus.publish(ev.Notice(t=0.1, message=tmp_path))  # type: ignore[arg-type]
+        bus.close()
+    path = task.result()
+    assert path is not None
+    [notice] = read_log(path).events
+    assert notice.fields["message"] == str(tmp_path)

@@ -1,192 +1,110 @@
-"""The Speaker: never blocks, drops stale cues, lets urgent ones cut in; real espeak-ng audio."""
+"""Choosing the voice: one list of names, and a speech engine nobody can hear found out first."""
 
 from __future__ import annotations
 
-import array
-import asyncio
-import io
-import math
 import shutil
-import wave
+import socket
 from typing import TYPE_CHECKING
 
 import pytest
 
+from retrowalk import config
+from retrowalk.cli import cmd_run, run_options
 from retrowalk.errors import ConfigError
-from retrowalk.sinks.speech import (
-    CHANGE,
-    INFO,
-    URGENT,
-    BellBackend,
-    CommandBackend,
-    Speaker,
-    available_kinds,
-    make_speaker,
-    render_to_wav,
-)
+from retrowalk.sinks.speaker import BellBackend, CommandBackend, make_speaker
+from retrowalk.sinks.speech import KINDS, AudioProbe, choose_voice, find_audio_output
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
-
-class SlowVoice:
-    """A backend that takes one second per utterance and records what it finished or was cut."""
-
-    name = "slow"
-
-    def __init__(self) -> None:
-        self.started: list[str] = []
-        self.cut: list[str] = []
-
-    async def speak(self, text: str, *, priority: int) -> None:
-        """Take one second, noting a cut."""
-        self.started.append(text)
-        try:
-            await asyncio.sleep(1.0)
-        except asyncio.CancelledError:
-            self.cut.append(text)
-            raise
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (CI installs it)"
+)
 
 
-async def test_say_returns_at_once_and_speaks_in_order() -> None:
-    """say() queues without waiting; the worker speaks the queue in order."""
-    voice = SlowVoice()
-    loop = asyncio.get_running_loop()
-    async with Speaker(voice) as speaker:
-        before = loop.time()
-        for text in ("one", "two", "three"):
-            speaker.say(text)
-        assert loop.time() == before
-        await asyncio.sleep(3.5)
-    assert list(speaker.spoken) == ["one", "two", "three"]
+def silent_machine(root: Path) -> AudioProbe:
+    """Return a probe of a machine with no sound server, no sound card and no OSS device."""
+    return AudioProbe(env={"XDG_RUNTIME_DIR": str(root / "run")}, dev_snd=root / "snd",
+                      proc_cards=root / "cards", dev_dsp=root / "dsp")  # fmt: skip
 
 
-async def test_stale_cue_is_dropped_not_spoken_late() -> None:
-    """A countdown number whose second has passed while another cue played is never said."""
-    voice = SlowVoice()
-    loop = asyncio.get_running_loop()
-    async with Speaker(voice) as speaker:
-        now = loop.time()
-        speaker.say("Turn around in 5.", valid_until=now + 1.5)
-        speaker.say("4", valid_until=now + 0.5)  # its second ends while the first plays
-        speaker.say("3", valid_until=now + 2.5)
-        await asyncio.sleep(3)
-    assert list(speaker.spoken) == ["Turn around in 5.", "3"]
-    assert speaker.dropped_stale == 1
+@pytest.fixture
+def pulse_server(tmp_path: Path) -> Iterator[Path]:
+    """Listen on $XDG_RUNTIME_DIR/pulse/native as a sound server would (nothing is played)."""
+    path = tmp_path / "run" / "pulse" / "native"
+    path.parent.mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))
+        server.listen(1)
+        yield path
 
 
-async def test_urgent_cue_cuts_current_and_queued_lesser_cues() -> None:
-    """A HOLD cue interrupts the utterance in progress and removes queued lesser ones."""
-    voice = SlowVoice()
-    async with Speaker(voice) as speaker:
-        speaker.say("Halfway.", priority=INFO)
-        speaker.say("One minute left.", priority=INFO)
-        await asyncio.sleep(0.3)
-        speaker.say("Hold. Emergency stop.", priority=URGENT)
-        await asyncio.sleep(2)
-    assert voice.cut == ["Halfway."]
-    assert list(speaker.spoken) == ["Hold. Emergency stop."]
-    assert speaker.dropped_superseded == 1
+def test_voice_names_are_one_list() -> None:
+    """`--voice`, config.toml and `retrowalk voice` all read speech.KINDS."""
+    assert KINDS == ("auto", "espeak", "say", "sapi", "bell", "off")
+    assert cmd_run.VOICE_KINDS is KINDS
+    assert run_options.VOICE_KINDS is KINDS
+    assert config.VOICE_KINDS == KINDS  # config.toml's validation (a typed Literal) agrees
 
 
-async def test_equal_priority_waits_its_turn() -> None:
-    """A cue of the same priority never cuts another."""
-    voice = SlowVoice()
-    async with Speaker(voice) as speaker:
-        speaker.say("Turn around now.", priority=CHANGE)
-        speaker.say("When you are ready, press Enter.", priority=CHANGE)
-        await asyncio.sleep(2.5)
-    assert voice.cut == []
-    assert list(speaker.spoken) == ["Turn around now.", "When you are ready, press Enter."]
-
-
-async def test_full_queue_drops_least_urgent() -> None:
-    """A bounded queue drops its least urgent cue instead of growing or blocking."""
-    voice = SlowVoice()
-    async with Speaker(voice, maxsize=2) as speaker:
-        speaker.say("a", priority=CHANGE)
-        await asyncio.sleep(0.1)  # "a" is now playing, the queue is empty
-        speaker.say("b", priority=CHANGE)
-        speaker.say("c", priority=CHANGE)
-        speaker.say("d", priority=CHANGE)
-        await asyncio.sleep(4)
-    assert list(speaker.spoken) == ["a", "c", "d"]
-
-
-async def test_say_outside_context_is_an_error() -> None:
-    """Using a Speaker that is not entered fails loudly instead of silently saying nothing."""
-    with pytest.raises(RuntimeError, match="async with"):
-        Speaker(SlowVoice()).say("hello")
-
-
-async def test_bell_rings_three_times_when_urgent() -> None:
-    """The bell fallback rings once per cue and three times for an urgent one."""
-    stream = io.StringIO()
-    async with Speaker(BellBackend(stream)) as speaker:
-        speaker.say("4", priority=CHANGE)
-        await asyncio.sleep(1)
-        speaker.say("Hold.", priority=URGENT)
-        await asyncio.sleep(1)
-    assert stream.getvalue() == "\a" * 4
-
-
-def test_unknown_voice_kind_names_the_choices() -> None:
-    """--voice with an unknown kind is a ConfigError listing the allowed kinds."""
+def test_unknown_voice_names_the_choices() -> None:
+    """An unknown voice is a ConfigError listing the allowed names."""
     with pytest.raises(ConfigError, match="auto, espeak, say, sapi, bell, off"):
-        make_speaker("robot")
+        choose_voice("robot")
 
 
-def test_auto_picks_an_available_backend() -> None:
-    """Auto picks the best available backend (espeak-ng here when installed), never failing."""
-    speaker = make_speaker("auto")
-    assert speaker.backend.name == available_kinds()[0]
-    if shutil.which("espeak-ng"):
-        assert speaker.backend.name == "espeak"
+@needs_espeak
+def test_espeak_with_no_audio_output_falls_back_to_the_bell(tmp_path: Path) -> None:
+    """espeak-ng on a machine whose sound outputs are all unavailable: said why, bell instead."""
+    for asked in ("espeak", "auto"):
+        choice = choose_voice(asked, probe=silent_machine(tmp_path))
+        assert choice.kind == "bell"
+        assert choice.problem is not None
+        assert "no audio output" in choice.describe()
+        assert "terminal bell" in choice.describe()
+        assert isinstance(make_speaker(choice).backend, BellBackend)
 
 
-def _rms_and_seconds(path: Path) -> tuple[float, float]:
-    with wave.open(str(path), "rb") as wav:
-        assert wav.getsampwidth() == 2
-        frames = wav.readframes(wav.getnframes())
-        seconds = wav.getnframes() / wav.getframerate()
-    samples = array.array("h", frames)
-    rms = math.sqrt(sum(s * s for s in samples) / len(samples))
-    return rms, seconds
+@needs_espeak
+def test_a_stale_sound_server_socket_is_no_output(tmp_path: Path) -> None:
+    """A socket file left by a sound server that has gone counts as no output."""
+    stale = tmp_path / "run" / "pulse" / "native"
+    stale.parent.mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+        gone.bind(str(stale))  # bound, never listening: nothing answers
+    assert choose_voice("espeak", probe=silent_machine(tmp_path)).kind == "bell"
 
 
-@pytest.mark.realtime
-async def test_espeak_renders_a_cue_to_audible_wav(tmp_path: Path) -> None:
-    """Real espeak-ng renders a turn cue to a WAV that is loud enough and of speaking length."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt install espeak-ng); CI installs it")
-    short, long = tmp_path / "short.wav", tmp_path / "long.wav"
-    await render_to_wav("Turn around in 5.", short)
-    await render_to_wav("Turn around now, to face the rear of the treadmill.", long)
-    rms_short, seconds_short = _rms_and_seconds(short)
-    rms_long, seconds_long = _rms_and_seconds(long)
-    assert rms_short > 500  # full scale is 32767; silence is ~0
-    assert rms_long > 500
-    assert 0.6 < seconds_short < 2.5
-    assert seconds_short < seconds_long < 6.0
+@needs_espeak
+def test_espeak_with_a_sound_server_speaks_there(tmp_path: Path, pulse_server: Path) -> None:
+    """A sound server that answers is espeak-ng's output, and the choice says so."""
+    choice = choose_voice("espeak", probe=silent_machine(tmp_path))
+    assert choice.kind == "espeak"
+    assert choice.problem is None
+    assert str(pulse_server) in choice.describe()
+    assert "espeak-ng" in choice.describe()
+    assert isinstance(make_speaker(choice).backend, CommandBackend)
 
 
-@pytest.mark.realtime
-async def test_cut_utterance_kills_its_process(tmp_path: Path) -> None:
-    """Cutting an utterance kills the voice program at once and the queue carries on."""
-    heard = tmp_path / "heard.txt"
-    # A stand-in voice program: logs the text, then "speaks" for 30 s unless it is the HOLD.
-    script = f'read -r line; echo "$line" >> {heard}; case "$line" in Hold*) ;; *) sleep 30;; esac'
-    backend = CommandBackend("sh", ("sh", "-c", script))
-    async with Speaker(backend) as speaker:
-        speaker.say("A long sentence that is still being spoken.\n")
-        async with asyncio.timeout(5):
-            while not heard.exists():  # noqa: ASYNC110 - a file another process writes
-                await asyncio.sleep(0.05)
-        speaker.say("Hold.\n", priority=URGENT)
-        async with asyncio.timeout(5):
-            while list(speaker.spoken) != ["Hold.\n"]:  # noqa: ASYNC110 - real process, real time
-                await asyncio.sleep(0.05)
-    assert heard.read_text().splitlines() == [
-        "A long sentence that is still being spoken.",
-        "Hold.",
-    ]
+def test_a_sound_card_is_an_output(tmp_path: Path) -> None:
+    """An ALSA playback device counts as an output, named by its card."""
+    probe = silent_machine(tmp_path)
+    assert find_audio_output(probe) is None
+    (tmp_path / "snd").mkdir()
+    (tmp_path / "snd" / "pcmC0D0p").touch()
+    (tmp_path / "cards").write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n")
+    assert find_audio_output(probe) == f"sound card HDA Intel PCH ({tmp_path}/snd/pcmC0D0p)"
+
+
+def test_a_network_sound_server_is_trusted(tmp_path: Path) -> None:
+    """PULSE_SERVER naming a server over the network is taken as an output (not probed)."""
+    probe = AudioProbe(env={"PULSE_SERVER": "tcp:studio.local"}, dev_snd=tmp_path / "snd",
+                       proc_cards=tmp_path / "cards", dev_dsp=tmp_path / "dsp")  # fmt: skip
+    assert find_audio_output(probe) == "the sound server tcp:studio.local"
+
+
+def test_bell_and_off_need_no_audio_check(tmp_path: Path) -> None:
+    """The bell and `off` are chosen as asked, whatever the machine's sound."""
+    assert choose_voice("bell", probe=silent_machine(tmp_path)).kind == "bell"
+    assert choose_voice("off", probe=silent_machine(tmp_path)).describe() == "voice off"

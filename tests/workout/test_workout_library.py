@@ -9,10 +9,9 @@ import jsonschema
 import pytest
 
 from retrowalk.errors import SafetyError, WorkoutError
-from retrowalk.workout import build_plan, get_profile, load_plan, load_workout
+from retrowalk.workout import build_plan, check_file, load_plan, load_workout
 from retrowalk.workout.library import find_workout, library_dir, library_names
 from retrowalk.workout.model import workout_json_schema
-from retrowalk.workout.safety import check_plan
 from retrowalk.workout.source import parse_tree
 
 EXPECTED = {
@@ -36,13 +35,26 @@ def test_library_holds_every_listed_workout() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_each_workout_is_valid_under_its_declared_profile_and_cites_evidence(path: Path) -> None:
-    """Each file loads, cites evidence, and fits the profile it declares."""
+    """Each file loads, cites evidence, and fits the profile it declares, turns included."""
     workout = load_workout(path)
     assert workout.evidence, "a library workout cites its evidence"
     assert workout.description
-    plan = build_plan(workout)
-    check_plan(plan, get_profile(workout.profile))
+    checked = check_file(path, profile=workout.profile)
+    assert checked.problems() == []
+    plan, profile = checked.ready_to_run()
+    assert profile.name == workout.profile
     assert plan.totals.backward_s > 0
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_each_declared_profile_is_the_least_it_needs(path: Path) -> None:
+    """A workout declaring beginner, standard or advanced fits no tighter one of the three."""
+    checked = check_file(path)
+    ladder = ["beginner", "standard", "advanced"]
+    if checked.declared in ladder:
+        tighter = ladder[: ladder.index(checked.declared)]
+        assert not set(tighter) & set(checked.fits), checked.fits
+    assert checked.declared in checked.fits
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)

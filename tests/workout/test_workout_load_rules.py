@@ -334,6 +334,15 @@ def test_the_full_example_of_the_issue_loads() -> None:
             id="text where a mapping belongs",
         ),
         pytest.param(
+            "name: T\nturn: {mode: }\nintervals:\n  - {forward: null, speed: 4}\n  - {repeat: ~, intervals: [{rest: 1:00}]}\n",
+            [
+                "w.yaml:2:14: turn.mode: has no value; give one or leave the key out",
+                "w.yaml:4:15: intervals[0].forward: has no value; give one or leave the key out",
+                "w.yaml:5:14: intervals[1].repeat: has no value; give one or leave the key out",
+            ],
+            id="empty values",
+        ),
+        pytest.param(
             "name: T\nname: U\nintervals:\n  - {forward: 5:00, speed: 4}\n",
             ["w.yaml:2:1: name: duplicate key 'name'"],
             id="duplicate key",

@@ -190,7 +190,7 @@ def test_energy_counts_turn_windows_as_standing() -> None:
 
 def test_implausible_body_mass_is_refused() -> None:
     """A body mass of 5 kg is refused with the plausible range."""
-    with pytest.raises(ConfigError, match="body mass 5 kg is not plausible; give 20 to 350 kg"):
+    with pytest.raises(ConfigError, match="body mass 5 kg is not plausible; give 20 to 300 kg"):
         plan_of("- {forward: 1:00, speed: 4}\n", body_mass_kg=5)
 
 

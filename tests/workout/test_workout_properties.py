@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrowalk.errors import WorkoutError
+from retrowalk import units
+from retrowalk.errors import WorkoutError, WorkoutErrors
 from retrowalk.workout import build_plan, parse_workout
+from retrowalk.workout.fields import MAX_WINDOW_S
 from retrowalk.workout.model import workout_json_schema
 from retrowalk.workout.plan import Direction
+from retrowalk.workout.size import MAX_PLANNED_S, MAX_STEPS, size_of
 from retrowalk.workout.source import parse_tree
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -23,7 +27,7 @@ durations = st.one_of(
     st.integers(10, 900).map(lambda s: f"{s}s"),
     st.integers(1, 30).map(lambda m: f"{m}min"),
 )
-extents = st.one_of(durations, st.integers(50, 3000).map(lambda m: f"{m}m"))
+extents = st.one_of(durations, st.integers(50, 1000).map(lambda m: f"{m}m"))
 speeds = st.integers(5, 60).map(lambda n: n / 10)
 speed_values = st.one_of(
     speeds,
@@ -58,6 +62,40 @@ intervals = st.recursive(
     ),
     max_leaves=8,
 )
+
+
+def expected_steps(items: list[dict[str, Any]]) -> int:
+    """Return how many steps a list of intervals unrolls to."""
+    return sum(
+        item["repeat"] * expected_steps(item["intervals"]) if "repeat" in item else 1
+        for item in items
+    )
+
+
+def longest_s(items: list[dict[str, Any]]) -> float:
+    """Return an upper bound of the planned time: each step as slow as it can be, and a turn."""
+    total = 0.0
+    for item in items:
+        if "repeat" in item:
+            total += item["repeat"] * longest_s(item["intervals"])
+            continue
+        extent = item.get("forward") or item.get("backward") or item["rest"]
+        if str(extent).endswith("m") and not str(extent).endswith("min"):
+            speed = item["speed"]
+            slowest = min(speed.values()) if isinstance(speed, dict) else speed
+            total += units.parse_distance(extent) / (units.parse_speed(slowest) / 3.6)
+        else:
+            total += units.parse_duration(extent)
+        total += MAX_WINDOW_S
+    return total
+
+
+def within_limits(data: dict[str, Any]) -> bool:
+    """Return whether a generated workout is surely within the size limits."""
+    items = data["intervals"]
+    return expected_steps(items) <= MAX_STEPS and longest_s(items) <= MAX_PLANNED_S
+
+
 workouts = st.builds(
     lambda body, window, countdown: {
         "name": "Generated",
@@ -68,20 +106,12 @@ workouts = st.builds(
     st.lists(intervals, min_size=1, max_size=4),
     st.integers(5, 60),
     st.integers(0, 15),
-)
+).filter(within_limits)
 
 
 def to_text(data: dict[str, Any]) -> str:
     """Return the workout as YAML text, the way a person's file would hold it."""
     return yaml.safe_dump(data, sort_keys=False)
-
-
-def expected_steps(items: list[dict[str, Any]]) -> int:
-    """Return how many steps a list of intervals unrolls to."""
-    return sum(
-        item["repeat"] * expected_steps(item["intervals"]) if "repeat" in item else 1
-        for item in items
-    )
 
 
 @SETTINGS
@@ -126,11 +156,31 @@ def test_turns_exactly_where_walking_direction_changes(data: dict[str, Any]) -> 
 
 
 @SETTINGS
+@given(workouts)
+def test_the_size_computed_from_repeat_counts_is_the_plans(data: dict[str, Any]) -> None:
+    """Steps and time with turns, computed without unrolling, equal the built plan's."""
+    workout = parse_workout(to_text(data), "gen.yaml")
+    plan = build_plan(workout)
+    size = size_of(workout)
+    assert size.steps == len(plan.steps)
+    assert abs(size.seconds - plan.totals.duration_with_turns_s) < 1e-6
+
+
+@SETTINGS
 @given(st.integers(1, 100), st.lists(leaves, min_size=1, max_size=3))
 def test_repeats_expand_to_n_copies(count: int, body: list[dict[str, Any]]) -> None:
-    """`repeat: N` of a body gives N copies of the body's steps, in order."""
+    """`repeat: N` of a body gives N copies of the body's steps, or is refused past the limits."""
     once = build_plan(parse_workout(to_text({"name": "B", "intervals": body}), "b.yaml"))
     repeated_data = {"name": "R", "intervals": [{"repeat": count, "intervals": body}]}
+    if count * once.totals.duration_s > MAX_PLANNED_S:  # too long even without a turn
+        with pytest.raises(WorkoutErrors) as caught:
+            parse_workout(to_text(repeated_data), "r.yaml")
+        assert [p.location.path for p in caught.value.problems if p.location] == [
+            "intervals[0].repeat"
+        ]
+        return
+    if not within_limits(repeated_data):
+        return  # near the limit, the turns decide: test_workout_size pins the exact bounds
     repeated = build_plan(parse_workout(to_text(repeated_data), "r.yaml"))
     assert len(repeated.steps) == count * len(once.steps)
     for step in repeated.steps:

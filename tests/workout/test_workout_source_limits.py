@@ -194,3 +194,30 @@ def test_missing_file(tmp_path: Path) -> None:
         message(tmp_path / "nope.yaml")
         == f"{tmp_path / 'nope.yaml'}: cannot read the file: No such file or directory"
     )
+
+
+def test_walk_problems_come_with_the_format_problems() -> None:
+    """A duplicate key and a bad speed elsewhere are reported in the same run, in file order."""
+    with pytest.raises(WorkoutError) as caught:
+        parse_workout("name: T\nname: U\nintervals:\n  - {forward: 5:00, speed: fast}\n", "w.yaml")
+    assert [line.split(": ")[0] for line in str(caught.value).splitlines()] == [
+        "w.yaml:2:1",
+        "w.yaml:4:28",
+    ]
+
+
+def test_hostile_long_values_and_keys_make_short_lines() -> None:
+    """A megabyte-long value is quoted by its two ends; a 5,000-character key is not echoed."""
+    spaces = " " * 500_000
+    text = (
+        f"name: T\nintervals:\n  - {{forward: '1h{spaces}x', speed: 3}}\n"
+        f"  - ? {'k' * 5000}\n    : 1\n    forward: 5:00\n    speed: 3\n"
+    )
+    with pytest.raises(WorkoutError) as caught:
+        parse_workout(text, "w.yaml")
+    lines = str(caught.value).splitlines()
+    assert all(len(line) < 400 for line in lines), [len(line) for line in lines]
+    assert lines[0].endswith("x' is not a duration; write m:ss, h:mm:ss, 90s, 5min, 1h or 1h30min")
+    assert lines[1] == (
+        "w.yaml:4:7: intervals[1]: a key of 5000 characters; keys are plain words like 'speed'"
+    )

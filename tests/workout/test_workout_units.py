@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from retrowalk.errors import WorkoutError
 from retrowalk.units import (
+    DURATION_RE,
     KMH_PER_MPH,
     format_distance,
     format_duration,
@@ -14,6 +17,7 @@ from retrowalk.units import (
     parse_duration,
     parse_incline,
     parse_speed,
+    schema_pattern,
     speed_in,
     speed_unit,
 )
@@ -116,6 +120,10 @@ def test_formatting() -> None:
     assert format_duration(65) == "1:05"
     assert format_duration(3723) == "1:02:03"
     assert format_duration(59.6) == "1:00"
+    assert format_duration(0.5) == "0:01"  # halves round up, as a clock reads
+    assert format_duration(-3) == "0:00"
+    assert format_duration(None) == "--:--"
+    assert format_duration(float("nan")) == "--:--"
     assert format_distance(850) == "850 m"
     assert format_distance(1250) == "1.25 km"
 
@@ -129,3 +137,28 @@ def test_imperial_formatting() -> None:
     assert format_distance(1609.344 * 1.25, "imperial") == "1.25 mi"
     assert format_distance(100.0, "imperial") == "328 ft"
     assert format_distance(1250.0) == "1.25 km"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1h" + " " * 200_000 + "x",
+        " " * 200_000 + "5min" + " " * 200_000 + "x",
+        "1" * 200_000 + "x",
+        "9" * 5000 + ":00:00",
+        "1:" + "0" * 5000 + ":00",
+        "1" * 5000 + ":00",
+    ],
+    ids=["spaces", "padding", "digits", "huge-hours", "huge-minutes", "huge-clock"],
+)
+def test_hostile_durations_are_refused_cleanly(text: str) -> None:
+    """Long or huge durations are a WorkoutError (linear matching, never int()'s digit limit)."""
+    with pytest.raises(WorkoutError):
+        parse_duration(text)
+
+
+def test_the_schema_patterns_are_the_parsers_grammar() -> None:
+    """The JSON Schema's duration pattern accepts exactly what the grammar of the parser does."""
+    pattern = re.compile(schema_pattern(DURATION_RE))
+    for text in ["5:00", "1:02:03", "90s", "1h 30min", " 12s ", "2.5min", "5m", "", "  ", "5"]:
+        assert bool(pattern.fullmatch(text)) == bool(DURATION_RE.fullmatch(text)), text

@@ -1,12 +1,17 @@
 """`retrowalk show FILE`: the timeline of a workout and a compact speed/incline chart.
 
-Plain text (no colour, no rich): every step with its start time, direction and target, every
-turn-around, then the speed and incline profile over time with backward walking marked `B`.
+Plain text (no colour, no rich): the safety profile line (the same sentence `validate` and `run`
+say), every step with its start time, direction and target, every turn-around, then the speed
+and incline profile over time with backward walking marked `B`. A file with problems prints them
+as `validate` does, one line each, and exits 2.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
+
+from retrowalk.cli.cmd_validate import PROFILE_HELP
 
 if TYPE_CHECKING:
     import argparse
@@ -29,27 +34,47 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "direction and target, each turn-around, cumulative time, and a speed/incline chart.",
     )
     p.add_argument("workout", metavar="FILE", help="workout file or library name")
+    p.add_argument("--profile", metavar="P", help=PROFILE_HELP)
     p.add_argument("--weight", type=float, metavar="KG", help="body mass for the energy estimate")
     p.add_argument("--width", type=int, default=CHART_WIDTH, help="chart width in columns")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the timeline and chart; return 0."""
-    from retrowalk.errors import ConfigError  # noqa: PLC0415 - keep --help fast
-    from retrowalk.workout import build_plan, load_workout  # noqa: PLC0415
+    """Print the timeline and chart; return 0, or 2 after the problems of a bad file."""
+    from retrowalk.config import load_config  # noqa: PLC0415 - keep --help fast
+    from retrowalk.errors import EXIT_BAD_INPUT, ConfigError  # noqa: PLC0415
+    from retrowalk.workout.check import check_file  # noqa: PLC0415
+    from retrowalk.workout.energy import check_body_mass  # noqa: PLC0415
     from retrowalk.workout.library import find_workout  # noqa: PLC0415
 
     if not 20 <= args.width <= 400:
         raise ConfigError(f"--width must be 20 to 400 columns, not {args.width}")
-    plan = build_plan(load_workout(find_workout(args.workout)), body_mass_kg=args.weight)
-    print(render(plan, width=args.width))
+    if args.weight is not None:
+        check_body_mass(args.weight, "--weight")
+    checked = check_file(
+        find_workout(args.workout),
+        profile=args.profile,
+        config_profile=load_config().profile,
+        body_mass_kg=args.weight,
+    )
+    problems = checked.problems()
+    if problems or checked.plan is None:
+        for problem in problems:
+            print(problem.render(), file=sys.stderr)
+        if checked.workout is not None:
+            print(f"{checked.source}: {checked.verdict()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(render(checked.plan, width=args.width, verdict=checked.verdict()))
     return 0
 
 
-def render(plan: Plan, *, width: int = CHART_WIDTH) -> str:
-    """Return the timeline and the chart as text."""
-    return "\n".join(line.rstrip() for line in [*timeline(plan), "", *chart(plan, width=width)])
+def render(plan: Plan, *, width: int = CHART_WIDTH, verdict: str | None = None) -> str:
+    """Return the timeline and the chart as text (after the profile `verdict`, when given)."""
+    lines = timeline(plan)
+    if verdict is not None:
+        lines.insert(1, f"safety profile: {verdict}")
+    return "\n".join(line.rstrip() for line in [*lines, "", *chart(plan, width=width)])
 
 
 def timeline(plan: Plan) -> list[str]:

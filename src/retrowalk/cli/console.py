@@ -2,6 +2,7 @@
 
 Each line starts with the workout clock (`  12:34`), then what happened in words a person reads
 in a log or a CI job. Snapshots are not printed; the final summary is `format_summary()`.
+Speeds and distances read in the person's unit system (units.py formats them; km/h inside).
 `read_commands()` takes line commands from stdin (Enter confirms) for plain runs with a person.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from retrowalk.engine import events as ev
 from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.units import format_distance, format_duration, format_speed
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
     from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import CommandResult
+    from retrowalk.units import UnitSystem
 
 # Line commands in plain mode: what a person types, then Enter.
 LINE_COMMANDS: dict[str, tuple[CommandKind, float | None]] = {
@@ -46,7 +49,12 @@ LINE_HELP = (
 
 
 async def print_events(
-    channel: Channel, file: TextIO, *, verbose: bool = False, prompts: bool = True
+    channel: Channel,
+    file: TextIO,
+    *,
+    verbose: bool = False,
+    prompts: bool = True,
+    units: UnitSystem = "metric",
 ) -> None:
     """Print one line per event of `channel` to `file` until the channel closes.
 
@@ -64,7 +72,7 @@ async def print_events(
             if item.next_index == announced:
                 continue
             announced = item.next_index
-        text = format_event(item, verbose=verbose)
+        text = format_event(item, verbose=verbose, units=units)
         if not prompts and text is not None and "(Enter)" in text:
             continue
         if text is not None:
@@ -119,33 +127,34 @@ async def read_commands(
 
 
 def clock(seconds: float) -> str:
-    """Return `m:ss` or `h:mm:ss` for a number of seconds."""
-    total = max(int(seconds), 0)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    """Return the workout clock of a line: `m:ss` or `h:mm:ss` (never below 0:00)."""
+    return format_duration(max(seconds, 0.0))
 
 
-def _speed(kmh: float | None) -> str:
-    return "speed by hand" if kmh is None else f"{kmh:.1f} km/h"
+def _speed(kmh: float | None, units: UnitSystem) -> str:
+    return "speed by hand" if kmh is None else format_speed(kmh, units)
 
 
-def _doing(direction: Direction, kmh: float | None) -> str:
+def _doing(direction: Direction, kmh: float | None, units: UnitSystem) -> str:
     if direction == Direction.REST:
         return "rest (belt paused)"
-    return f"{direction} at {_speed(kmh)}"
+    return f"{direction} at {_speed(kmh, units)}"
 
 
 def _origin(event: ev.Event) -> str:
     return "" if event.origin == "engine" else f" ({event.origin})"
 
 
-def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the event types
+def format_event(  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the event types
+    event: ev.Event, *, verbose: bool = False, units: UnitSystem = "metric"
+) -> str | None:
     """Return the one-line text of `event`, or None when it is not worth a line."""
     match event:
         case ev.StateChanged(state=state, previous=previous):
             if state == ev.EngineState.WAITING_START and not verbose:
                 return "ready: confirm the start (Enter) when you stand on the belt"
+            if state == ev.EngineState.WAITING_CONFIRM and not verbose:
+                return "belt stopped: confirm (Enter) when you are ready to walk on"
             return f"state {previous} -> {state}{_origin(event)}" if verbose else None
         case ev.Connected(name=name, address=address, controllable=controllable):
             mode = "" if controllable else " (no control: coach mode)"
@@ -155,12 +164,13 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
         case ev.Reconnected(attempts=attempts):
             return f"link restored after {attempts} attempt(s); belt NOT restarted"
         case ev.StepStarted():
-            return _step(event)
+            return _step(event, units)
         case ev.StepFinished(index=index, skipped=skipped, elapsed_s=elapsed, distance_m=dist):
             how = "skipped" if skipped else "done"
-            return f"step {index + 1} {how} after {clock(elapsed)}, {dist:.0f} m{_origin(event)}"
+            done = f"{clock(elapsed)}, {format_distance(dist, units)}"
+            return f"step {index + 1} {how} after {done}{_origin(event)}"
         case ev.ChangeAhead(seconds=seconds, turn=turn, next_direction=direction):
-            what = _doing(direction, event.next_speed_kmh)
+            what = _doing(direction, event.next_speed_kmh, units)
             return f"in {seconds} s: {'turn around, then ' if turn else ''}{what}"
         case ev.TurnStarted(to_direction=direction, window_s=window, confirm=confirm):
             ask = ", confirm when turned" if confirm else ""
@@ -178,12 +188,15 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
             # Ramps write a target every second; the step line already says where they go.
             if not verbose and event.origin == Origin.ENGINE:
                 return None
-            parts = [] if speed is None else [f"speed {speed:.1f} km/h"]
+            parts = [] if speed is None else [f"speed {format_speed(speed, units)}"]
             parts += [] if incline is None else [f"incline {incline:g} %"]
             return f"set {', '.join(parts) or 'nothing'}{_origin(event)}"
         case ev.TargetConfirmed(op=op, result=result):
             return f"treadmill: {op} -> {result}" if verbose else None
         case ev.Override(what=what, value=value, planned=planned):
+            if what == "speed":
+                was = "" if planned is None else f" (plan {format_speed(planned, units)})"
+                return f"override speed {format_speed(value, units)}{was}{_origin(event)}"
             was = "" if planned is None else f" (plan {planned:g})"
             return f"override {what} {value:g}{was}{_origin(event)}"
         case ev.Hold(cause=cause, detail=detail, advice=advice):
@@ -194,7 +207,7 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
             return f"paused{_origin(event)}"
         case ev.CoachMode(reason=reason, speed_kmh=speed, incline_pct=incline):
             incl = "" if incline is None else f", incline {incline:g} %"
-            return f"COACH MODE ({reason}): set {_speed(speed)}{incl} by hand"
+            return f"COACH MODE ({reason}): set {_speed(speed, units)}{incl} by hand"
         case ev.Notice(message=message):
             return f"warning: {message}"
         case ev.CommandHandled(result=result):
@@ -206,7 +219,7 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
                 f", {bpm} bpm" if bpm is not None else ""
             )
         case ev.Finished(elapsed_s=elapsed, distance_m=dist, energy_kcal=kcal):
-            return f"FINISHED in {clock(elapsed)}: {dist:.0f} m, {kcal:.0f} kcal"
+            return f"FINISHED in {clock(elapsed)}: {format_distance(dist, units)}, {kcal:.0f} kcal"
         case ev.Aborted(reason=reason, elapsed_s=elapsed):
             # A long reason (a refused plan, one line per step) is printed in full by the CLI.
             first = reason.splitlines()[0] if reason else "?"
@@ -215,11 +228,11 @@ def format_event(event: ev.Event, *, verbose: bool = False) -> str | None:  # no
             return type(event).__name__
 
 
-def _step(event: ev.StepStarted) -> str:
+def _step(event: ev.StepStarted, units: UnitSystem) -> str:
     if event.duration_s is not None:
         size = clock(event.duration_s)
     elif event.distance_m is not None:
-        size = f"{event.distance_m:.0f} m"
+        size = format_distance(event.distance_m, units)
     else:
         size = "open"
     label = f" {event.label}" if event.label else ""
@@ -229,7 +242,7 @@ def _step(event: ev.StepStarted) -> str:
         return f"step {event.index + 1}/{event.count}{label}: REST {size} (belt paused){cue}"
     return (
         f"step {event.index + 1}/{event.count}{label}: {event.direction.upper()} "
-        f"{size} at {_speed(event.speed_kmh)}{incline}{cue}"
+        f"{size} at {_speed(event.speed_kmh, units)}{incline}{cue}"
     )
 
 
@@ -249,10 +262,11 @@ class RunSummary:
     belt_stopped: bool
     session_log: Path | None
     keep_walking: bool = False
+    units: UnitSystem = "metric"
 
 
 def format_summary(summary: RunSummary) -> str:
-    """Return the multi-line end-of-run summary."""
+    """Return the multi-line end-of-run summary; the belt reads "stopped" only if it was."""
     how = "finished" if summary.ended == "finished" else f"aborted: {summary.reason}"
     if summary.belt_stopped:
         belt = "stopped"
@@ -263,7 +277,7 @@ def format_summary(summary: RunSummary) -> str:
     lines = [
         f"{summary.workout}: {how}",
         f"  time      {clock(summary.elapsed_s)}",
-        f"  distance  {summary.distance_m:.0f} m",
+        f"  distance  {format_distance(summary.distance_m, summary.units)}",
         f"  energy    {summary.energy_kcal:.0f} kcal (estimate)",
         f"  steps     {summary.steps_done}/{summary.steps_total}, {summary.turns} turn(s)",
         f"  belt      {belt}",

@@ -1,34 +1,43 @@
-"""The `retrowalk` command: one sub-command per module in this package.
+"""The `retrowalk` command: one sub-command per module `retrowalk.cli.cmd_<name>`.
 
-Each sub-command module has `add_parser(subparsers)` and `run(args) -> int`; heavy imports happen
-inside `run`, so `retrowalk --help` stays fast. Expected failures (RetrowalkError) print one clear
-message and exit with the error's code (2 for bad input); a traceback means a bug.
+Each sub-command module has `add_parser(subparsers)` (which sets `func`) and a run function
+that does its heavy imports inside, so start-up stays fast. Only the module of the sub-command
+being run is imported: `retrowalk --help` lists every command from `COMMANDS` without
+importing any of them. Expected failures (RetrowalkError) print one clear message and exit
+with the error's code (2 for bad input); a traceback means a bug.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from typing import TYPE_CHECKING, Protocol, cast
 
 from retrowalk import __version__
-from retrowalk.errors import EXIT_INTERRUPTED, EXIT_OK, RetrowalkError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
-# Order is the order shown in --help.
-COMMANDS = (
-    "run",
-    "validate",
-    "show",
-    "schema",
-    "scan",
-    "decode",
-    "sessions",
-    "monitor",
+# Every sub-command and its line in `retrowalk --help`, in the order shown. Each module's own
+# `add_parser` gives the same help text (a test holds them together).
+COMMANDS: dict[str, str] = {
+    "run": "run a workout on a treadmill or the simulator",
+    "library": "list the bundled workouts",
+    "validate": "check workout files and show their plan summary",
+    "show": "show a workout's timeline and speed/incline chart",
+    "schema": "print the JSON Schema of the workout format",
+    "scan": "list nearby FTMS treadmills and other fitness machines",
+    "decode": "decode FTMS bytes into JSON",
+    "sessions": "list recorded sessions",
+    "monitor": "watch every treadmill on an MQTT broker",
+    "voice": "try the voice: speak a test sentence, name engine and output",
+    "keys": "show the screen's keys; `keys learn` learns a remote's",
+}
+
+DESCRIPTION = (
+    "Interval workouts alternating forward and backward walking on FTMS treadmills. "
+    "Guidance, not medical advice: stop if anything hurts."
 )
 
 
@@ -39,32 +48,35 @@ class CommandModule(Protocol):
         """Register the sub-command's parser; set `func` to its run function."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with every available sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="retrowalk",
-        description="Interval workouts alternating forward and backward walking on FTMS "
-        "treadmills. Guidance, not medical advice: stop if anything hurts.",
-    )
+def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """Return the parser; the commands in `full` (default: every one) get their whole parser.
+
+    The others are listed by name and help line only, so their modules are not imported.
+    """
+    parser = argparse.ArgumentParser(prog="retrowalk", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"retrowalk {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMANDS:
-        module_name = f"retrowalk.cli.cmd_{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a sub-command not built yet
-            if exc.name != module_name:
-                raise
+    for name, summary in COMMANDS.items():
+        if full is not None and name not in full:
+            subparsers.add_parser(name, help=summary, add_help=False)
             continue
+        module = importlib.import_module(f"retrowalk.cli.cmd_{name}")
         cast("CommandModule", module).add_parser(subparsers)
+        if name not in subparsers.choices:
+            msg = f"retrowalk.cli.cmd_{name}.add_parser did not register a {name!r} command"
+            raise RuntimeError(msg)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(full=_command_of(args_list))
+    args = parser.parse_args(args_list)  # --help and usage errors exit here
+    # Imported after parsing: `retrowalk --help` needs none of it (dataclasses are slow to load).
+    from retrowalk.errors import EXIT_INTERRUPTED, EXIT_OK, RetrowalkError  # noqa: PLC0415
+
     try:
         return int(args.func(args))
     except RetrowalkError as exc:
@@ -76,9 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`retrowalk validate ... | head`): not an error of ours. Point
         # stdout at devnull so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        from retrowalk.cli.run_terminal import silence_stdout  # noqa: PLC0415 - rare path
+
+        silence_stdout()
         return EXIT_OK
+
+
+def _command_of(argv: Sequence[str]) -> set[str]:
+    """Return the sub-command named on the command line (as a set: none, or one)."""
+    # The top level has only flags (--help, --version), so the first word is the command.
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return {first} if first in COMMANDS else set()
 
 
 def entry() -> None:

@@ -1,181 +1,71 @@
 """The wiring of `retrowalk run`: treadmill + engine + sinks, one TaskGroup, one bus.
 
-`prepare()` does every check that needs no device (workout, safety profile, simulator profile,
-voice, MQTT URL) so bad input fails before anything connects. `session()` connects, subscribes
-every sink before the engine starts, runs the engine, and on Ctrl-C cancels only the engine
-(whose every exit path stops the belt) so the sinks still receive its last events and the
-session log gets its summary.
+`session()` connects, subscribes every sink before the engine starts, runs the engine, and on
+Ctrl-C cancels only the engine (whose every exit path stops the belt) so the sinks still receive
+its last events and the session log gets its summary. The summary and the exit code come from
+the engine's own end (run_outcome), whatever the sinks managed to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
-import platform
-import signal
-import stat
-import sys
-import threading
+import importlib
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from retrowalk import __version__
-from retrowalk.cli.console import RunSummary, format_summary, print_events, read_commands
-from retrowalk.engine.bus import Bus
-from retrowalk.engine.commands import Command, CommandKind, Origin
-from retrowalk.errors import (
-    EXIT_FAILURE,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    ConfigError,
-    RetrowalkError,
+from retrowalk.cli import sim_script
+from retrowalk.cli.console import format_summary
+from retrowalk.cli.run_display import show
+from retrowalk.cli.run_outcome import exit_code, run_summary
+from retrowalk.cli.run_prepare import header, mqtt_settings
+from retrowalk.cli.run_terminal import (
+    announce_stop,
+    detach_if_hung_up,
+    on_stop_signals,
+    say,
+    silence_stdout,
 )
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.events import Notice
+from retrowalk.errors import RetrowalkError
 from retrowalk.sinks.recorder import SessionRecorder
+from retrowalk.sinks.tally import EventTally
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
     from pathlib import Path
 
-    from retrowalk.cli.cmd_run import RunOptions
+    from retrowalk.cli.console import RunSummary
+    from retrowalk.cli.run_options import RunOptions
+    from retrowalk.cli.run_prepare import Prepared
     from retrowalk.device.api import Treadmill
     from retrowalk.engine.bus import Channel
-    from retrowalk.engine.commands import CommandResult
-    from retrowalk.sinks.mqtt.settings import MqttSettings
-    from retrowalk.workout.plan import Plan
-    from retrowalk.workout.safety import SafetyProfile
+    from retrowalk.engine.commands import Command, CommandResult
     from retrowalk_sim.bleak_backend import SimWorld
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """Everything checked before connecting."""
-
-    options: RunOptions
-    path: Path
-    sha256: str
-    plan: Plan
-    profile: SafetyProfile
-
-
-@dataclass
-class Outcome:
-    """How the session ended, for the exit code and the summary."""
+class RunResult:
+    """What `retrowalk run` ends with: its exit code, the summary, where the session log is."""
 
     exit_code: int
-    summary: RunSummary | None = None
-    session_log: Path | None = None
+    summary: RunSummary
+    session_log: Path | None
 
 
-def prepare(options: RunOptions) -> Prepared:
-    """Load and check the workout, profiles and sink settings; raise before any connection."""
-    from retrowalk.cli.cmd_run import workout_path  # noqa: PLC0415 - avoid an import cycle
-    from retrowalk.workout import build_plan, check_plan, get_profile, load_workout  # noqa: PLC0415
-
-    path = workout_path(options.workout)
-    plan = build_plan(load_workout(path), body_mass_kg=options.weight_kg)
-    profile = get_profile(options.profile or default_profile(plan.profile))
-    check_plan(plan, profile)
-    if options.sim is not None:
-        from retrowalk_sim.profiles import PROFILES  # noqa: PLC0415 - simulator on demand
-
-        if options.sim not in PROFILES:
-            allowed = ", ".join(sorted(PROFILES))
-            raise ConfigError(
-                f"--sim {options.sim!r} is not a simulator profile; allowed: {allowed}"
-            )
-    if options.voice != "off":
-        from retrowalk.sinks.speech import make_backend  # noqa: PLC0415 - lazy
-
-        make_backend(options.voice)  # ConfigError now if this voice cannot speak here
-    if options.mqtt is not None:
-        # The URL, CA file and id are checked now; the id may still come from the device name.
-        mqtt_settings(options, options.treadmill_id or "check")
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Prepared(options, path, sha, plan, profile)
-
-
-def default_profile(declared: str) -> str:
-    """Return the safety profile used when the person chose none.
-
-    The workout's own (the least it needs) when it is no looser than "standard"; otherwise
-    "standard", so a looser profile such as "advanced" is always the person's explicit choice.
-    """
-    from retrowalk.workout.safety import DEFAULT_PROFILE, PROFILES  # noqa: PLC0415 - lazy
-
-    own, base = PROFILES.get(declared), PROFILES[DEFAULT_PROFILE]
-    if own is None:
-        return DEFAULT_PROFILE
-    pairs = [
-        (own.backward_speed_max_kmh, base.backward_speed_max_kmh),
-        (own.backward_incline_max_pct, base.backward_incline_max_pct),
-        (own.backward_bout_max_s, base.backward_bout_max_s),
-        (own.forward_speed_max_kmh, base.forward_speed_max_kmh),
-        (own.forward_incline_max_pct, base.forward_incline_max_pct),
-    ]
-    looser = any(b is not None and (o is None or o > b) for o, b in pairs)
-    return DEFAULT_PROFILE if looser else declared
-
-
-def header(prepared: Prepared, treadmill: Treadmill) -> dict[str, Any]:
-    """Return the session log header: workout, device, profile, body mass, versions."""
-    caps = treadmill.capabilities
-    options = prepared.options
-    totals = prepared.plan.totals
-    return {
-        "workout": {
-            "name": prepared.plan.name,
-            "file": str(prepared.path.resolve()),
-            "sha256": prepared.sha256,
-            "steps": len(prepared.plan.steps),
-            "turns": totals.turns,
-            "planned_s": totals.duration_with_turns_s,
-        },
-        "device": {
-            "name": caps.name,
-            "address": caps.address,
-            "simulated": options.sim is not None,
-            "sim_profile": options.sim,
-            "speed_range": _range(caps.speed_range),
-            "incline_range": _range(caps.incline_range),
-            "controllable": caps.has_control_point,
-        },
-        "safety_profile": prepared.profile.name,
-        "body_mass_kg": totals.body_mass_kg,
-        "body_mass_is_default": totals.body_mass_is_default,
-        "options": {
-            "clamp": options.clamp,
-            "auto_confirm": options.auto_confirm,
-            "keep_walking": options.keep_walking,
-            "remote_control": options.remote_control,
-            "time": "virtual" if options.fast else f"x{options.speedup:g}",
-        },
-        "versions": {
-            "retrowalk": __version__,
-            "bleak": _version("bleak"),
-            "python": platform.python_version(),
-            "platform": platform.platform(terse=True),
-        },
-    }
-
-
-async def session(prepared: Prepared) -> Outcome:
-    """Connect, run the workout with every sink, print the summary; return the outcome."""
+async def session(prepared: Prepared) -> RunResult:
+    """Connect, run the workout with every sink, print the summary; return the result."""
     from retrowalk.engine.runner import Engine, EngineOptions  # noqa: PLC0415 - lazy
 
     options = prepared.options
+    # The screen app's import (Textual, about half a second) runs while the treadmill connects.
+    screen_app = None if options.plain else _import_in_background("retrowalk.cli.tui")
     async with contextlib.AsyncExitStack() as devices:
         treadmill, heart_rate, world = await _connect(devices, options)
         bus = Bus()
-        # Every sink subscribes before the engine runs, so none misses the first events.
-        recording = bus.subscribe("recorder", snapshots="all")
-        display = bus.subscribe("display")
-        voice = bus.subscribe("voice") if options.voice != "off" else None
-        mqtt = bus.subscribe("mqtt") if options.mqtt is not None else None
         engine = Engine(
             prepared.plan,
             treadmill,
@@ -190,69 +80,96 @@ async def session(prepared: Prepared) -> Outcome:
             ),
             heart_rate=heart_rate,
         )
+        tally = EventTally()
         recorder = SessionRecorder()
         interrupted = 0  # the signal that asked us to stop, if any
         try:
             async with recorder, asyncio.TaskGroup() as tg:
-                log = recorder.run(recording, header(prepared, treadmill))
-                tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
-                if voice is not None:
-                    from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
-
-                    speaking = run_voice(voice, options.voice, plan=prepared.plan)
-                    tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
-                if mqtt is not None:
-                    from retrowalk.sinks.mqtt.sink import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
-
-                    settings = mqtt_settings(options, treadmill.capabilities.name)
-                    publishing = run_mqtt(settings, mqtt, engine.submit, plan=prepared.plan)
-                    tg.create_task(_guarded("MQTT", publishing, bus, mqtt), name="mqtt")
-                if (person := _simulated_person(options, world, bus, engine.submit)) is not None:
-                    tg.create_task(person, name="simulated person")
+                # Every sink subscribes before the engine runs, so none misses the first events.
+                display = bus.subscribe("display")
+                _start_sinks(
+                    tg, prepared, bus, engine.submit, tally=tally, recorder=recorder,
+                    treadmill=treadmill, world=world,
+                )  # fmt: skip
+                _announce_remote_control(options, bus)
+                sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
                 engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
 
                 def interrupt(signum: int) -> None:
                     nonlocal interrupted
+                    if engine_task.done():  # the workout is over: only the app was left
+                        detach_if_hung_up(signum)
+                        screen.cancel()
+                        return
                     if interrupted:
                         return
                     interrupted = signum
                     engine_task.cancel()  # first: a hung-up terminal must not keep the belt going
-                    _announce_stop(signum)
+                    announce_stop(signum)
 
                 screen = tg.create_task(
-                    _display(prepared, display, engine.submit, engine_task), name="display"
+                    show(prepared, display, engine.submit, engine_task, screen_app=screen_app),
+                    name="display",
                 )
-                with _on_stop_signals(interrupt):
+                with on_stop_signals(interrupt):
                     await asyncio.wait([engine_task])
-                if interrupted and not options.plain:
-                    # The screen app waits for the person to quit; a signal means nobody will.
-                    screen.cancel()
+                    if interrupted and not options.plain:
+                        # The screen app waits for the person to quit; a signal means nobody will.
+                        screen.cancel()
+                    await asyncio.wait([screen])
         except* RetrowalkError as group:
             # An expected failure (a plan that does not fit the machine, a lost device before
             # the start): one clear line from the CLI, not an exception group.
             raise group.exceptions[0] from None
-    end = recorder.summary or {}
-    summary = RunSummary(
-        workout=prepared.plan.name,
-        ended=str(end.get("ended", "aborted")),
-        reason=end.get("reason"),
-        elapsed_s=float(end.get("elapsed_s") or 0.0),
-        distance_m=float(end.get("distance_m") or 0.0),
-        energy_kcal=float(end.get("energy_kcal") or 0.0),
-        steps_done=int(end.get("steps_completed") or 0),
-        steps_total=len(prepared.plan.steps),
-        turns=int(end.get("turns") or 0),
-        belt_stopped=bool(end.get("belt_stopped", True)),
+    shown = screen.cancelled() or screen.result()  # False: the output closed mid-run
+    summary = run_summary(
+        tally,
+        prepared.plan,
         session_log=recorder.path,
         keep_walking=options.keep_walking,
+        units=options.units,
     )
-    _print_summary(summary)
-    if interrupted:
-        # 130 for Ctrl-C, as shells report a signal: 128 + its number (143 TERM, 129 HUP).
-        code = EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
+    if shown:
+        _print_summary(summary)
     else:
-        code = EXIT_OK if summary.ended == "finished" else EXIT_FAILURE
-    return Outcome(code, summary, recorder.path)
+        say(_closed_output_line(summary))
+    return RunResult(exit_code(summary, interrupted), summary, recorder.path)
+
+
+def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
+    tg: asyncio.TaskGroup,
+    prepared: Prepared,
+    bus: Bus,
+    submit: Submit,
+    *,
+    tally: EventTally,
+    recorder: SessionRecorder,
+    treadmill: Treadmill,
+    world: SimWorld | None,
+) -> None:
+    """Subscribe every sink but the display to `bus` and start it in `tg`."""
+    options = prepared.options
+    tg.create_task(tally.follow(bus.subscribe("summary", snapshots="none")), name="summary")
+    if options.record:
+        # The recorder samples the bus's latest snapshot once a second: it needs events only.
+        recording = bus.subscribe("recorder", snapshots="none")
+        log = recorder.run(recording, header(prepared, treadmill), latest=lambda: bus.latest)
+        tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
+    if options.voice != "off":
+        from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
+
+        voice = bus.subscribe("voice")
+        speaking = run_voice(voice, options.voice, plan=prepared.plan, units=options.units)
+        tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
+    if options.mqtt is not None:
+        from retrowalk.sinks.mqtt.sink import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
+
+        mqtt = bus.subscribe("mqtt")
+        settings = mqtt_settings(options, treadmill.capabilities.name)
+        publishing = run_mqtt(settings, mqtt, submit, plan=prepared.plan)
+        tg.create_task(_guarded("MQTT", publishing, bus, mqtt), name="mqtt")
+    if (person := _simulated_person(options, world, bus, submit)) is not None:
+        tg.create_task(person, name="simulated person")
 
 
 async def _connect(
@@ -263,12 +180,24 @@ async def _connect(
 
     world = None
     if options.sim is not None:
-        world = await stack.enter_async_context(
-            scan.simulated_world(options.sim, hr_strap=options.hr is not None)
+        first = sim_script.treadmill_options(
+            options.sim_scenario, trace=options.sim_trace is not None
         )
-        treadmill = await stack.enter_async_context(scan.connect(None, world=world))
+        world = await stack.enter_async_context(
+            scan.simulated_world(
+                options.sim, hr_strap=options.hr is not None, first_treadmill=first
+            )
+        )
+        if options.sim_trace is not None:
+            stack.callback(sim_script.write_trace, world, options.sim_trace)
+        units = options.speed_units
+        treadmill = await stack.enter_async_context(
+            scan.connect(None, world=world, speed_units=units)
+        )
     else:
-        treadmill = await stack.enter_async_context(scan.connect(options.device))
+        treadmill = await stack.enter_async_context(
+            scan.connect(options.device, speed_units=options.speed_units)
+        )
     if options.hr is None:
         return treadmill, None, world
     strap = None if options.hr == "auto" else options.hr
@@ -276,6 +205,26 @@ async def _connect(
         scan.connect_heart_rate(strap, simulated=options.sim is not None)
     )
     return treadmill, monitor.readings(), world
+
+
+def _import_in_background(module: str) -> asyncio.Future[object]:
+    """Start importing `module` in a worker thread; the future is done when it is imported."""
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(None, importlib.import_module, module)
+
+
+def _announce_remote_control(options: RunOptions, bus: Bus) -> None:
+    """Tell the person, on screen and by voice, that remote commands may move the belt."""
+    if not options.remote_control:
+        return
+    bus.publish(
+        Notice(
+            t=0.0,
+            message=f"remote control is on ({options.remote_control_from}): a coach over "
+            "MQTT can start and resume the belt",
+            safety=True,
+        )
+    )
 
 
 def _simulated_person(
@@ -294,24 +243,6 @@ def _simulated_person(
     return _guarded("simulated person", acting, bus, channel)
 
 
-def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
-    """Return the MQTT settings; the treadmill id defaults to one made from the device name."""
-    from retrowalk.sinks.mqtt.settings import (  # noqa: PLC0415 - lazy
-        MqttSettings,
-        treadmill_id_from,
-    )
-
-    assert options.mqtt is not None
-    return MqttSettings.from_url(
-        options.mqtt,
-        treadmill_id=options.treadmill_id or treadmill_id_from(device_name),
-        remote_control=options.remote_control,
-        ha_discovery=options.ha_discovery,
-        ca_file=options.mqtt_ca,
-        password=options.mqtt_password,
-    )
-
-
 async def _drive(run: Coroutine[Any, Any, object], bus: Bus) -> object:
     """Run the engine; whatever happens, close the bus so every sink ends."""
     try:
@@ -325,142 +256,26 @@ async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel
     try:
         await run
     except Exception as exc:  # noqa: BLE001 - a failing sink must not stop the belt's owner
-        print(f"retrowalk: {what} stopped: {exc}", file=sys.stderr, flush=True)
+        say(f"{what} stopped: {exc}")
         bus.unsubscribe(channel)  # a dead sink's channel must not grow for the rest of the run
 
 
-async def _display(
-    prepared: Prepared, channel: Channel, submit: Submit, engine_task: asyncio.Task[object]
-) -> None:
-    """Show the workout: line output (and line commands from stdin), or the screen app."""
-    options = prepared.options
-    if options.plain:
-        try:
-            async with asyncio.TaskGroup() as tg:
-                keys = None
-                if not options.auto_confirm and (fd := _stdin_fd()) is not None:
-                    keys = tg.create_task(read_commands(submit, fd, sys.stdout), name="keys")
-                await print_events(
-                    channel, sys.stdout, verbose=options.verbose, prompts=not options.auto_confirm
-                )
-                if keys is not None:
-                    keys.cancel()  # the workout is over: no more commands
-        except* OSError:
-            # `retrowalk run ... | head` (EPIPE) or a closed terminal (EIO): nobody reads any
-            # more, so nobody watches the belt.
-            _silence_stdout()
-            await _end_engine(engine_task)
-            raise RetrowalkError(
-                "the output was closed (broken pipe or closed terminal): the workout was stopped"
-            ) from None
-        return
-    from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only when a screen is used
-
-    try:
-        await run_app(channel, submit, plan=prepared.plan, title=prepared.plan.name)
-    except Exception:
-        # A broken screen cannot show the belt: stop it before the error ends the session, so
-        # the session log still gets the engine's last events.
-        await _end_engine(engine_task)
-        raise
-    if not engine_task.done():
-        # The person quit the app before the end: stop the workout (the engine stops the belt).
-        await submit(Command(CommandKind.STOP, Origin.KEYBOARD))
-
-
-async def _end_engine(engine_task: asyncio.Task[object]) -> None:
-    """Cancel the engine (its exit path stops the belt) and wait until it is done."""
-    engine_task.cancel()
-    await asyncio.wait([engine_task])
-
-
-# Ctrl-C, `kill`, and a closed terminal window (hang-up) all stop the belt and save the session;
-# by default SIGTERM and SIGHUP would end the process on the spot with the belt still running.
-_STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-@contextlib.contextmanager
-def _on_stop_signals(handler: Callable[[int], None]) -> Any:  # noqa: ANN401 - contextmanager
-    """Route Ctrl-C, SIGTERM and SIGHUP to `handler(signum)` while inside (where allowed)."""
-    loop = asyncio.get_running_loop()
-    installed: list[int] = []
-    for signum in _STOP_SIGNALS:
-        try:
-            loop.add_signal_handler(signum, handler, signum)
-        except (NotImplementedError, RuntimeError, ValueError):
-            # Windows or not the main thread: Ctrl-C cancels the main task; the recorder still
-            # writes its summary from its finally block.
-            continue
-        installed.append(signum)
-    try:
-        yield
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-
-
 def _print_summary(summary: RunSummary) -> None:
-    with contextlib.suppress(OSError):  # a closed terminal: the session log has the summary
+    try:
         print(format_summary(summary), flush=True)
+    except (OSError, ValueError):  # closed just now: the session log has the summary
+        silence_stdout()  # and the interpreter's last flush must not fail on it again
 
 
-# After a hang-up, how long the belt stop and the session log may take before a process whose
-# screen app cannot shut down on the dead terminal is ended anyway (it would otherwise keep the
-# treadmill's Bluetooth connection from any other app).
-_HANGUP_EXIT_GRACE_S = 15.0
-
-
-def _announce_stop(signum: int) -> None:
-    """Say that the belt is stopping; after a hang-up, detach from the dead terminal first."""
-    if signum == getattr(signal, "SIGHUP", None):
-        _detach_terminal()
-    with contextlib.suppress(OSError, ValueError):
-        print("retrowalk: stopping the belt...", file=sys.stderr, flush=True)
-
-
-def _detach_terminal() -> None:
-    # The terminal hung up: writes to it fail or block, so whichever of standard input, output
-    # and error were the terminal go to /dev/null from now on. Textual's writer thread can still
-    # deadlock its shutdown on the dead terminal and freeze the event loop, so a watchdog thread
-    # (a thread: the loop may be frozen) ends the process once the belt stop and the session log
-    # have had their time.
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            with contextlib.suppress(OSError):
-                if stat.S_ISCHR(os.fstat(fd).st_mode):  # the terminal; pipes and files still work
-                    os.dup2(devnull, fd)
-        os.close(devnull)
-    watchdog = threading.Timer(_HANGUP_EXIT_GRACE_S, os._exit, (128 + signal.SIGHUP,))
-    watchdog.daemon = True
-    watchdog.start()
-
-
-def _silence_stdout() -> None:
-    # Later writes (and the interpreter's final flush) go nowhere instead of failing again.
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
-def _stdin_fd() -> int | None:
-    try:
-        return sys.stdin.fileno()
-    except (AttributeError, OSError, ValueError):  # replaced or closed stdin (tests, daemons)
-        return None
-
-
-def _range(value: object) -> list[float] | None:
-    if value is None:
-        return None
-    return [float(v) for v in vars(value).values() if isinstance(v, int | float)]
-
-
-def _version(package: str) -> str | None:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
+def _closed_output_line(summary: RunSummary) -> str:
+    """Return the one line said on stderr when the output closed mid-run."""
+    closed = "the output was closed (broken pipe or closed terminal)"
+    how = "the workout had finished" if summary.ended == "finished" else "the workout was stopped"
+    if summary.belt_stopped:
+        belt = "belt stopped"
+    elif summary.keep_walking and summary.ended == "finished":
+        belt = "belt still running (you chose to keep walking)"
+    else:
+        belt = "belt NOT confirmed stopped: stop it at its console"
+    saved = f"session saved in {summary.session_log}" if summary.session_log else "not recorded"
+    return f"{closed}: {how}; {belt}; {saved}"

@@ -1,9 +1,11 @@
 """The gym screen: a Textual app showing the engine's latest Snapshot, sending keys as Commands.
 
-`run_app(channel, submit, plan=..., title=...)` follows one bus channel, folds each item into a
-`View` (cli/tui_view.py) and redraws; every key becomes `submit(Command(kind, KEYBOARD, value))`.
-Esc (or S, or Ctrl+C) is an emergency stop in every state, also over the quit question. The app
-holds no workout logic: what the belt does is the engine's decision.
+`run_app(channel, submit, plan=..., title=..., options=...)` follows one bus channel, folds each
+item into a `View` (cli/tui_view.py) and redraws with the words of cli/tui_words.py; every key
+becomes `submit(Command(kind, KEYBOARD, value))`. Esc (or S, or Ctrl+C) is an emergency stop in
+every state, also over the quit question; while the belt counts down to start by itself, every
+other key pauses it. With `--remote-keys` a handheld remote's keys confirm, pause and stop
+(cli/tui_keys.py). The app holds no workout logic: what the belt does is the engine's decision.
 """
 
 from __future__ import annotations
@@ -14,35 +16,38 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from retrowalk.cli.tui_keys import key_display, keymap
 from retrowalk.cli.tui_screens import QuitScreen, SummaryScreen
-from retrowalk.cli.tui_view import (
-    ARROWS,
+from retrowalk.cli.tui_timeline import Timeline
+from retrowalk.cli.tui_view import ScreenOptions, View, closed, key_command, reduce
+from retrowalk.cli.tui_widgets import BigDigits, Metric, PlanBar
+from retrowalk.cli.tui_words import (
     Banner,
-    View,
-    banners,
-    closed,
-    fmt_clock,
-    fmt_dir,
-    fmt_num,
-    key_command,
-    reduce,
+    coach_line,
+    direction_line,
+    main_banner,
+    metrics,
+    next_line,
+    notice_line,
+    stats_line,
+    top_line,
 )
-from retrowalk.cli.tui_widgets import BigDigits, Metric, PlanBar, timeline_position
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.engine.events import EngineState
+from retrowalk.units import speed_unit
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from textual import events
     from textual.app import ComposeResult
     from textual.events import Resize
 
     from retrowalk.engine.bus import Channel
-    from retrowalk.engine.events import Snapshot
     from retrowalk.workout.plan import Plan
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
@@ -71,37 +76,59 @@ class RetrowalkApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("tui.tcss")
     ENABLE_COMMAND_PALETTE = False
+    # Keys by binding id: cli/tui_keys.py's keymap gives each its keys (a remote changes them).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "emergency", "STOP", key_display="Esc/S", priority=True),
-        Binding("s", "emergency", "STOP", show=False, priority=True),
-        Binding("ctrl+c", "emergency", "STOP", show=False, priority=True),
-        Binding("space", "send('pause')", "Pause", key_display="Spc", priority=True),
-        Binding("enter", "send('confirm')", "OK", key_display="Enter", priority=True),
-        Binding("n", "send('skip')", "Skip", key_display="N", priority=True),
-        Binding("b", "send('back')", "Back", key_display="B", priority=True),
-        Binding("up", "send('faster')", "Speed", key_display="↑↓", priority=True),
-        Binding("down", "send('slower')", "Slower", show=False, priority=True),
-        Binding("right", "send('steeper')", "Incline", key_display="→←", priority=True),
-        Binding("left", "send('flatter')", "Flatter", show=False, priority=True),
-        Binding("q", "request_quit", "Quit", key_display="Q", priority=True),
+        Binding("escape,s,ctrl+c", "emergency", "STOP", priority=True, id="emergency"),
+        Binding("space", "send('pause')", "Pause", priority=True, id="pause"),
+        Binding("enter", "send('confirm')", "OK", priority=True, id="confirm"),
+        Binding("n", "send('skip')", "Skip", priority=True, id="skip"),
+        Binding("b", "send('back')", "Back", priority=True, id="back"),
+        Binding("up", "send('faster')", "Speed", priority=True, id="faster"),
+        Binding("down", "send('slower')", "Slower", show=False, priority=True, id="slower"),
+        Binding("right", "send('steeper')", "Incline", priority=True, id="steeper"),
+        Binding("left", "send('flatter')", "Flatter", show=False, priority=True, id="flatter"),
+        Binding("q", "request_quit", "Quit", priority=True, id="quit"),
         Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True),
     ]
+    PAIRED: ClassVar[dict[str, str]] = {"faster": "slower", "steeper": "flatter"}
 
-    def __init__(self, channel: Channel, submit: Submit, *, plan: Plan, title: str) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        submit: Submit,
+        *,
+        plan: Plan,
+        title: str,
+        options: ScreenOptions | None = None,
+    ) -> None:
         super().__init__()
         self.channel = channel
         self.submit = submit
         self.plan = plan
         self.title = title
+        self.options = options or ScreenOptions()
         self.view = View()
+        self.timeline = Timeline()
         self._quitting = False
         self._shown: dict[str, str] = {}  # selector -> text on screen (skip unchanged updates)
         self._widgets: dict[str, Widget] = {}  # selector -> widget (looked up once, 4 times a s)
+        remote = self.options.remote_keys
+        self._key_display = key_display(remote)
+        for one, other in self.PAIRED.items():  # "↑↓ Speed": the pair shown as one key
+            self._key_display[one] += self._key_display.pop(other)
+        self.set_keymap(keymap(remote))
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Name keys as the person reads them (Esc/S, Enter/PgDn, ↑↓)."""
+        if binding.id is not None and binding.id in self._key_display:
+            return self._key_display[binding.id]
+        return super().get_key_display(binding)
 
     def compose(self) -> ComposeResult:
         """Lay out the screen (top to bottom: most important first)."""
         yield Static(id="top")
         yield Static(id="direction")
+        yield Static(id="notice", classes="hidden")
         with Horizontal(id="banner", classes="hidden"):
             with Vertical(id="banner-text"):
                 yield Static(id="banner-title")
@@ -109,7 +136,7 @@ class RetrowalkApp(App[None]):
             yield BigDigits("", id="banner-count")
         yield Static(id="coach", classes="hidden")
         with Horizontal(id="metrics"):
-            yield Metric("TARGET km/h", id="speed")
+            yield Metric(f"TARGET {speed_unit(self.options.units)}", id="speed")
             yield Metric("INCLINE %", id="incline")
             yield Metric("TIME LEFT", id="left")
         yield Static(id="next")
@@ -139,19 +166,17 @@ class RetrowalkApp(App[None]):
         self._show(closed(self.view))
 
     def _show(self, view: View) -> None:
-        ended_now = (view.ended is not None or view.closed) and not self._ended(self.view)
+        ended_now = view.ended_or_closed and not self.view.ended_or_closed
         self.view = view
+        self.timeline = self.timeline.after(self.plan, view)
         self._redraw()
         if ended_now:
             if self._quitting:
                 self.exit()
                 return
             self._close_quit_question()
-            self.push_screen(SummaryScreen(view.ended, name=self.plan.name))
-
-    @staticmethod
-    def _ended(view: View) -> bool:
-        return view.ended is not None or view.closed
+            summary = SummaryScreen(view.ended, name=self.plan.name, units=self.options.units)
+            self.push_screen(summary)
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -162,26 +187,34 @@ class RetrowalkApp(App[None]):
             return action == "emergency"
         return True
 
+    def on_key(self, event: events.Key) -> None:
+        """Any other key, while the belt counts down to start by itself, makes it wait."""
+        if self.view.start_counting and not isinstance(self.screen, QuitScreen):
+            event.stop()
+            self._submit(CommandKind.PAUSE, None)
+
     def action_emergency(self) -> None:
         """Stop the belt now, whatever is on screen."""
         self._close_quit_question()
         # After the end, quit only once the stop is delivered (exiting cancels the sender).
-        self._submit(CommandKind.EMERGENCY_STOP, None, then_exit=self._ended(self.view))
+        self._submit(CommandKind.EMERGENCY_STOP, None, then_exit=self.view.ended_or_closed)
 
     def action_send(self, name: str) -> None:
         """Send the command bound to key action `name` (after the workout: quit)."""
-        if self._ended(self.view):
+        if self.view.ended_or_closed:
             self.exit()
             return
-        command = key_command(name, self.view)
+        command = key_command(name, self.view, self.options.units)
         if command is not None:
             self._submit(*command)
 
     def action_request_quit(self) -> None:
         """Ask, then stop the workout and quit (after the workout: quit at once)."""
-        if self._ended(self.view):
+        if self.view.ended_or_closed:
             self.exit()
             return
+        if self.view.start_counting:
+            self._submit(CommandKind.PAUSE, None)  # the belt waits while the person decides
         self.push_screen(QuitScreen(), self._quit_answered)
 
     def _quit_answered(self, stop: bool | None) -> None:  # noqa: FBT001 - Textual's callback
@@ -216,43 +249,25 @@ class RetrowalkApp(App[None]):
     # --- drawing ----------------------------------------------------------------------------
 
     def _redraw(self) -> None:
-        view, snap = self.view, self.view.snapshot
-        self._draw_top(view)
+        view, units = self.view, self.options.units
+        self._text("#top", top_line(view, self.title))
         self._draw_direction(view)
-        self._draw_banners(banners(view))
-        speed = self._widget("#speed", Metric)
-        incline = self._widget("#incline", Metric)
-        left = self._widget("#left", Metric)
-        if snap is None:
-            speed.show("--", "actual --")
-            incline.show("--", "actual --")
-            left.show("--:--", "")
-        else:
-            speed.show(fmt_num(snap.target_speed_kmh), f"actual {fmt_num(snap.actual_speed_kmh)}")
-            incline.show(fmt_num(self._incline(snap)), f"actual {fmt_num(snap.actual_incline_pct)}")
-            if snap.step_remaining_s is None and snap.step_remaining_m is not None:
-                left.show(f"{snap.step_remaining_m:.0f}", "", label="METRES LEFT")
-            else:
-                total = ""
-                if snap.step_remaining_s is not None:
-                    total = f"of {fmt_clock(snap.step_elapsed_s + snap.step_remaining_s)}"
-                left.show(fmt_clock(snap.step_remaining_s), total, label="TIME LEFT")
-        self._text("#next", self._next_text(view))
-        self._text("#stats", self._stats_text(view))
+        self._draw_banner(main_banner(view, self.options))
+        self._draw_line("#coach", coach_line(view, units))
+        notice = notice_line(view)
+        self._draw_line("#notice", notice[0] if notice else None)
+        self._widget("#notice", Static).set_class(notice is not None and notice[1], "-alert")
+        self._draw_metrics(view)
+        self._text("#next", next_line(view, units))
+        self._text("#stats", stats_line(view, units, self.plan.totals.duration_with_turns_s))
         self._widget("#advice", Static).set_class(view.started, "hidden")
-        turn_before = (
-            view.turn.before_step if view.state is EngineState.TURNING and view.turn else None
-        )
-        self._widget("#plan", PlanBar).show(timeline_position(self.plan, snap, turn_before))
+        self._widget("#plan", PlanBar).show(self.timeline.position_s)
 
-    def _incline(self, snap: Snapshot) -> float | None:
-        """Return the incline to show: the engine's target, else the plan's for this step."""
-        # The engine reports only inclines it wrote; a level plan never writes one.
-        if snap.target_incline_pct is not None or snap.step_index is None:
-            return snap.target_incline_pct
-        if 0 <= snap.step_index < len(self.plan.steps):
-            return self.plan.steps[snap.step_index].incline_pct
-        return None
+    def _draw_metrics(self, view: View) -> None:
+        shown = metrics(view, self.plan, self.options.units)
+        for selector, panel in zip(("#speed", "#incline", "#left"), shown, strict=True):
+            value, subtitle, label = panel
+            self._widget(selector, Metric).show(value, subtitle, label=label)
 
     def _widget(self, selector: str, kind: type[W]) -> W:
         widget = self._widgets.get(selector)
@@ -268,91 +283,42 @@ class RetrowalkApp(App[None]):
         # A line whose height the CSS fixes needs no new layout, only a repaint.
         widget.update(text, layout=selector not in FIXED_HEIGHT)
 
-    def _draw_top(self, view: View) -> None:
-        snap = view.snapshot
-        parts = [f"[b]{self.title}[/b]"]
-        if snap is not None and snap.step_index is not None:
-            parts.append(f"interval {snap.step_index + 1}/{snap.step_count}")
-            if snap.label:
-                parts.append(snap.label)
-        parts.append(view.state.value.replace("_", " ").upper())
-        if view.device:
-            parts.append(view.device)
-        self._text("#top", " · ".join(parts))
+    def _draw_line(self, selector: str, text: str | None) -> None:
+        """Show a one-line widget with `text`, or hide it."""
+        widget = self._widget(selector, Static)
+        widget.set_class(text is None, "hidden")
+        if text is not None:
+            self._text(selector, text)
 
     def _draw_direction(self, view: View) -> None:
+        text, direction = direction_line(view)
         bar = self._widget("#direction", Static)
-        direction = view.snapshot.direction if view.snapshot else None
-        if view.state is EngineState.TURNING and view.turn is not None:
-            direction = view.turn.to_direction
-        if self._ended(view):
-            direction = None
         for d in Direction:
             bar.set_class(direction is d, f"-{d.value}")
-        if self._ended(view):
-            self._text("#direction", "■  WORKOUT ENDED  ■")
-            return
-        if direction is None:
-            nxt = view.snapshot.next_direction if view.snapshot else None
-            first = f"first interval {ARROWS[nxt]} {fmt_dir(nxt)}" if nxt else "retrowalk"
-            self._text("#direction", first)
-            return
-        arrow = ARROWS[direction]
-        words = {
-            Direction.FORWARD: "FORWARD · face the console",
-            Direction.BACKWARD: "BACKWARD · face the rear",
-            Direction.REST: "REST · belt stopped",
-        }[direction]
-        if view.state is EngineState.TURNING:
-            words = f"TURNING → {words}"
-        self._text("#direction", f"{arrow} {arrow}  {words}  {arrow} {arrow}")
+        self._text("#direction", text)
 
-    def _draw_banners(self, shown: list[Banner]) -> None:
+    def _draw_banner(self, main: Banner | None) -> None:
         box = self._widget("#banner", Horizontal)
-        main = next((b for b in shown if b.kind != "coach"), None)
         box.set_class(main is None, "hidden")
-        if main is not None:
-            for kind in ("hold", "turn", "ahead", "paused", "ready"):
-                box.set_class(main.kind == kind, f"-{kind}")
-            self._text("#banner-title", main.title)
-            self._text("#banner-lines", "\n".join(main.lines))
-            count = self._widget("#banner-count", BigDigits)
-            if count.value != (main.count or ""):
-                count.update(main.count or "")
-            count.set_class(main.count is None, "hidden")
-        coach = next((b for b in shown if b.kind == "coach"), None)
-        line = self._widget("#coach", Static)
-        line.set_class(coach is None, "hidden")
-        if coach is not None:
-            self._text("#coach", f"[b]{coach.title}[/b] · " + " · ".join(coach.lines))
-
-    @staticmethod
-    def _next_text(view: View) -> str:
-        snap = view.snapshot
-        if snap is None:
-            return ""
-        if snap.next_direction is None:
-            return "[b]NEXT[/b]  finish"
-        text = (
-            f"[b]NEXT[/b]  {ARROWS[snap.next_direction]} {fmt_dir(snap.next_direction)}  "
-            f"{fmt_num(snap.next_speed_kmh, ' km/h')}  {fmt_num(snap.next_incline_pct, ' %')}"
-        )
-        return text + (f"  · {snap.next_label}" if snap.next_label else "")
-
-    @staticmethod
-    def _stats_text(view: View) -> str:
-        snap = view.snapshot
-        if snap is None:
-            return ""
-        heart = f"{snap.heart_rate_bpm} bpm" if snap.heart_rate_bpm is not None else "--"
-        return (
-            f"Distance [b]{snap.distance_m / 1000:.2f}[/b] km   "
-            f"Elapsed [b]{fmt_clock(snap.workout_elapsed_s)}[/b]   "
-            f"Energy est. [b]{snap.energy_kcal:.0f}[/b] kcal   "
-            f"Heart [b]{heart}[/b]"
-        )
+        if main is None:
+            return
+        for kind in ("hold", "turn", "ahead", "paused", "ready"):
+            box.set_class(main.kind == kind, f"-{kind}")
+        self._text("#banner-title", escape(main.title))
+        self._text("#banner-lines", "\n".join(escape(line) for line in main.lines))
+        count = self._widget("#banner-count", BigDigits)
+        if count.value != (main.count or ""):
+            count.update(main.count or "")
+        count.set_class(main.count is None, "hidden")
 
 
-async def run_app(channel: Channel, submit: Submit, *, plan: Plan, title: str) -> None:
+async def run_app(
+    channel: Channel,
+    submit: Submit,
+    *,
+    plan: Plan,
+    title: str,
+    options: ScreenOptions | None = None,
+) -> None:
     """Run the screen until the workout has ended and the person quits."""
-    await RetrowalkApp(channel, submit, plan=plan, title=title).run_async()
+    await RetrowalkApp(channel, submit, plan=plan, title=title, options=options).run_async()

@@ -9,14 +9,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from retrowalk.cli.tui_view import fmt_clock
+from retrowalk.cli.tui_words import fmt_clock
 from retrowalk.engine.events import Finished
+from retrowalk.units import format_distance
 
 if TYPE_CHECKING:
     from textual import events
     from textual.app import ComposeResult
 
     from retrowalk.engine.events import Aborted
+    from retrowalk.units import UnitSystem
 
 
 class QuitScreen(ModalScreen[bool]):
@@ -43,10 +45,13 @@ class QuitScreen(ModalScreen[bool]):
 class SummaryScreen(ModalScreen[None]):
     """The end of the workout: what was done; any key quits."""
 
-    def __init__(self, ended: Finished | Aborted | None, *, name: str) -> None:
+    def __init__(
+        self, ended: Finished | Aborted | None, *, name: str, units: UnitSystem = "metric"
+    ) -> None:
         super().__init__()
         self.ended = ended
         self.workout_name = name
+        self.units: UnitSystem = units
 
     def compose(self) -> ComposeResult:
         """Show the totals."""
@@ -61,10 +66,10 @@ class SummaryScreen(ModalScreen[None]):
                 yield Static(
                     "CONNECTION TO THE ENGINE ENDED", id="summary-title", classes="stopped"
                 )
-            yield Static(self.workout_name)
+            yield Static(self.workout_name, markup=False)
             if ended is not None:
                 yield Static(f"Time         {fmt_clock(ended.elapsed_s)}")
-                yield Static(f"Distance     {ended.distance_m / 1000:.2f} km")
+                yield Static(f"Distance     {format_distance(ended.distance_m, self.units)}")
                 yield Static(f"Energy est.  {ended.energy_kcal:.0f} kcal (±25 %)")
                 if isinstance(ended, Finished):
                     yield Static(

@@ -5,7 +5,7 @@ Each widget draws what it is given (values from a View, the Plan's layout) and d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.align import Align, AlignMethod
 from rich.segment import Segment
@@ -16,14 +16,12 @@ from textual.renderables.digits import Digits as DigitsRenderable
 from textual.widget import Widget
 from textual.widgets import Digits
 
-from retrowalk.cli.tui_view import fmt_clock
-from retrowalk.workout.plan import Direction
+from retrowalk.cli.tui_timeline import GLYPHS, LEGEND, bar_cells
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult, RenderResult
     from textual.geometry import Size
 
-    from retrowalk.engine.events import Snapshot
     from retrowalk.workout.plan import Plan
 
 # Which arms each box-drawing character of the digit font has: (up, down, left, right).
@@ -135,24 +133,18 @@ class Metric(Vertical):
 
 
 class PlanBar(Widget):
-    """The whole workout as a bar: forward and backward parts coloured, the current spot marked."""
+    """The whole workout as a bar: forward, backward and turns by glyph and colour, and where."""
 
     DEFAULT_CSS = """
     PlanBar { height: 2; }
     """
-    STYLES: ClassVar[dict[Direction | None, tuple[str, str]]] = {
-        Direction.FORWARD: ("█", "green"),
-        Direction.BACKWARD: ("█", "magenta"),
-        Direction.REST: ("░", "blue"),
-        None: ("┊", "yellow"),  # a turn-around
-    }
 
     def __init__(self, plan: Plan, *, id: str) -> None:  # noqa: A002 - Textual's own name
         super().__init__(id=id)
         self.plan = plan
         self.position_s = 0.0
         self._cells: tuple[int, list[tuple[float, str, str]]] = (0, [])  # width -> cells
-        self._drawn: tuple[int, int, int, str] | None = None  # what render() last drew
+        self._drawn: tuple[int, int, int] | None = None  # what render() last drew
 
     def show(self, position_s: float) -> None:
         """Mark `position_s` seconds into the planned timeline (redrawn only if a cell changes)."""
@@ -164,62 +156,32 @@ class PlanBar(Widget):
         return max(self.size.width, 10)
 
     def _bar_cells(self, width: int) -> list[tuple[float, str, str]]:
-        """Return (moment, char, colour) of each bar cell; cached per width (the plan is fixed)."""
+        """Return (moment, glyph, colour) of each bar cell; cached per width (the plan is fixed)."""
         if self._cells[0] != width:
-            total = self.plan.totals.duration_with_turns_s or 1.0
-            cells = []
-            for x in range(width):
-                moment = (x + 0.5) / width * total
-                cells.append((moment, *self.STYLES[self._kind_at(moment)]))
+            cells = [(moment, *GLYPHS[kind]) for moment, kind in bar_cells(self.plan, width)]
             self._cells = (width, cells)
         return self._cells[1]
 
-    def _marks(self, width: int) -> tuple[int, int, int, str]:
-        """Return what the position changes on screen: cells done, marker cell, time text."""
+    def _marks(self, width: int) -> tuple[int, int, int]:
+        """Return what the position changes on screen: cells done, marker cell."""
         total = self.plan.totals.duration_with_turns_s or 1.0
         done = sum(1 for moment, _, _ in self._bar_cells(width) if moment < self.position_s)
         at = min(width - 1, int(self.position_s / total * width))
-        return width, done, at, f"{fmt_clock(self.position_s)} / {fmt_clock(total)}"
-
-    def _kind_at(self, moment: float) -> Direction | None:
-        for step in self.plan.steps:
-            if step.start_s <= moment < step.start_s + step.planned_s:
-                return step.direction
-        return None
+        return width, done, at
 
     def render(self) -> RenderResult:
-        """Draw the bar and, under it, the marker with elapsed/total planned time."""
+        """Draw the bar and, under it, the marker and the legend (times are on the stats line)."""
         width = self._width()
-        self._drawn = _, done, at, times = self._marks(width)
+        self._drawn = _, done, at = self._marks(width)
         bar = Text()
         for x, (_, char, colour) in enumerate(self._bar_cells(width)):
             bar.append(char, style=colour if x < done else f"{colour} dim")
-        legend = Text.assemble(
-            ("█", "green"), " forward ", ("█", "magenta"), " backward ", ("┊", "yellow"), " turn"
+        legend = Text(" ").join(
+            Text.assemble((GLYPHS[kind][0], GLYPHS[kind][1]), f" {words}") for kind, words in LEGEND
         )
-        under = [" "] * width
-        under[at] = "▲"
-        marker = Text("".join(under), style="bold")
-        if at + 2 + len(times) <= width:
-            marker = Text("".join(under[: at + 2]), style="bold") + Text(times)
-        elif at - len(times) - 2 >= 0:
-            marker = Text(" " * (at - len(times) - 1)) + Text(times + " ") + Text("▲", style="bold")
-        if width - len(marker.plain) > len(legend.plain) + 2:
-            marker += Text(" " * (width - len(marker.plain) - len(legend.plain))) + legend
+        marker = Text(" " * at) + Text("▲", style="bold")
+        if at + 3 + len(legend.plain) <= width:
+            marker += Text(" " * (width - at - 1 - len(legend.plain))) + legend
+        elif at - len(legend.plain) - 2 >= 0:
+            marker = legend + Text(" " * (at - len(legend.plain))) + Text("▲", style="bold")
         return Text("\n").join([bar, marker])
-
-
-def timeline_position(plan: Plan, snapshot: Snapshot | None, turn_before: int | None) -> float:
-    """Return where the workout is on the plan's timeline (seconds), from what the engine said."""
-    if snapshot is not None and turn_before is not None:
-        transition = plan.transition_before(turn_before)
-        if transition is not None:
-            window = transition.turn.window_s
-            left = snapshot.turn_remaining_s if snapshot.turn_remaining_s is not None else window
-            return transition.start_s + max(0.0, min(window, window - left))
-    if snapshot is None or snapshot.step_index is None:
-        return 0.0
-    if not 0 <= snapshot.step_index < len(plan.steps):
-        return plan.totals.duration_with_turns_s
-    step = plan.steps[snapshot.step_index]
-    return step.start_s + max(0.0, min(step.planned_s, snapshot.step_elapsed_s))

@@ -1,21 +1,22 @@
 """The device layer's public types: what the engine sees of a treadmill.
 
 CONTRACT shared by device/ and engine/. `FtmsTreadmill` (device/treadmill.py) implements
-`Treadmill` over a bleak BleakClient; the engine depends only on this module.
+`Treadmill` over a bleak BleakClient; the engine depends only on this module. The device speaks
+the engine's language: telemetry in domain units, and what the machine's status means (the
+person stopped it at the console, pulled the safety key, ...). Status the machine sends for the
+device's own writes (its echoes) never reaches the engine as something the person did.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from retrowalk.ftms.models import (
     Features,
     InclineRange,
-    MachineStatus,
     SpeedRange,
     TargetSettingFeature,
-    TrainingStatus,
     TreadmillData,
 )
 
@@ -55,6 +56,82 @@ class Capabilities:
         )
 
 
+KMH_PER_MPH = 1.609344
+SpeedUnit = Literal["kmh", "mph"]
+
+
+@dataclass(frozen=True)
+class SpeedUnits:
+    """How one machine reads its speed numbers (config.toml `[machines."NAME"]`).
+
+    FTMS speeds are 0.01 km/h, but some consoles take Set Target Speed as mph (`targets`), and
+    some also report their speeds and ranges so (`reports`). The device layer converts, so the
+    engine only ever sees real km/h.
+    """
+
+    targets: SpeedUnit = "kmh"
+    reports: SpeedUnit = "kmh"
+
+    @property
+    def target_factor(self) -> float:
+        """Return real km/h per number in a target (1.609 for a console that reads mph)."""
+        return KMH_PER_MPH if self.targets == "mph" else 1.0
+
+    @property
+    def report_factor(self) -> float:
+        """Return real km/h per number in the machine's reports and ranges."""
+        return KMH_PER_MPH if self.reports == "mph" else 1.0
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """One merged Treadmill Data record, in domain units, as far as it can be trusted.
+
+    A value is None where the machine sent nothing, or where the device set it aside: outside
+    what the machine declares about itself, or a record whose bytes fit more than one layout.
+    `suspect` says why anything was set aside; `record` is the whole decoded record, for logs and
+    diagnostics (the engine acts only on the three values above).
+    """
+
+    speed_kmh: float | None
+    incline_pct: float | None
+    heart_rate_bpm: int | None
+    suspect: tuple[str, ...] = ()
+    record: TreadmillData | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ConsoleStopped:
+    """The person stopped (or paused) the belt at the console; the belt is coming to rest."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class ConsoleStarted:
+    """The person pressed start (or resume) on the console."""
+
+
+@dataclass(frozen=True)
+class SafetyKeyPulled:
+    """The safety key came out: the machine stopped the belt."""
+
+
+@dataclass(frozen=True)
+class ControlLost:
+    """The machine withdrew control (status 0xFF, or a reset): control must be requested again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    """A target was changed at the console (not by retrowalk); None: that one did not change."""
+
+    speed_kmh: float | None = None
+    incline_pct: float | None = None
+
+
 @dataclass(frozen=True)
 class LinkLost:
     """The connection dropped (the device layer is reconnecting, motion is not restored)."""
@@ -69,7 +146,16 @@ class LinkRestored:
     attempts: int
 
 
-DeviceEvent = TreadmillData | MachineStatus | TrainingStatus | LinkLost | LinkRestored
+DeviceEvent = (
+    Telemetry
+    | ConsoleStopped
+    | ConsoleStarted
+    | SafetyKeyPulled
+    | ControlLost
+    | ConsoleTarget
+    | LinkLost
+    | LinkRestored
+)
 
 
 class Treadmill(Protocol):
@@ -107,6 +193,14 @@ class Treadmill(Protocol):
 
     async def set_incline(self, pct: float) -> float:
         """Write an incline target, quantised; return what was sent."""
+        ...
+
+    def quantize_speed(self, kmh: float) -> float:
+        """Return the speed this machine would be sent for `kmh` (on its grid; 0 stays 0)."""
+        ...
+
+    def quantize_incline(self, pct: float) -> float:
+        """Return the incline this machine would be sent for `pct` (on its grid)."""
         ...
 
     def events(self) -> AsyncIterator[DeviceEvent]:

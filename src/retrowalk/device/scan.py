@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
@@ -24,12 +24,13 @@ from retrowalk.ftms.advertisement import decode_advertisement
 from retrowalk.ftms.models import FTMS_SERVICE_UUID, MachineType
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.device import BLEDevice
     from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
+    from retrowalk.device.api import SpeedUnits
     from retrowalk.device.heart_rate import HeartRateMonitor
     from retrowalk.device.link import ReconnectPolicy
     from retrowalk_sim.bleak_backend import SimWorld
@@ -209,12 +210,16 @@ def simulator_profiles() -> list[str]:
 
 @contextlib.asynccontextmanager
 async def simulated_world(
-    *profiles: str, name: str | None = None, hr_strap: bool = False
+    *profiles: str,
+    name: str | None = None,
+    hr_strap: bool = False,
+    first_treadmill: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[SimWorld]:
     """Run a simulated world with one treadmill per profile (default "home"); imports retrowalk_sim.
 
     Treadmills carry their profile's advertised name (`name` renames a single one); with
     `hr_strap`, a heart-rate strap worn by the person on the first treadmill is added too.
+    `first_treadmill` holds more `SimWorld.add` keywords for the first one (a fault scenario).
     """
     from retrowalk_sim.bleak_backend import SimWorld  # noqa: PLC0415 - only when asked for
 
@@ -231,7 +236,8 @@ async def simulated_world(
         label = name if len(profiles) == 1 else None
         if label is None and profiles.count(profile) > 1:
             label = f"SIM {profile} {index + 1}"
-        peripherals.append(world.add(profile=profile, name=label))
+        extra = (first_treadmill or {}) if index == 0 else {}
+        peripherals.append(world.add(profile=profile, name=label, **extra))
     if hr_strap:
         world.add_hr_strap(linked_to=peripherals[0])
     async with world:
@@ -247,8 +253,12 @@ async def connect(  # noqa: PLR0913 - all but the target are keyword-only with d
     timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
     control_timeout_s: float = DEFAULT_CONTROL_TIMEOUT_S,
     reconnect: ReconnectPolicy | None = None,
+    speed_units: Mapping[str, SpeedUnits] | None = None,
 ) -> AsyncIterator[FtmsTreadmill]:
     """Find the treadmill and yield it connected; disconnect on exit.
+
+    `speed_units` maps a machine's name or address (as configured) to how it reads its speed
+    numbers; the entry matching the treadmill found applies.
 
     With `sim` (a profile name) a simulated world with one treadmill of that profile runs for the
     duration; with `world` (already running) its treadmills are searched instead. The real
@@ -262,10 +272,23 @@ async def connect(  # noqa: PLR0913 - all but the target are keyword-only with d
             backend = _simulated_client()
         device = await find_treadmill(target, simulated_world=world, timeout_s=timeout_s)
         treadmill = FtmsTreadmill.from_device(
-            device, backend=backend, control_timeout_s=control_timeout_s, reconnect=reconnect
+            device,
+            backend=backend,
+            control_timeout_s=control_timeout_s,
+            reconnect=reconnect,
+            speed_units=_units_for(device, speed_units or {}),
         )
         async with treadmill:
             yield treadmill
+
+
+def _units_for(device: BLEDevice, table: Mapping[str, SpeedUnits]) -> SpeedUnits | None:
+    """Return the configured speed units of `device` (by address, else by name), if any."""
+    keys = {k.strip().lower(): v for k, v in table.items()}
+    for key in (device.address, device.name or ""):
+        if key.lower() in keys:
+            return keys[key.lower()]
+    return None
 
 
 def _matcher(target: str | None) -> Callable[[BLEDevice, AdvertisementData], bool]:

@@ -12,7 +12,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Self
 
-from retrowalk.ftms.models import TreadmillData
+from retrowalk.device.api import Telemetry
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -68,14 +68,14 @@ class EventSubscription:
         self._queue.clear()
 
     def _put(self, event: DeviceEvent) -> None:
-        if len(self._queue) >= self._maxsize and isinstance(event, TreadmillData):
+        if len(self._queue) >= self._maxsize and isinstance(event, Telemetry):
             self._drop_oldest_record()
         self._queue.append(event)
         self._ready.set()
 
     def _drop_oldest_record(self) -> None:
         for index, queued in enumerate(self._queue):
-            if isinstance(queued, TreadmillData):
+            if isinstance(queued, Telemetry):
                 del self._queue[index]
                 self.dropped += 1
                 if self.dropped in {1, 10, 100} or self.dropped % 1000 == 0:

@@ -1,8 +1,10 @@
-"""Notification bytes -> device events: merged Treadmill Data, status and training status.
+"""Notification bytes -> device events: merged telemetry, and what the machine's status means.
 
 Garbage never breaks the stream: a record that does not decode is logged, counted and
 skipped. A split record whose last part never arrives is flushed after `max_age_s` by a loop
-timer, so a consumer never waits forever for it.
+timer, so a consumer never waits forever for it. Status goes through the StatusInterpreter, so
+echoes of our own writes never look like the person at the console. Training Status is advisory
+and only decoded (and counted when it does not decode).
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from retrowalk.device.api import Telemetry
 from retrowalk.errors import ConfigError, ProtocolError
+from retrowalk.ftms.assembler import TreadmillDataAssembler
 from retrowalk.ftms.status import decode_status
+from retrowalk.ftms.suspect import mark_suspect
 from retrowalk.ftms.training_status import decode_training_status
-from retrowalk.ftms.treadmill_data import TreadmillDataAssembler
 
 if TYPE_CHECKING:
+    from retrowalk.device.echoes import StatusInterpreter
     from retrowalk.device.stream import EventHub
-    from retrowalk.ftms.models import TreadmillData
+    from retrowalk.ftms.models import Features, InclineRange, SpeedRange, TreadmillData
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +31,32 @@ log = logging.getLogger(__name__)
 class TelemetryDecoder:
     """Decodes notifications and publishes the results on an EventHub."""
 
-    def __init__(self, hub: EventHub, *, max_age_s: float = 1.0, max_parts: int = 4) -> None:
+    def __init__(
+        self,
+        hub: EventHub,
+        interpreter: StatusInterpreter,
+        *,
+        max_age_s: float = 1.0,
+        max_parts: int = 4,
+    ) -> None:
         if not (max_age_s > 0 and max_parts >= 1):
             raise ConfigError(
                 f"telemetry assembly needs max_age_s > 0 and max_parts >= 1, "
                 f"got {max_age_s:g} and {max_parts}"
             )
         self._hub = hub
+        self._interpreter = interpreter
         self._max_age_s = max_age_s
         self._max_parts = max_parts
         self._assembler = TreadmillDataAssembler(max_parts=max_parts, max_age_s=max_age_s)
         self._flush_handle: asyncio.TimerHandle | None = None
         self._flush_at = 0.0
+        self._declared: tuple[Features | None, SpeedRange | None, InclineRange | None] = (
+            None,
+            None,
+            None,
+        )
+        self.speed_factor = 1.0  # real km/h per reported number (1.609 for a machine in mph)
         self.decode_errors = 0
         self.records = 0
         self.truncated_records = 0
@@ -60,22 +79,22 @@ class TelemetryDecoder:
             self._arm_flush(loop, deadline)
 
     def on_status(self, data: bytes) -> None:
-        """Decode and publish one Fitness Machine Status notification."""
+        """Decode one Fitness Machine Status notification; publish what it means, if anything."""
         try:
             status = decode_status(bytes(data))
         except ProtocolError as exc:
             self._count_error(exc)
             return
-        self._hub.publish(status)
+        event = self._interpreter.interpret(status, asyncio.get_running_loop().time())
+        if event is not None:
+            self._hub.publish(event)
 
     def on_training_status(self, data: bytes) -> None:
-        """Decode and publish one Training Status notification."""
+        """Decode one Training Status notification (advisory: nothing acts on it)."""
         try:
-            status = decode_training_status(bytes(data))
+            decode_training_status(bytes(data))
         except ProtocolError as exc:
             self._count_error(exc)
-            return
-        self._hub.publish(status)
 
     def reset(self) -> None:
         """Forget any pending partial record (the link dropped)."""
@@ -109,14 +128,45 @@ class TelemetryDecoder:
             self._flush_handle.cancel()
             self._flush_handle = None
 
+    def declare(
+        self,
+        features: Features | None,
+        speed_range: SpeedRange | None,
+        incline_range: InclineRange | None,
+    ) -> None:
+        """Check every later record against what the machine declares about itself."""
+        self._declared = (features, speed_range, incline_range)
+
     def _emit(self, record: TreadmillData) -> None:
         self.records += 1
         if record.truncated:
             self.truncated_records += 1
-        self._hub.publish(record)
+        features, speed_range, incline_range = self._declared
+        record = mark_suspect(
+            record, features=features, speed_range=speed_range, incline_range=incline_range
+        )
+        self._hub.publish(trusted(record, self.speed_factor))
 
     def _count_error(self, exc: ProtocolError) -> None:
         self.decode_errors += 1
         # Log the first few in full, then only now and then: a noisy machine must not flood.
         if self.decode_errors <= 5 or self.decode_errors % 100 == 0:
             log.warning("skipped undecodable notification #%d: %s", self.decode_errors, exc)
+
+
+def trusted(record: TreadmillData, speed_factor: float = 1.0) -> Telemetry:
+    """Return what the engine may act on: a suspect or doubtful value is None.
+
+    A value is doubtful when another layout the bytes fit reads it differently; the reasons for
+    what was set aside travel along in `suspect`, so it can be logged and shown.
+    """
+    doubted = record.suspect_fields | record.doubtful
+    reasons = tuple(s.reason for s in record.suspect) + record.ambiguous
+    speed = None if "speed_kmh" in doubted or record.speed_kmh is None else record.speed_kmh
+    if speed is not None and speed_factor != 1.0:
+        speed = round(speed * speed_factor, 3)
+    incline = None if "incline_pct" in doubted else record.incline_pct
+    bpm = None if "heart_rate_bpm" in doubted else record.heart_rate_bpm
+    return Telemetry(
+        speed_kmh=speed, incline_pct=incline, heart_rate_bpm=bpm, suspect=reasons, record=record
+    )

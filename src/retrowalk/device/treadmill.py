@@ -13,21 +13,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 from typing import TYPE_CHECKING, Literal, Self
 
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from retrowalk.device.api import Capabilities, LinkLost, LinkRestored
+from retrowalk.device.api import Capabilities, LinkLost, LinkRestored, SpeedUnits
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S, ControlPointRunner
+from retrowalk.device.echoes import Expected, StatusInterpreter
+from retrowalk.device.grid import snap_incline, snap_speed
 from retrowalk.device.link import FtmsGatt, ReconnectPolicy, find_ftms, read_descriptions
 from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscription
 from retrowalk.device.telemetry import TelemetryDecoder
 from retrowalk.errors import ConfigError, DeviceError, Disconnected
 from retrowalk.ftms import control_point as cp
-from retrowalk.ftms.models import ControlOp, ControlRequest, ControlResponse, ResultCode
+from retrowalk.ftms.models import (
+    ControlOp,
+    ControlRequest,
+    ControlResponse,
+    ResultCode,
+    SpeedRange,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -40,9 +47,6 @@ log = logging.getLogger(__name__)
 
 _State = Literal["new", "open", "closed"]
 
-# Wire limits of the FTMS target fields, used when the machine publishes no range.
-_SPEED_WIRE = (0.0, 655.35, 0.01)
-_INCLINE_WIRE = (-3276.8, 3276.7, 0.1)
 _EXIT_DISCONNECT_TIMEOUT_S = 5.0
 
 COACH_MODE_ADVICE = (
@@ -64,13 +68,17 @@ class FtmsTreadmill:
         link_check_interval_s: float = 0.5,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         rng: random.Random | None = None,
+        speed_units: SpeedUnits | None = None,
     ) -> None:
         if not link_check_interval_s > 0:
             raise ConfigError(f"link check interval must be positive, got {link_check_interval_s}")
         self._client = client
+        self._units = speed_units or SpeedUnits()
         self._runner = ControlPointRunner(self._write_control, timeout_s=control_timeout_s)
         self._hub = EventHub()
-        self._telemetry = TelemetryDecoder(self._hub, max_age_s=assembler_max_age_s)
+        self._echoes = StatusInterpreter(speed_factor=self._units.target_factor)
+        self._echo_tokens: dict[ControlRequest, list[Expected]] = {}  # by procedure in flight
+        self._telemetry = TelemetryDecoder(self._hub, self._echoes, max_age_s=assembler_max_age_s)
         self._policy = reconnect or ReconnectPolicy()
         self._link_check_s = link_check_interval_s
         self._queue_size = queue_size
@@ -95,6 +103,7 @@ class FtmsTreadmill:
         backend: type[BaseBleakClient] | None = None,
         control_timeout_s: float = DEFAULT_CONTROL_TIMEOUT_S,
         reconnect: ReconnectPolicy | None = None,
+        speed_units: SpeedUnits | None = None,
     ) -> FtmsTreadmill:
         """Return a treadmill over a new BleakClient that reports disconnects at once."""
         holder: list[FtmsTreadmill] = []
@@ -103,7 +112,12 @@ class FtmsTreadmill:
             disconnected_callback=lambda _c: holder[0].notify_disconnected(),
             backend=backend,
         )
-        treadmill = cls(client, control_timeout_s=control_timeout_s, reconnect=reconnect)
+        treadmill = cls(
+            client,
+            control_timeout_s=control_timeout_s,
+            reconnect=reconnect,
+            speed_units=speed_units,
+        )
         holder.append(treadmill)
         return treadmill
 
@@ -188,7 +202,8 @@ class FtmsTreadmill:
     async def set_speed(self, kmh: float) -> float:
         """Write a speed target, quantised and clamped to the machine's range; return it."""
         value = self.quantize_speed(kmh)
-        await self._run(cp.set_target_speed(value))
+        # A console that reads targets as mph is sent the number that means `value` km/h to it.
+        await self._run(cp.set_target_speed(round(value / self._units.target_factor, 2)))
         return value
 
     async def set_incline(self, pct: float) -> float:
@@ -199,25 +214,11 @@ class FtmsTreadmill:
 
     def quantize_speed(self, kmh: float) -> float:
         """Return the speed this machine would be sent for `kmh` (zero stays zero)."""
-        _check_finite("speed", kmh, "km/h")
-        if kmh <= 0:
-            return 0.0  # a zero target means "stand still", never the machine's minimum
-        minimum, maximum, step = _SPEED_WIRE
-        speed_range = self._capabilities.speed_range if self._capabilities else None
-        if speed_range is not None:
-            minimum, maximum = speed_range.minimum_kmh, speed_range.maximum_kmh
-            step = speed_range.increment_kmh if speed_range.increment_kmh > 0 else step
-        return cp.quantize(kmh, increment=step, minimum=minimum, maximum=maximum)
+        return snap_speed(kmh, self._capabilities.speed_range if self._capabilities else None)
 
     def quantize_incline(self, pct: float) -> float:
         """Return the incline this machine would be sent for `pct`."""
-        _check_finite("incline", pct, "%")
-        minimum, maximum, step = _INCLINE_WIRE
-        incline_range = self._capabilities.incline_range if self._capabilities else None
-        if incline_range is not None:
-            minimum, maximum = incline_range.minimum_pct, incline_range.maximum_pct
-            step = incline_range.increment_pct if incline_range.increment_pct > 0 else step
-        return cp.quantize(pct, increment=step, minimum=minimum, maximum=maximum)
+        return snap_incline(pct, self._capabilities.incline_range if self._capabilities else None)
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -235,12 +236,33 @@ class FtmsTreadmill:
             raise DeviceError(f"{self.capabilities.name} cannot be controlled: {COACH_MODE_ADVICE}")
         if not self._connected:
             raise Disconnected(f"the link to {self.capabilities.name} is down; reconnecting")
-        return await self._runner.run(request, urgent=urgent)
+        loop = asyncio.get_running_loop()
+        try:
+            response = await self._runner.run(request, urgent=urgent)
+        except asyncio.CancelledError:
+            self._settle_echoes(request, loop.time())  # the write may be out: its echo may come
+            raise
+        except Exception:
+            for echo in self._echo_tokens.pop(request, []):
+                self._echoes.withdraw(echo)  # refused: no echo will come
+            raise
+        self._settle_echoes(request, loop.time())
+        return response
+
+    def _settle_echoes(self, request: ControlRequest, now: float) -> None:
+        for echo in self._echo_tokens.pop(request, []):
+            self._echoes.settle(echo, now)
 
     async def _write_control(self, payload: bytes) -> None:
         gatt = self._gatt
         if not self._connected or gatt is None or gatt.control_point is None:
             raise Disconnected("the link to the treadmill is down; reconnecting")
+        # The echo this write may cause is expected from now, when it goes out (not from when it
+        # was queued behind another procedure): machines often echo before they answer.
+        request = cp.decode_request(payload)
+        echo = self._echoes.expect(request, asyncio.get_running_loop().time())
+        if echo is not None:
+            self._echo_tokens.setdefault(request, []).append(echo)
         try:
             await self._client.write_gatt_char(
                 gatt.control_point, payload, response=gatt.control_point_with_response
@@ -284,6 +306,13 @@ class FtmsTreadmill:
             await self._client.start_notify(gatt.training_status, self._on_training_status)
         await self._client.start_notify(gatt.treadmill_data, self._on_treadmill_data)
         features, speed_range, incline_range = await read_descriptions(self._client, gatt)
+        # Ranges are declared in the numbers the machine takes as targets; the engine sees km/h,
+        # and the reports are checked against the range in the numbers the machine reports.
+        real_range = _scaled(speed_range, self._units.target_factor)
+        factor = self._units.target_factor / self._units.report_factor
+        self._telemetry.declare(features, _scaled(speed_range, factor), incline_range)
+        self._telemetry.speed_factor = self._units.report_factor
+        speed_range = real_range
         self._capabilities = Capabilities(
             name=_client_name(self._client),
             address=self._client.address,
@@ -329,6 +358,7 @@ class FtmsTreadmill:
         log.warning("link lost (%s); reconnecting", reason)
         self._runner.fail_pending(reason)
         self._telemetry.reset()
+        self._echoes.clear()
         self._hub.publish(LinkLost(reason))
         attempt = 0
         while True:
@@ -392,9 +422,15 @@ class FtmsTreadmill:
         self._telemetry.on_training_status(bytes(data))
 
 
-def _check_finite(what: str, value: float, unit: str) -> None:
-    if not math.isfinite(value):
-        raise ConfigError(f"a {what} target must be a finite number of {unit}, got {value!r}")
+def _scaled(speed_range: SpeedRange | None, factor: float) -> SpeedRange | None:
+    """Return `speed_range` with its numbers multiplied by `factor` (unchanged for 1)."""
+    if speed_range is None or factor == 1.0:
+        return speed_range
+    return SpeedRange(
+        round(speed_range.minimum_kmh * factor, 4),
+        round(speed_range.maximum_kmh * factor, 4),
+        round(speed_range.increment_kmh * factor, 4),
+    )
 
 
 def _client_name(client: BleakClient) -> str:

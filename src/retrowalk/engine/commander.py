@@ -2,8 +2,11 @@
 
 `submit()` decides synchronously whether a command is accepted in the current state (a
 person reads the reason when it is not), records CommandHandled, and hands the work to the
-walker through the session. The emergency stop closes the control gate and cancels the
-walker before it returns to the event loop, so the Stop is the next control write.
+walker through the session. A confirmation goes to the guard, the only one who lets a still belt
+start. The emergency stop closes the control gate and breaks into the running segment before it
+returns to the event loop, so the Stop is the next control write; the workout then holds. It is
+never refused: after the end it still sends Stop (the belt may be running: --keep-walking, a
+final Stop lost in a link outage).
 """
 
 from __future__ import annotations
@@ -19,44 +22,54 @@ from retrowalk.engine.commands import (
     CommandResult,
     Origin,
 )
-from retrowalk.engine.events import CommandHandled, EngineState, Notice, Override, TurnPhase
+from retrowalk.engine.events import (
+    CommandHandled,
+    EngineState,
+    HoldCause,
+    Notice,
+    Override,
+    TurnPhase,
+)
 from retrowalk.engine.session import Interrupt
-from retrowalk.errors import DeviceError
+from retrowalk.errors import DeviceError, SafetyError
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from retrowalk.device.api import Treadmill
+    from retrowalk.engine.belt import BeltMoves
     from retrowalk.engine.control import Control
+    from retrowalk.engine.guard import Guard
     from retrowalk.engine.options import EngineOptions
     from retrowalk.engine.session import Session
-    from retrowalk.engine.walk import Walker
 
 _TERMINAL = {EngineState.FINISHED, EngineState.ABORTED}
+_CONFIRMABLE_PHASES = {TurnPhase.WINDOW, TurnPhase.AWAITING_CONFIRM, TurnPhase.START_COUNTDOWN}
 _EPS = 1e-6
 
 
 class Commander:
     """Decides and applies commands; owns the emergency stop."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the parts a command may touch
         self,
         session: Session,
         control: Control,
-        walker: Walker,
+        *,
+        guard: Guard,
+        belt: BeltMoves,
         options: EngineOptions,
         treadmill: Treadmill,
     ) -> None:
         self.s = session
         self.control = control
-        self.walker = walker
+        self.guard = guard
+        self.belt = belt
         self.options = options
         self.treadmill = treadmill
-        self.estop: Command | None = None
         self.estop_requested = asyncio.Event()
         self.estop_done = asyncio.Event()
-        self.estop_stopped = False
-        self.walker_task: asyncio.Task[object] | None = None
-        self._guard_running = False
+        self.estop_done.set()
+        self._stopper_running = False
 
     async def submit(self, command: Command) -> CommandResult:
         """Decide `command`, record the decision, and (emergency stop) wait for the Stop."""
@@ -66,53 +79,77 @@ class Commander:
             reason = self._decide(command)
             result = CommandResult(command, accepted=not reason, reason=reason)
         self.s.publish(CommandHandled(t=self.s.elapsed(), origin=command.origin, result=result))
-        if command.kind == CommandKind.EMERGENCY_STOP and self._guard_running:
-            await self.estop_done.wait()
+        if command.kind == CommandKind.EMERGENCY_STOP:
+            if self.s.state in _TERMINAL:
+                await self._stop_after_end()
+            elif self._stopper_running:
+                await self.estop_done.wait()
         return result
 
     async def estop_guard(self) -> None:
-        """Wait for an emergency stop; write Stop right after the call in flight."""
-        self._guard_running = True
+        """Wait for emergency stops; write each Stop right after the call in flight."""
+        self._stopper_running = True
         try:
-            await self.estop_requested.wait()
-            if self.s.motion_writes:
-                try:
-                    async with asyncio.timeout(self.options.stop_timeout_s):
-                        await self.control.emergency_stop()
-                    self.estop_stopped = True
-                except (DeviceError, TimeoutError) as exc:
-                    self.s.publish(
-                        Notice(
-                            t=self.s.elapsed(),
-                            message=f"emergency stop not confirmed: {exc}; "
-                            "pull the safety key or stop at the console",
-                        )
-                    )
+            while True:
+                await self.estop_requested.wait()
+                self.estop_requested.clear()
+                await self._bounded_stop("emergency stop not confirmed")
+                self.estop_done.set()
         finally:
-            self._guard_running = False
+            self._stopper_running = False
             self.estop_done.set()
 
     # ---- decisions ---------------------------------------------------------------------------
 
     def _emergency(self, command: Command) -> CommandResult:
-        if self.s.state in _TERMINAL:
-            return CommandResult(command, accepted=False, reason="the workout has already ended")
-        if self.estop is None:
-            self.estop = command
-            # Close the gate first: from here on no engine write but the Stop reaches the device.
+        if self.s.state not in _TERMINAL:
+            # Close the gate first: from here on no engine write but Stop reaches the device.
             self.control.halt()
-            self.s.interrupt(Interrupt("stop", command.origin, detail="emergency stop"))
-            if self.walker_task is not None:
-                self.walker_task.cancel()
+            self.guard.revoke()
+            self.s.interrupt(
+                Interrupt(
+                    "hold",
+                    command.origin,
+                    cause=HoldCause.EMERGENCY_STOP,
+                    detail="emergency stop",
+                    advice="Resume when you are ready (the belt restarts slowly), or quit.",
+                )
+            )
+            self.estop_done.clear()
             self.estop_requested.set()
         return CommandResult(command, accepted=True)
+
+    async def _stop_after_end(self) -> None:
+        """The workout is over, but the belt may run: Stop it, bounded, once per press."""
+        if self.treadmill.is_connected:
+            await self._bounded_stop("could not stop the belt")
+        else:
+            self._warn("the treadmill is not connected: stop the belt at the console")
+
+    async def _bounded_stop(self, failure: str) -> None:
+        if not self.s.motion_writes:
+            self._warn("stop the belt at the console: retrowalk cannot control this treadmill")
+            return
+        try:
+            async with asyncio.timeout(self.options.stop_timeout_s):
+                if self.s.need_control:
+                    await self.control.request_control(bypass=True)
+                    self.s.need_control = False
+                await self.control.stop()
+        except (DeviceError, TimeoutError) as exc:
+            self._warn(
+                f"{failure}: {exc or 'no answer'}; pull the safety key or stop at the console"
+            )
+
+    def _warn(self, message: str) -> None:
+        self.s.publish(Notice(t=self.s.elapsed(), message=message, safety=True))
 
     def _decide(self, command: Command) -> str:  # noqa: C901, PLR0911 - one branch per command
         """Return "" to accept `command` (and apply it), else the reason it is refused."""
         s = self.s
         kind = command.kind
         state = s.state
-        if state in _TERMINAL or self.estop is not None:
+        if state in _TERMINAL:
             return "the workout has already ended"
         if (
             command.origin == Origin.REMOTE
@@ -139,7 +176,7 @@ class Commander:
             s.interrupt(Interrupt("pause", command.origin))
             return ""
         if kind in {CommandKind.SKIP, CommandKind.BACK}:
-            if state not in {EngineState.RUNNING, EngineState.TURNING}:
+            if state not in {EngineState.RUNNING, EngineState.TURNING, EngineState.WAITING_CONFIRM}:
                 return f"cannot {kind.value} now: the workout is {state.value.replace('_', ' ')}"
             s.interrupt(Interrupt(kind.value, command.origin))
             return ""
@@ -151,19 +188,9 @@ class Commander:
 
     def _confirm(self, command: Command) -> str:
         s = self.s
-        if s.state == EngineState.WAITING_START:
-            s.confirmed = True
-            s.wake.set()
-            return ""
-        if s.state == EngineState.TURNING and s.turn_phase in {
-            TurnPhase.WINDOW,
-            TurnPhase.AWAITING_CONFIRM,
-        }:
-            step = s.plan.steps[s.index]
-            if not self.walker.turn_spec(step).confirm:
-                return "no confirmation needed: the belt restarts when the turn window ends"
-            s.confirmed = True
-            s.wake.set()
+        waiting = s.state in {EngineState.WAITING_START, EngineState.WAITING_CONFIRM}
+        if waiting or (s.state == EngineState.TURNING and s.turn_phase in _CONFIRMABLE_PHASES):
+            self.guard.confirm(command.origin)
             return ""
         if s.state in {EngineState.PAUSED, EngineState.HOLD}:
             return self._resume(command)
@@ -201,8 +228,10 @@ class Commander:
         if command.value is None or not math.isfinite(command.value):
             return "a speed nudge needs a finite number of km/h"
         current = s.target_speed(step) or self.control.commanded_speed
-        wanted = current + command.value
-        value = self.control.limit_speed(max(wanted, self.walker.low_speed(None)), direction)
+        try:
+            value = self._nudged_speed(current, command.value, direction)
+        except SafetyError as exc:
+            return str(exc)
         if abs(value - current) < _EPS:
             return f"the speed stays at {current:g} km/h: that is the limit for this step"
         planned = step.speed.at(s.step_fraction()) if step.speed else None
@@ -215,7 +244,7 @@ class Commander:
         s.wake.set()
         return ""
 
-    def _nudge_incline(self, command: Command) -> str:
+    def _nudge_incline(self, command: Command) -> str:  # noqa: PLR0911 - one reason per refusal
         s = self.s
         refused, direction = self._walking_step("incline")
         if refused or direction is None:
@@ -229,7 +258,10 @@ class Commander:
         if command.value is None or not math.isfinite(command.value):
             return "an incline nudge needs a finite number of percentage points"
         current = s.target_incline(step)
-        value = self.control.limit_incline(current + command.value, direction)
+        try:
+            value = self._nudged_incline(current, command.value, direction)
+        except SafetyError as exc:
+            return str(exc)
         if abs(value - current) < _EPS:
             return f"the incline stays at {current:g} %: that is the limit for this step"
         s.incline_override = value
@@ -244,3 +276,23 @@ class Commander:
         )
         s.wake.set()
         return ""
+
+    def _nudged_speed(self, current: float, delta: float, direction: Direction) -> float:
+        """Return the speed a nudge of `delta` gives: at least one grid step, within the caps."""
+        value = self.guard.cap_speed(max(current + delta, self.belt.low_speed(None)), direction)
+        rng = self.treadmill.capabilities.speed_range
+        if abs(value - current) < _EPS and rng is not None and rng.increment_kmh > abs(delta):
+            # A nudge smaller than the machine's step moves by one step (0.1 on a 0.5 grid).
+            step = math.copysign(rng.increment_kmh, delta)
+            value = self.guard.cap_speed(max(current + step, self.belt.low_speed(None)), direction)
+        return value
+
+    def _nudged_incline(self, current: float, delta: float, direction: Direction) -> float:
+        """Return the incline a nudge of `delta` gives: at least one grid step, within caps."""
+        value = self.guard.cap_incline(current + delta, direction)
+        rng = self.treadmill.capabilities.incline_range
+        if abs(value - current) < _EPS and rng is not None and rng.increment_pct > abs(delta):
+            value = self.guard.cap_incline(
+                current + math.copysign(rng.increment_pct, delta), direction
+            )
+        return value

@@ -1,9 +1,11 @@
-"""Pauses and holds: stop the belt as the cause needs, wait for the person, never restart alone.
+"""Pauses and holds: the guard keeps the belt still, the person resumes, nothing restarts alone.
 
 A pause (a command) pauses the belt; a hold (console, safety key, lost control or link, heart
-rate, a belt not following) leaves it stopped. Both end only by an explicit resume, after which
-the interrupted segment runs again and starts the belt low. Device trouble inside a segment
-becomes a hold, or coach mode when the machine does not support the procedure.
+rate, a belt not following or not stopping, caps, an emergency stop) hands the belt to the guard,
+which keeps it still until telemetry shows rest, whatever the cause and across reconnects. Both
+end only by an explicit resume, which is also the confirmation for the restart: the interrupted
+segment runs again and starts the belt low. Device trouble inside a segment becomes a hold, or
+coach mode when the machine does not support the procedure.
 """
 
 from __future__ import annotations
@@ -11,40 +13,57 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from retrowalk.engine.commands import Origin
-from retrowalk.engine.events import EngineState, Hold, HoldCause, Paused, Resumed
+from retrowalk.engine.events import (
+    EngineState,
+    Hold,
+    HoldCause,
+    Paused,
+    RestReason,
+    Resumed,
+)
 from retrowalk.engine.session import Interrupt
-from retrowalk.engine.turns import TurnRunner
 from retrowalk.errors import ControlRejected, DeviceError, Disconnected
-from retrowalk.ftms.models import ResultCode
 
 if TYPE_CHECKING:
-    from retrowalk.device.api import Capabilities
+    from retrowalk.engine.belt import BeltMoves
     from retrowalk.engine.control import Control
-    from retrowalk.engine.options import EngineOptions
+    from retrowalk.engine.guard import Guard
     from retrowalk.engine.session import Session
 
-# Causes after which the machine may still be moving, so the engine stops the belt itself.
-_STOP_ON_HOLD = {
-    HoldCause.HEART_RATE,
-    HoldCause.SPEED_NOT_FOLLOWING,
-    HoldCause.CONTROL_LOST,
-    HoldCause.DEVICE_ERROR,
-    HoldCause.BELT_NOT_STARTED,  # the machine took Start: take it back before it runs alone
-}
+# Causes after which the machine may still be driving the belt: Stop at once. For the others
+# (console, safety key, a lost link) the machine stops by itself; the guard Stops only when
+# telemetry does not show rest in time (and, for a lost link, as soon as it is back).
+_STOP_NOW = frozenset(
+    {
+        HoldCause.HEART_RATE,
+        HoldCause.SPEED_NOT_FOLLOWING,
+        HoldCause.CONTROL_LOST,
+        HoldCause.DEVICE_ERROR,
+        HoldCause.BELT_NOT_STARTED,  # the machine took Start: take it back before it runs alone
+        HoldCause.BELT_NOT_STOPPED,
+        HoldCause.SPEED_ABOVE_CAP,
+        HoldCause.INCLINE_ABOVE_CAP,
+        HoldCause.SPEED_UNITS,
+        HoldCause.TELEMETRY_LOST,
+        HoldCause.STEP_OVERDUE,
+    }
+)
 
 
-class HoldRunner(TurnRunner):
-    """Pause, hold and resume on top of the turn-around; the Walker adds steps."""
+class HoldRunner:
+    """Pause, hold and resume."""
 
-    def __init__(
-        self, session: Session, control: Control, options: EngineOptions, caps: Capabilities
-    ) -> None:
-        super().__init__(session, control, options, caps)
+    def __init__(self, session: Session, belt: BeltMoves, guard: Guard, control: Control) -> None:
+        self.s = session
+        self.belt = belt
+        self.guard = guard
+        self.control = control
         self._resumed_by = Origin.KEYBOARD
 
-    def _on_device_error(self, exc: DeviceError) -> None:
-        if isinstance(exc, ControlRejected) and exc.result_code == ResultCode.NOT_SUPPORTED:
-            self.enter_coach(f"the treadmill does not accept {exc.op}; set it by hand")
+    def on_device_error(self, exc: DeviceError) -> None:
+        """Turn device trouble inside a segment into coach mode or a hold."""
+        if isinstance(exc, ControlRejected) and exc.not_supported:
+            self.belt.enter_coach(f"the treadmill does not accept {exc.op}; set it by hand")
             if exc.op.lower().startswith(("start", "stop", "pause")):
                 self.s.motion_writes = False
             return
@@ -59,32 +78,59 @@ class HoldRunner(TurnRunner):
             )
         )
 
-    async def _pause(self, request: Interrupt) -> None:
+    async def pause(self, request: Interrupt) -> None:
+        """Pause the belt and wait for a resume (or a stronger interrupt)."""
         s = self.s
         if self.control.belt == "running" and s.motion_writes:
             try:
-                await self.control.pause()
+                await self.guard.pause()
             except DeviceError as exc:
-                self._on_device_error(exc)
-        resumed_state = EngineState.TURNING if s.turn_started else EngineState.RUNNING
+                self.on_device_error(exc)
+        self.guard.watch.keep_stopped(RestReason.HOLD, stop_now=False)
+        resumed_state = _resumed_state(s)
         s.resume_requested = False  # only a resume from now on counts
         s.set_state(EngineState.PAUSED)
         s.publish(Paused(t=s.elapsed(), origin=request.origin))
         if await self._wait_resume():
+            self._release(request_control=False)
             s.publish(Resumed(t=s.elapsed(), origin=self._resumed_by))
             s.set_state(resumed_state)
 
-    async def _hold(self, request: Interrupt) -> None:
+    async def hold(self, request: Interrupt) -> None:
+        """Hold: the guard keeps the belt still until the person resumes (or stops)."""
         s = self.s
         cause = request.cause or HoldCause.DEVICE_ERROR
         s.hold = request
-        resumed_state = EngineState.TURNING if s.turn_started else EngineState.RUNNING
-        if cause in _STOP_ON_HOLD and s.motion_writes and s.link_up:
-            await self.safe_stop()
-        else:
-            self.control.mark_stopped()
+        resumed_state = _resumed_state(s)
+        estop = cause == HoldCause.EMERGENCY_STOP
+        why = RestReason.EMERGENCY_STOP if estop else RestReason.HOLD
+        self.guard.watch.keep_stopped(why, stop_now=cause in _STOP_NOW and s.link_up)
+        if cause == HoldCause.CONTROL_LOST:
+            s.need_control = True
+        self.control.mark_stopped()
         s.resume_requested = False  # only a resume from now on counts
         s.set_state(EngineState.HOLD)
+        self._publish(request, cause)
+        while not await self._wait_resume():
+            again = s.pending
+            if again is None or again.kind != "hold":
+                return  # stop: the caller sees it pending
+            s.pending = None
+            if s.hold is not None and again.cause == s.hold.cause:
+                continue
+            s.hold = again
+            if again.cause == HoldCause.EMERGENCY_STOP:
+                self.guard.watch.keep_stopped(RestReason.EMERGENCY_STOP, stop_now=False)
+            self._publish(again, again.cause or HoldCause.DEVICE_ERROR)
+        s.hold = None
+        self._release(request_control=True)
+        s.publish(Resumed(t=s.elapsed(), origin=self._resumed_by))
+        s.set_state(resumed_state)
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _publish(self, request: Interrupt, cause: HoldCause) -> None:
+        s = self.s
         s.publish(
             Hold(
                 t=s.elapsed(),
@@ -94,42 +140,18 @@ class HoldRunner(TurnRunner):
                 advice=request.advice,
             )
         )
-        stopped_after_restore = False
-        while True:
-            if await self._wait_resume(in_hold=True):
-                break
-            again = s.pending
-            if again is None:
-                if cause == HoldCause.DISCONNECTED and s.link_up and not stopped_after_restore:
-                    # The link is back: make sure the belt is stopped, never restart it.
-                    stopped_after_restore = True
-                    await self.safe_stop(request_control=True)
-                continue
-            if again.kind != "hold":
-                return  # stop: the caller sees it pending
-            s.pending = None
-            if s.hold is not None and again.cause == s.hold.cause:
-                continue
-            s.hold = again
-            s.publish(
-                Hold(
-                    t=s.elapsed(),
-                    origin=again.origin,
-                    cause=again.cause or HoldCause.DEVICE_ERROR,
-                    detail=again.detail,
-                    advice=again.advice,
-                )
-            )
-        s.hold = None
-        if s.motion_writes:
-            s.need_control = True
-        s.publish(Resumed(t=s.elapsed(), origin=self._resumed_by))
-        s.set_state(resumed_state)
 
-    async def _wait_resume(self, *, in_hold: bool = False) -> bool:
-        """Wait for a resume (True), or return False on a stronger interrupt or link news."""
+    def _release(self, *, request_control: bool) -> None:
+        """The person resumed: the gate opens, and the resume is the restart's confirmation."""
+        self.guard.watch.release()
+        self.control.reopen()
+        if self.s.motion_writes and request_control:
+            self.s.need_control = True
+        self.guard.confirm(self._resumed_by)
+
+    async def _wait_resume(self) -> bool:
+        """Wait for a resume (True), or return False on a stronger interrupt."""
         s = self.s
-        link_was_up = s.link_up
         while True:
             if s.resume_requested:
                 s.resume_requested = False
@@ -137,8 +159,12 @@ class HoldRunner(TurnRunner):
                 return True
             if s.pending is not None and s.pending.kind in {"stop", "hold"}:
                 return False  # a stop, or a hold taking over a pause: the caller handles it
-            if in_hold and s.link_up and not link_was_up:
-                return False
-            link_was_up = s.link_up
             s.wake.clear()
             await s.wake.wait()
+
+
+def _resumed_state(s: Session) -> EngineState:
+    """Return the state a resume returns to (the interrupted segment then sets its own)."""
+    if s.started_at is None:
+        return EngineState.WAITING_START
+    return EngineState.TURNING if s.turn_started else EngineState.RUNNING

@@ -1,10 +1,12 @@
 """The engine: runs one workout on one treadmill, from connecting to the belt stopped.
 
 `Engine.run()` owns every task of the workout in one TaskGroup: the walker (steps and turns),
-the device reader (telemetry, status, link), the monitor (snapshots, distance, energy, the
-speed and heart-rate watchdogs), the emergency-stop guard and the heart-rate reader. Commands
-from any controller come through `submit()`. Every way out of `run()` ends with a shielded,
-time-bounded stop of the belt, then Finished or Aborted, then the bus is closed.
+the device reader (telemetry, the console, the link), the watch (snapshots, distance, energy,
+the watchdogs), the guard's worker (write-backs, Stops re-sent while the belt must stay still),
+the emergency-stop writer and the heart-rate reader. Commands from any controller come through
+`submit()`. Every way out of `run()` ends with a shielded, time-bounded stop of the belt and a
+bounded wait to see it at rest, then Finished or Aborted (saying whether telemetry showed the
+belt at rest), then the bus is closed.
 """
 
 from __future__ import annotations
@@ -15,21 +17,26 @@ import logging
 from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
+from retrowalk.engine.belt import BeltMoves
 from retrowalk.engine.commander import Commander
 from retrowalk.engine.control import Control
 from retrowalk.engine.events import (
     Aborted,
+    BeltAtRest,
     Connected,
     EngineState,
     Finished,
     HeartRate,
     Notice,
+    RestReason,
 )
-from retrowalk.engine.fit import fit_plan
+from retrowalk.engine.fitting import fit_plan
+from retrowalk.engine.guard import STILL_KMH, Guard
 from retrowalk.engine.monitor import Monitor
 from retrowalk.engine.options import EngineOptions
 from retrowalk.engine.session import Session
 from retrowalk.engine.walk import Outcome, Walker
+from retrowalk.engine.watch import Watch
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -43,8 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineOptions"]
 
 log = logging.getLogger(__name__)
-
-_STILL_KMH = 0.15
 
 
 class Engine:
@@ -66,11 +71,17 @@ class Engine:
         self._profile = profile
         self._options = options
         self._heart_rate = heart_rate
-        self._s = Session(plan=plan, bus=bus, t0=0.0)
-        self._control = Control(treadmill, profile, self._s.publish, self._s.elapsed)
-        self._walker = Walker(self._s, self._control, options, treadmill.capabilities)
-        self._commander = Commander(self._s, self._control, self._walker, options, treadmill)
-        self._monitor = Monitor(self._s, self._control, self._walker, options, treadmill)
+        s = self._s = Session(plan=plan, bus=bus, t0=0.0)
+        caps = treadmill.capabilities
+        self._control = Control(treadmill, s.publish, s.elapsed)
+        self._guard = Guard(s, self._control, treadmill, profile, options)
+        belt = BeltMoves(s, self._guard, self._control, options, caps)
+        self._walker = Walker(s, belt, options)
+        self._commander = Commander(
+            s, self._control, guard=self._guard, belt=belt, options=options, treadmill=treadmill
+        )
+        self._monitor = Monitor(s, self._control, self._guard)
+        self._watch = Watch(s, belt, options, caps)
         self._ran = False
 
     @property
@@ -90,19 +101,20 @@ class Engine:
         self._s.t0 = clock.now()
         events = self._treadmill.events()
         try:
-            self._connect()
-            outcome = await self._run_tasks(events)
-        except BaseException as exc:
-            error = _unwrap(exc)
-            interrupted = isinstance(error, asyncio.CancelledError | KeyboardInterrupt)
-            reason = "interrupted" if interrupted else f"error: {error}"
-            await self._finish(Outcome(finished=False, reason=reason))
-            if error is not exc:
-                raise error from None
-            raise
+            try:
+                self._connect()
+                outcome = await self._run_tasks(events)
+            except BaseException as exc:
+                error = _unwrap(exc)
+                interrupted = isinstance(error, asyncio.CancelledError | KeyboardInterrupt)
+                reason = "interrupted" if interrupted else f"error: {error}"
+                await self._finish(Outcome(finished=False, reason=reason), events)
+                if error is not exc:
+                    raise error from None
+                raise
+            return await self._finish(outcome, events)
         finally:
             await _aclose(events)
-        return await self._finish(outcome)
 
     # ---- phases ------------------------------------------------------------------------------
 
@@ -133,34 +145,26 @@ class Engine:
         s.set_state(EngineState.READY)
         if not caps.has_control_point:
             s.motion_writes = False
-            self._walker.enter_coach(
-                f"{caps.name} has no control point: set speed and incline by hand"
-            )
+            self._walker.belt.enter_coach(f"{caps.name} has no control point")
 
     async def _run_tasks(self, events: AsyncIterator[DeviceEvent]) -> Outcome:
         commander = self._commander
-        if commander.estop is not None:
-            return Outcome(finished=False, reason="emergency stop")
         async with asyncio.TaskGroup() as tg:
             helpers = [
                 tg.create_task(self._monitor.read_device(events), name="retrowalk-device"),
-                tg.create_task(self._monitor.tick(), name="retrowalk-monitor"),
+                tg.create_task(self._watch.tick(), name="retrowalk-watch"),
+                tg.create_task(self._guard.watch.run(), name="retrowalk-guard"),
                 tg.create_task(commander.estop_guard(), name="retrowalk-estop"),
             ]
             if self._heart_rate is not None:
                 helpers.append(tg.create_task(self._read_heart_rate(), name="retrowalk-hr"))
             walker = tg.create_task(self._walker.drive(), name="retrowalk-walker")
-            commander.walker_task = walker
             try:
                 await asyncio.wait({walker})
-                if commander.estop_requested.is_set():
-                    await commander.estop_done.wait()
+                await commander.estop_done.wait()  # an emergency Stop in flight completes
             finally:
-                commander.walker_task = None
                 for task in helpers:
                     task.cancel()
-        if commander.estop_requested.is_set() or walker.cancelled():
-            return Outcome(finished=False, reason="emergency stop")
         return walker.result()
 
     async def _read_heart_rate(self) -> None:
@@ -181,12 +185,14 @@ class Engine:
 
     # ---- the end -----------------------------------------------------------------------------
 
-    async def _finish(self, outcome: Outcome) -> Finished | Aborted:
+    async def _finish(
+        self, outcome: Outcome, events: AsyncIterator[DeviceEvent]
+    ) -> Finished | Aborted:
         s = self._s
         s.segment = None
         if not outcome.finished:
             self._walker.finish_current()
-        belt_stopped, cancelled = await self._final_stop(outcome)
+        belt_stopped, cancelled = await self._final_stop(outcome, events)
         s.set_state(EngineState.FINISHED if outcome.finished else EngineState.ABORTED)
         self._bus.publish(
             s.snapshot(
@@ -221,21 +227,21 @@ class Engine:
             raise asyncio.CancelledError
         return final
 
-    async def _final_stop(self, outcome: Outcome) -> tuple[bool, bool]:
-        """Stop the belt unless the person keeps walking; return (stopped, cancelled meanwhile)."""
+    async def _final_stop(
+        self, outcome: Outcome, events: AsyncIterator[DeviceEvent]
+    ) -> tuple[bool, bool]:
+        """Stop the belt unless the person keeps walking; return (seen at rest, cancelled)."""
         s = self._s
         keep = self._options.keep_walking or s.keep_walking
         if outcome.finished and keep:
             return False, False
-        if self._commander.estop_stopped:
-            return True, False
         if not s.motion_writes:
-            speed = s.telemetry.fresh_speed(clock.now())
-            return speed is not None and speed <= _STILL_KMH, False
-        if s.started_at is None and self._control.belt != "running":
-            return True, False  # the belt never moved for this workout
+            return self._guard.at_rest(), False
+        moving = (self._guard.observed_speed() or 0.0) > STILL_KMH
+        if s.started_at is None and self._control.belt != "running" and not moving:
+            return True, False  # retrowalk never moved the belt, and it is not seen moving
         task = asyncio.get_running_loop().create_task(
-            self._bounded_stop(), name="retrowalk-final-stop"
+            self._bounded_stop(events), name="retrowalk-final-stop"
         )
         cancelled = False
         while not task.done():
@@ -245,15 +251,46 @@ class Engine:
                 cancelled = True  # finish the bounded stop first, then re-raise
         return task.result(), cancelled
 
-    async def _bounded_stop(self) -> bool:
+    async def _bounded_stop(self, events: AsyncIterator[DeviceEvent]) -> bool:
+        """Stop the belt and see it at rest, both bounded; return whether telemetry showed rest."""
+        loop = asyncio.get_running_loop()
+        reader = loop.create_task(self._monitor.read_device(events), name="retrowalk-last-read")
+        try:
+            return await self._stop_and_see_rest()
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _stop_and_see_rest(self) -> bool:
+        s = self._s
+        if self._control.stop_acknowledged and await self._guard.wait_rest(
+            self._control.stop_sent_at
+        ):
+            s.publish(BeltAtRest(t=s.elapsed(), why=RestReason.END))
+            return True  # our own Stop stands (an emergency stop, a rest): no second one needed
         try:
             async with asyncio.timeout(self._options.stop_timeout_s):
-                await self._control.final_stop()
+                if s.need_control and s.link_up:
+                    await self._control.request_control(bypass=True)
+                    s.need_control = False
+                await self._control.stop()
         except Exception as exc:  # noqa: BLE001 - the last stop must never raise past cleanup
             log.warning("final stop failed: %s", exc)
-            self._s.publish(Notice(t=self._s.elapsed(), message=f"could not stop the belt: {exc}"))
+            s.publish(Notice(t=s.elapsed(), message=f"could not stop the belt: {exc}", safety=True))
             return False
-        return True
+        if await self._guard.wait_rest(self._control.stop_sent_at):
+            s.publish(BeltAtRest(t=s.elapsed(), why=RestReason.END))
+            return True
+        seen = "is still moving" if self._guard.observed_speed() is not None else "is not reported"
+        s.publish(
+            Notice(
+                t=s.elapsed(),
+                message=f"the belt {seen}: make sure it stands still (console, safety key)",
+                safety=True,
+            )
+        )
+        return False
 
 
 def _unwrap(exc: BaseException) -> BaseException:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
+from retrowalk.engine.commands import Origin
 from retrowalk.engine.events import (
     EngineState,
     Event,
@@ -24,10 +25,19 @@ from retrowalk.workout.plan import Direction, Plan, Step
 
 if TYPE_CHECKING:
     from retrowalk.engine.bus import Bus
-    from retrowalk.engine.commands import Origin
 
 FRESH_S = 3.0  # telemetry older than this is not trusted as "the belt's speed now"
 MAX_CATCH_UP_S = 1.0  # a step starting later than this after its deadline is not shortened
+# States in which the machine or a watchdog can put the workout on hold.
+HOLDABLE = frozenset(
+    {
+        EngineState.RUNNING,
+        EngineState.TURNING,
+        EngineState.PAUSED,
+        EngineState.WAITING_CONFIRM,
+        EngineState.HOLD,
+    }
+)
 
 
 @dataclass
@@ -41,8 +51,10 @@ class Interrupt:
     advice: str = ""
 
     @property
-    def rank(self) -> int:
+    def rank(self) -> float:
         """Return the priority: a higher rank replaces a lower pending interrupt."""
+        if self.cause == HoldCause.EMERGENCY_STOP:
+            return 3.5  # no other hold may hide an emergency stop; a stop (quit) still wins
         return {"stop": 4, "hold": 3, "pause": 2}.get(self.kind, 1)
 
 
@@ -78,6 +90,7 @@ class Session:
     # from when its end was noticed (timers fire late; that lateness must not accumulate).
     due: float | None = None
     step_distance_m: float = 0.0
+    step_progress_at: float = 0.0  # when the step's distance last grew (or it began or resumed)
     speed_override: float | None = None  # nudge or console: kept for the rest of the step
     incline_override: float | None = None
     facing: Direction = Direction.FORWARD
@@ -99,7 +112,6 @@ class Session:
     heart_rate_strap: int | None = None
     strap_connected: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a command or interrupt arrived
-    confirmed: bool = False
     resume_requested: bool = False
     resume_origin: Origin | None = None
     segment: asyncio.Task[None] | None = None
@@ -129,6 +141,17 @@ class Session:
         self.wake.set()
         if self.segment is not None and not self.segment.done():
             self.segment.cancel()
+
+    def hold_for(
+        self, cause: HoldCause, detail: str, advice: str, origin: Origin = Origin.DEVICE
+    ) -> None:
+        """Put the workout on hold for `cause`, unless it is already held for it."""
+        if self.state not in HOLDABLE:
+            return
+        same = self.hold is not None and self.hold.cause == cause
+        if same and self.state == EngineState.HOLD and not self.resume_requested:
+            return  # already held for this; a resume on its way must not lose a new cause
+        self.interrupt(Interrupt("hold", origin, cause=cause, detail=detail, advice=advice))
 
     def take_due(self) -> float | None:
         """Return (and forget) the carried deadline, never later than now."""
@@ -198,8 +221,7 @@ class Session:
         speed = self.telemetry.fresh_speed(now)
         if speed is None:
             speed = commanded_speed
-        active = self.state in {EngineState.RUNNING, EngineState.TURNING, EngineState.HOLD}
-        active = active or self.state == EngineState.PAUSED
+        active = self.state in HOLDABLE
         metres = speed / 3.6 * dt
         self.telemetry.distance_m += metres
         step = self.step

@@ -1,10 +1,12 @@
 """The walker: drives the plan step by step, turn by turn, and handles interrupts.
 
-The plan runs as a sequence of segments (a turn-around, a step), each in its own task so an
-interrupt (pause, hold, skip, back, stop) can cancel it at any await. Between segments the
-walker handles the pending interrupt. A segment always begins from what the belt is doing:
-a step with the belt stopped starts it low and ramps; a turn with the belt moving ramps it
-down and stops it first. So resuming is just running the interrupted segment again.
+The plan runs as a sequence of segments (waiting for the start, a turn-around, a step), each in
+its own task so an interrupt (pause, hold, skip, back, stop) can cancel it at any await. Between
+segments the walker handles the pending interrupt. A segment always begins from what the belt
+is doing: a step with the belt still waits for the person's go and starts it low; a turn with the
+belt moving ramps it down and stops it first. So resuming is just running the segment again.
+The walker owns a TurnRunner and a HoldRunner; every belt move goes through BeltMoves and the
+Guard.
 """
 
 from __future__ import annotations
@@ -17,23 +19,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
-from retrowalk.engine.control import Halted
+from retrowalk.engine.commands import Origin
+from retrowalk.engine.control import Halted, Unconfirmed
+from retrowalk.engine.countdown import Countdown
 from retrowalk.engine.events import (
-    ChangeAhead,
     EngineState,
     StepFinished,
     StepStarted,
     TurnEnded,
 )
 from retrowalk.engine.holds import HoldRunner
-from retrowalk.errors import DeviceError
+from retrowalk.engine.turns import TurnRunner
+from retrowalk.errors import DeviceError, SafetyError
 from retrowalk.workout.plan import Direction, Step
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from retrowalk.device.api import Capabilities
-    from retrowalk.engine.control import Control
+    from retrowalk.engine.belt import BeltMoves
     from retrowalk.engine.options import EngineOptions
     from retrowalk.engine.session import Interrupt, Session
 
@@ -49,33 +52,37 @@ class Outcome:
     reason: str = ""
 
 
-class Walker(HoldRunner):
-    """Runs the whole plan against `control`, sharing state through `session`."""
+class Walker:
+    """Runs the whole plan, sharing state through `session`."""
 
-    def __init__(
-        self, session: Session, control: Control, options: EngineOptions, caps: Capabilities
-    ) -> None:
-        super().__init__(session, control, options, caps)
-        self._countdown_sent: set[int] = set()
+    def __init__(self, session: Session, belt: BeltMoves, options: EngineOptions) -> None:
+        self.s = session
+        self.belt = belt
+        self.guard = belt.guard
+        self.control = belt.control
+        self.options = options
+        self.turns = TurnRunner(session, belt, belt.guard, options)
+        self.holds = HoldRunner(session, belt, belt.guard, belt.control)
+        self.countdown = Countdown(session)
 
     async def drive(self) -> Outcome:
         """Run the workout from WAITING_START to its last step; return how it ended."""
         s = self.s
-        if not await self._wait_start():
-            assert s.pending is not None
-            return Outcome(finished=False, reason=_stop_reason(s.pending))
-        steps = self.s.plan.steps
+        steps = s.plan.steps
         while True:
             if s.pending is not None:
                 outcome = await self._handle_pending()
                 if outcome is not None:
                     return outcome
                 continue
+            if s.started_at is None:
+                await self._segment(self._wait_start)
+                continue
             if s.index >= len(steps):
                 break
             step = steps[s.index]
-            if not s.step_started and self.needs_turn(step):
-                await self._segment(functools.partial(self.turn, step))
+            if not s.step_started and self.turns.needs_turn(step):
+                await self._segment(functools.partial(self.turns.turn, step))
             else:
                 await self._segment(functools.partial(self._walk, step))
         if not s.keep_walking and not self.options.keep_walking:
@@ -83,28 +90,29 @@ class Walker(HoldRunner):
             s.pending = None
         return Outcome(finished=True)
 
-    async def _wait_start(self) -> bool:
-        """Wait for the person's confirmation (True), or a stop (False)."""
+    def finish_current(self) -> None:
+        """Record the step in progress as skipped (the workout ends early)."""
+        if self.s.step_started:
+            if self.s.step_run_since is not None:
+                self.s.step_accumulated_s += clock.now() - self.s.step_run_since
+                self.s.step_run_since = None
+            self._finish_step(skipped=True)
+
+    # ---- segments ----------------------------------------------------------------------------
+
+    async def _wait_start(self) -> None:
+        """Wait for the person's confirmation to begin; the belt is still until then."""
         s = self.s
         s.set_state(EngineState.WAITING_START)
-        while not (s.confirmed or self.options.auto_confirm):
-            if s.pending is not None and s.pending.kind == "stop":
-                return False
-            s.wake.clear()
-            await s.wake.wait()
-        s.confirmed = False
-        if s.pending is not None and s.pending.kind == "stop":
-            return False
-        s.pending = None
+        if self.options.auto_confirm:
+            self.guard.confirm(self.guard.permit or Origin.API)
+        await self.belt.until(lambda: self.guard.permitted, math.inf)
         s.started_at = clock.now()
         if s.motion_writes:
             try:
                 await self.control.request_control()
             except DeviceError as exc:
-                self.warn(f"could not request control of the treadmill: {exc}")
-        return True
-
-    # ---- segments ----------------------------------------------------------------------------
+                self.belt.warn(f"could not request control of the treadmill: {exc}")
 
     async def _segment(self, segment: Callable[[], Coroutine[None, None, None]]) -> None:
         """Run one segment in its own task; turn device trouble into a hold or coach mode."""
@@ -114,7 +122,7 @@ class Walker(HoldRunner):
             nonlocal error
             try:
                 await segment()
-            except (DeviceError, Halted) as exc:
+            except (DeviceError, SafetyError, Unconfirmed, Halted) as exc:
                 error = exc
 
         try:
@@ -123,7 +131,9 @@ class Walker(HoldRunner):
         finally:
             self.s.segment = None
         if isinstance(error, DeviceError):
-            self._on_device_error(error)
+            self.holds.on_device_error(error)
+        elif isinstance(error, SafetyError | Unconfirmed):
+            self.holds.on_device_error(DeviceError(str(error)))
 
     async def _walk(self, step: Step) -> None:
         s = self.s
@@ -140,13 +150,16 @@ class Walker(HoldRunner):
             self._start_step(step)
         try:
             if step.direction == Direction.REST:
+                if self.control.belt == "running" or not self._seen_still():
+                    due = None  # the rest begins once the belt stands still
+                    await self._rest_belt()
                 s.step_run_since = clock.now() if due is None else due
-                await self._rest_belt()
             else:
                 await self._prepare_incline(step)
                 if self.control.belt != "running":
                     due = None  # the step's time runs once the belt does
-                    await self.start_belt(step)
+                    await self.belt.start(step)
+                s.set_state(EngineState.RUNNING)
                 s.step_run_since = clock.now() if due is None else due
             await self._step_loop(step)
             if step.duration_s is not None and s.step_run_since is not None:
@@ -160,15 +173,101 @@ class Walker(HoldRunner):
                 s.step_run_since = None
         self._finish_step(skipped=False)
 
+    def _seen_still(self) -> bool:
+        return self.guard.at_rest() or not math.isfinite(self.s.telemetry.at)
+
+    async def _rest_belt(self) -> None:
+        if not self.s.motion_writes:
+            self.belt.coach_say("rest: stop the belt", None, 0.0)
+            return
+        await self.belt.halt(pause=True)
+
+    async def _prepare_incline(self, step: Step) -> None:
+        target = self.s.target_incline(step)
+        if not self.belt.can_incline() or not self.belt.incline_differs(target):
+            return
+        if step.direction != Direction.BACKWARD or self.control.belt != "running":
+            await self.guard.set_incline(target, step.direction)
+            return
+        # Walking backward: the incline changes only with the belt stopped.
+        self.belt.warn(f"stopping the belt to change the incline to {target:g} %")
+        await self.belt.halt(pause=True)
+        await self.guard.set_incline(target, step.direction)
+        await self.belt.wait_incline(target)
+
+    async def _step_loop(self, step: Step) -> None:
+        s = self.s
+        while True:
+            next_ramp = self.control.speed_written_at + self.options.ramp_interval_s
+            now = clock.now()
+            if self._step_done(step):
+                return
+            self._countdown(step)
+            wake = self._next_wake(step, now)
+            desired = s.target_speed(step)
+            if s.coach:
+                self.belt.coach_step(step)
+            elif desired is not None:
+                want = self.guard.cap_speed(desired, step.direction)
+                rising = want > self.control.commanded_speed
+                if rising and self.belt.belt_still():
+                    wake = min(wake, now + _POLL_S)  # never raise a still belt's target
+                elif abs(want - self.control.commanded_speed) > _EPS:
+                    if now >= next_ramp - _EPS:
+                        await self.belt.ramp_once(want, step.direction)
+                        next_ramp = clock.now() + self.options.ramp_interval_s
+                    wake = min(wake, next_ramp)
+            incline = s.target_incline(step)
+            forward = step.direction == Direction.FORWARD
+            if forward and self.belt.can_incline() and self.belt.incline_differs(incline):
+                await self.guard.set_incline(incline, step.direction)
+            s.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(wake if math.isfinite(wake) else None):
+                    await s.wake.wait()
+
+    def _next_wake(self, step: Step, now: float) -> float:
+        """Return when the step loop must look again: step end, a countdown second, a poll."""
+        polled = step.distance_m is not None or (step.speed is not None and step.speed.is_ramp)
+        wake = now + _POLL_S if polled else math.inf
+        remaining = self.s.remaining_s()
+        if remaining is not None:
+            wake = min(wake, now + remaining, self.countdown.next_second(remaining, now))
+        return wake
+
+    def _step_done(self, step: Step) -> bool:
+        s = self.s
+        if step.distance_m is not None:
+            return s.step_distance_m >= step.distance_m - 1e-3
+        remaining = s.remaining_s()
+        return remaining is not None and remaining <= _EPS
+
+    def _countdown(self, step: Step) -> None:
+        s = self.s
+        remaining = s.remaining_s()
+        if remaining is None:  # a distance step: estimate from the speed
+            speed = self.guard.observed_speed() or self.control.commanded_speed
+            left_m = s.remaining_m() or 0.0
+            remaining = left_m / (speed / 3.6) if speed > 0.1 else math.inf
+        stops = not (s.keep_walking or self.options.keep_walking)
+        self.countdown.announce(step, remaining, ending_stops_belt=stops)
+
+    async def _wind_down(self) -> None:
+        if self.control.belt == "running" and self.s.motion_writes and not self.s.coach:
+            await self.belt.ramp_to(self.belt.low_speed(None), self.s.facing)
+
+    # ---- steps -------------------------------------------------------------------------------
+
     def _start_step(self, step: Step) -> None:
         s = self.s
         s.step_started = True
         s.step_accumulated_s = 0.0
         s.step_distance_m = 0.0
+        s.step_progress_at = clock.now()
         s.speed_override = None
         s.incline_override = None
-        self._countdown_sent = set()
-        self._coach_told = None
+        self.countdown.reset()
+        self.belt.forget_coach_targets()
         s.publish(
             StepStarted(
                 t=s.elapsed(),
@@ -183,14 +282,6 @@ class Walker(HoldRunner):
                 incline_pct=step.incline_pct,
             )
         )
-
-    def finish_current(self) -> None:
-        """Record the step in progress as skipped (the workout ends early)."""
-        if self.s.step_started:
-            if self.s.step_run_since is not None:
-                self.s.step_accumulated_s += clock.now() - self.s.step_run_since
-                self.s.step_run_since = None
-            self._finish_step(skipped=True)
 
     def _finish_step(self, *, skipped: bool) -> None:
         s = self.s
@@ -214,111 +305,6 @@ class Walker(HoldRunner):
         s.index += 1
         s.speed_override = None
         s.incline_override = None
-
-    async def _rest_belt(self) -> None:
-        if self.control.belt == "running" and self.s.motion_writes:
-            await self.ramp_to(self.low_speed(None), self.s.facing)
-            await self.control.pause()
-        elif not self.s.motion_writes:
-            self.coach_say("rest: stop the belt", None, 0.0)
-
-    async def _prepare_incline(self, step: Step) -> None:
-        target = self.s.target_incline(step)
-        if not self.can_incline() or not self.incline_differs(target):
-            return
-        if step.direction != Direction.BACKWARD or self.control.belt != "running":
-            await self.control.set_incline(target, step.direction)
-            return
-        # Walking backward: the incline changes only with the belt stopped.
-        self.warn(f"stopping the belt to change the incline to {target:g} %")
-        await self.ramp_to(self.low_speed(None), step.direction)
-        await self.control.pause()
-        await self.control.set_incline(target, step.direction)
-        await self.wait_incline(target)
-
-    async def _step_loop(self, step: Step) -> None:
-        s = self.s
-        while True:
-            next_ramp = self.control.speed_written_at + self.options.ramp_interval_s
-            now = clock.now()
-            if self._step_done(step):
-                return
-            self._countdown(step)
-            wake = self._next_wake(step, now)
-            desired = s.target_speed(step)
-            if self.s.coach:
-                self.coach_step(step)
-            elif desired is not None:
-                want = self.control.limit_speed(desired, step.direction)
-                rising = want > self.control.commanded_speed
-                if rising and self.belt_still():
-                    wake = min(wake, now + _POLL_S)  # never raise a still belt's target
-                elif abs(want - self.control.commanded_speed) > _EPS:
-                    if now >= next_ramp - _EPS:
-                        await self.ramp_once(want, step.direction)
-                        next_ramp = clock.now() + self.options.ramp_interval_s
-                    wake = min(wake, next_ramp)
-            incline = s.target_incline(step)
-            forward = step.direction == Direction.FORWARD
-            if forward and self.can_incline() and self.incline_differs(incline):
-                await self.control.set_incline(incline, step.direction)
-            s.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout_at(wake if math.isfinite(wake) else None):
-                    await s.wake.wait()
-
-    def _next_wake(self, step: Step, now: float) -> float:
-        """Return when the step loop must look again: step end, a countdown second, a poll."""
-        polled = step.distance_m is not None or (step.speed is not None and step.speed.is_ramp)
-        wake = now + _POLL_S if polled else math.inf
-        remaining = self.s.remaining_s()
-        if remaining is not None:
-            wake = min(wake, now + remaining)
-            for n in range(1, math.ceil(self.s.plan.countdown_s) + 1):
-                if remaining - n > _EPS:
-                    wake = min(wake, now + remaining - n)
-        return wake
-
-    def _step_done(self, step: Step) -> bool:
-        s = self.s
-        if step.distance_m is not None:
-            return s.step_distance_m >= step.distance_m - 1e-3
-        remaining = s.remaining_s()
-        return remaining is not None and remaining <= _EPS
-
-    def _countdown(self, step: Step) -> None:
-        s = self.s
-        steps = s.plan.steps
-        if s.index + 1 >= len(steps):
-            return
-        remaining = s.remaining_s()
-        if remaining is None:  # a distance step: estimate from the speed
-            speed = s.telemetry.fresh_speed(clock.now()) or self.control.commanded_speed
-            left_m = s.remaining_m() or 0.0
-            remaining = left_m / (speed / 3.6) if speed > 0.1 else math.inf
-        upcoming = steps[s.index + 1]
-        facing = step.direction if step.direction != Direction.REST else s.facing
-        for n in range(math.ceil(s.plan.countdown_s), 0, -1):
-            if n in self._countdown_sent or remaining > n + _EPS:
-                continue
-            self._countdown_sent.add(n)
-            if remaining <= n - 1 + _EPS:
-                continue  # that second is already past
-            s.publish(
-                ChangeAhead(
-                    t=s.elapsed(),
-                    seconds=n,
-                    next_index=upcoming.index,
-                    next_direction=upcoming.direction,
-                    next_speed_kmh=upcoming.speed.start_kmh if upcoming.speed else None,
-                    next_incline_pct=upcoming.incline_pct,
-                    turn=upcoming.direction not in {Direction.REST, facing},
-                )
-            )
-
-    async def _wind_down(self) -> None:
-        if self.control.belt == "running" and self.s.motion_writes and not self.s.coach:
-            await self.ramp_to(self.low_speed(None), self.s.facing)
 
     # ---- interrupts --------------------------------------------------------------------------
 
@@ -349,9 +335,9 @@ class Walker(HoldRunner):
             s.turn_phase = None
             return None
         if request.kind == "pause":
-            await self._pause(request)
+            await self.holds.pause(request)
         else:
-            await self._hold(request)
+            await self.holds.hold(request)
         return None
 
 

@@ -30,8 +30,24 @@ STATUS_UUID = "00002ada-0000-1000-8000-00805f9b34fb"
 
 
 @dataclass(frozen=True)
+class Suspicion:
+    """A value of a record that the machine's own declarations (Feature, ranges) contradict."""
+
+    field: str  # the TreadmillData attribute, e.g. "incline_pct"
+    reason: str  # what contradicts it, e.g. "30.0 % is above the Incline Range maximum 15.0 %"
+
+
+@dataclass(frozen=True)
 class TreadmillData:
-    """One merged Treadmill Data record. `truncated` is True if the flags promised more bytes."""
+    """One merged Treadmill Data record, in domain units, with what the bytes left in doubt.
+
+    `truncated`: the notification was shorter than any layout its flags allow (values after the
+    cut are None). `ambiguous`: why the bytes fit more than one layout (empty when they fit one);
+    the values are those of the preferred layout (docs/reference/ftms.md), and `doubtful` names
+    the attributes another fitting layout would read differently (the others are the same in
+    every reading). `suspect`: values the machine's Feature or ranges contradict, set by
+    `retrowalk.ftms.suspect.mark_suspect`.
+    """
 
     speed_kmh: float | None = None
     average_speed_kmh: float | None = None
@@ -53,12 +69,25 @@ class TreadmillData:
     power_output_w: int | None = None
     steps: int | None = None  # vendor extension: flag bit 13, uint24 after the standard fields
     truncated: bool = False
+    ambiguous: tuple[str, ...] = ()
+    suspect: tuple[Suspicion, ...] = ()
+    doubtful: frozenset[str] = frozenset()
+
+    @property
+    def suspect_fields(self) -> frozenset[str]:
+        """Return the attributes whose values are suspect (empty when none is)."""
+        return frozenset(s.field for s in self.suspect)
 
     @classmethod
     def from_values(
-        cls, values: Mapping[str, float | int | None], *, truncated: bool = False
+        cls,
+        values: Mapping[str, float | int | None],
+        *,
+        truncated: bool = False,
+        ambiguous: tuple[str, ...] = (),
+        doubtful: frozenset[str] = frozenset(),
     ) -> TreadmillData:
-        """Return `TreadmillData(**values, truncated=truncated)` (TypeError for unknown names)."""
+        """Return `TreadmillData(**values, truncated=..., ...)` (TypeError if unknown)."""
         # Decoders and the simulator build one record per notification: filling the instance
         # dict at once costs a quarter of the generated frozen __init__ (a setattr per field).
         if not values.keys() <= _TREADMILL_NAMES:
@@ -69,13 +98,24 @@ class TreadmillData:
         attributes.update(_TREADMILL_EMPTY)
         attributes.update(values)
         attributes["truncated"] = truncated
+        attributes["ambiguous"] = ambiguous
+        attributes["doubtful"] = doubtful
         return record
 
 
-_TREADMILL_EMPTY: dict[str, None] = {
-    f.name: None for f in fields(TreadmillData) if f.name != "truncated"
+_MARKS = frozenset({"truncated", "ambiguous", "suspect", "doubtful"})
+# The value attributes of TreadmillData in wire order (everything but the marks).
+TREADMILL_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(TreadmillData) if f.name not in _MARKS
+)
+_TREADMILL_EMPTY: dict[str, object] = {
+    **dict.fromkeys(TREADMILL_FIELDS),
+    "truncated": False,
+    "ambiguous": (),
+    "suspect": (),
+    "doubtful": frozenset(),
 }
-_TREADMILL_NAMES = frozenset(_TREADMILL_EMPTY)
+_TREADMILL_NAMES = frozenset(TREADMILL_FIELDS)
 
 
 # ---- Fitness Machine Feature (0x2ACC) ----------------------------------------------------------

@@ -104,10 +104,19 @@ def to_json(record: object) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in dataclasses.fields(record):
         value = getattr(record, f.name)
-        if value is None or value == b"":
+        if value is None or value in (b"", (), frozenset()):
             continue
         key = _JSON_KEYS.get(f.name, f.name)
-        if f.name in _OP_FIELDS and not isinstance(value, Enum):
+        if f.name == "suspect":  # Suspicions: attribute -> what contradicts its value
+            reasons: dict[str, list[str]] = {}
+            for s in value:
+                reasons.setdefault(_JSON_KEYS.get(s.field, s.field), []).append(s.reason)
+            out[key] = {name: "; ".join(why) for name, why in reasons.items()}
+        elif isinstance(value, tuple):
+            out[key] = list(value)
+        elif isinstance(value, frozenset):  # doubtful: attribute names, sorted
+            out[key] = sorted(str(_JSON_KEYS.get(n, n)) for n in value)
+        elif f.name in _OP_FIELDS and not isinstance(value, Enum):
             out[key] = f"0x{value:02x}"  # an op code retrowalk has no name for
         else:
             out[key] = _json_value(value)

@@ -1,30 +1,27 @@
-"""How retrowalk speaks: text-to-speech backends behind one non-blocking Speaker.
+"""Which voice speaks, and whether anybody can hear it: the voice names, chosen once, here.
 
-A person walking backward faces away from the screen, so every change is spoken. Speaking must
-never hold up the engine: `Speaker.say()` only queues; one worker task speaks the queue in order.
-A cue whose `valid_until` (loop time) has passed is dropped instead of spoken late, and a newer,
-more urgent cue removes older, less urgent ones still waiting (an urgent one also cuts the
-utterance in progress).
-
-Backends: espeak-ng (Linux), `say` (macOS), SAPI through PowerShell (Windows), the terminal
-bell, and `off`. `make_speaker("auto")` picks the first that exists here.
+`KINDS` is the one list of voice names (`--voice`, config.toml's `voice`, `retrowalk voice`).
+`choose_voice(kind)` decides which speech program runs and where its sound goes, before the
+start: on Linux a speech program with no audio output (espeak-ng exits 0 with no sound card
+and no sound server) is found out here, and the choice falls back to the terminal bell with the
+reason said. The Speaker that runs the choice is in sinks/speaker.py; this module starts no
+process and imports nothing heavy (the CLI's `--help` reads `KINDS`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import os
 import shutil
+import socket
 import sys
-from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Self, TextIO
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrowalk.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-    from types import TracebackType
+    from collections.abc import Mapping
 
 KINDS = ("auto", "espeak", "say", "sapi", "bell", "off")
 
@@ -33,244 +30,145 @@ INFO = 0
 CHANGE = 5
 URGENT = 10
 
-_SAPI_SCRIPT = (
-    "Add-Type -AssemblyName System.Speech; "
-    "$s = New-Object System.Speech.Synthesis.SpeechSynthesizer; "
-    "$s.Speak([Console]::In.ReadToEnd())"
-)
-
-
-class Backend(Protocol):
-    """Something that says one utterance; cancelling `speak` silences it at once."""
-
-    name: str
-
-    async def speak(self, text: str, *, priority: int) -> None:
-        """Say `text` and return when it has been said."""
-
-
-class CommandBackend:
-    """Speak by running a program that reads the text on its standard input."""
-
-    def __init__(self, name: str, argv: tuple[str, ...]) -> None:
-        self.name = name
-        self.argv = argv
-
-    async def speak(self, text: str, *, priority: int) -> None:  # noqa: ARG002 - one voice
-        """Run the program with `text` on stdin; kill it if cancelled."""
-        process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            await process.communicate(text.encode("utf-8"))
-        finally:
-            if process.returncode is None:
-                # Cancelled mid-utterance: silence it and reap the child.
-                process.kill()
-                await asyncio.shield(process.wait())
-
-
-class BellBackend:
-    """Ring the terminal bell: once for a cue, three times for an urgent one."""
-
-    name = "bell"
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        # Textual draws on stdout; a lone BEL on stderr reaches the same terminal harmlessly.
-        self._stream = stream if stream is not None else sys.__stderr__
-
-    async def speak(self, text: str, *, priority: int) -> None:  # noqa: ARG002 - no words
-        """Ring, then wait a little so rings stay countable."""
-        rings = 3 if priority >= URGENT else 1
-        for _ in range(rings):
-            if self._stream is not None:
-                self._stream.write("\a")
-                self._stream.flush()
-            await asyncio.sleep(0.25)
-
-
-class SilentBackend:
-    """Say nothing (`--voice off`)."""
-
-    name = "off"
-
-    async def speak(self, text: str, *, priority: int) -> None:
-        """Do nothing."""
+_PROGRAMS = {"say": ("say",), "sapi": ("powershell", "pwsh"), "espeak": ("espeak-ng", "espeak")}
+_NAMES = {"espeak": "espeak-ng", "say": "macOS say", "sapi": "Windows SAPI", "bell": "the bell"}
 
 
 @dataclass(frozen=True)
-class _Queued:
-    text: str
-    valid_until: float | None
-    priority: int
+class AudioProbe:
+    """Where Linux keeps its sound outputs; a test points these at folders it made."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    dev_snd: Path = Path("/dev/snd")
+    proc_cards: Path = Path("/proc/asound/cards")
+    dev_dsp: Path = Path("/dev/dsp")
 
 
-class Speaker:
-    """Queue of utterances spoken one at a time by one owned worker task.
+@dataclass(frozen=True)
+class VoiceChoice:
+    """What will speak: `kind` (after auto and any fallback), its program and its output."""
 
-    An async context manager, single-use: `async with make_speaker("auto") as speaker:`.
-    `say()` never blocks and never raises for a full queue (the oldest, least urgent cue goes).
-    """
+    asked: str  # what the person chose (auto, espeak, ...)
+    kind: str  # what will run: espeak, say, sapi, bell or off
+    program: str | None  # the speech program's path, for espeak, say and sapi
+    output: str  # where the sound goes, in words
+    problem: str | None = None  # why the asked voice cannot be heard here (then kind is bell)
 
-    def __init__(self, backend: Backend, *, maxsize: int = 8) -> None:
-        self.backend = backend
-        self.maxsize = maxsize
-        self.dropped_stale = 0
-        self.dropped_superseded = 0
-        self.failures = 0
-        # What was actually said, latest last (tests, diagnostics); bounded for long sessions.
-        self.spoken: deque[str] = deque(maxlen=500)
-        self._queue: list[_Queued] = []
-        self._ready = asyncio.Event()
-        self._current: asyncio.Task[None] | None = None
-        self._current_priority = INFO
-        self._group: asyncio.TaskGroup | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._used = False
+    def describe(self) -> str:
+        """Return one line saying which engine speaks on which output, and any fallback."""
+        if self.kind == "off":
+            return "voice off"
+        if self.problem is not None:
+            return f"{self.problem}: using the terminal bell instead"
+        name = _NAMES[self.kind]
+        where = f" ({self.program})" if self.program else ""
+        return f"{name}{where} on {self.output}"
 
-    async def __aenter__(self) -> Self:
-        if self._used:
-            msg = "a Speaker cannot be reopened once it has been used"
-            raise RuntimeError(msg)
-        self._used = True
-        self._group = asyncio.TaskGroup()
-        await self._group.__aenter__()
-        self._worker = self._group.create_task(self._work(), name=f"speech-{self.backend.name}")
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._group is not None
-        assert self._worker is not None
-        self._worker.cancel()
-        await self._group.__aexit__(exc_type, exc, tb)
+def choose_voice(kind: str, *, probe: AudioProbe | None = None) -> VoiceChoice:
+    """Return what `kind` speaks with here; ConfigError if it is unknown or not installed."""
+    if kind not in KINDS:
+        raise ConfigError(f"--voice {kind!r} is not known; choose one of {', '.join(KINDS)}")
+    actual = available_kinds()[0] if kind == "auto" else kind
+    if actual == "off":
+        return VoiceChoice(kind, "off", None, "nothing")
+    if actual == "bell":
+        return VoiceChoice(kind, "bell", None, "the terminal")
+    program = find_program(actual)
+    if program is None:
+        raise ConfigError(_MISSING[actual])
+    if actual != "espeak" or sys.platform in {"darwin", "win32"}:
+        return VoiceChoice(kind, actual, program, "the system's default sound output")
+    output = find_audio_output(probe or AudioProbe())
+    if output is None:
+        problem = (
+            "espeak-ng is installed but this machine has no audio output "
+            "(no sound server, no sound card)"
+        )
+        return VoiceChoice(kind, "bell", program, "the terminal", problem)
+    return VoiceChoice(kind, "espeak", program, output)
 
-    def say(self, text: str, *, valid_until: float | None = None, priority: int = INFO) -> None:
-        """Queue `text`; drop it unsaid if loop time passes `valid_until` before its turn."""
-        if self._worker is None or self._worker.done():
-            msg = "Speaker.say() needs `async with speaker:` around it"
-            raise RuntimeError(msg)
-        kept = [q for q in self._queue if q.priority >= priority]
-        self.dropped_superseded += len(self._queue) - len(kept)
-        self._queue = kept
-        if len(self._queue) >= self.maxsize:
-            victim = min(self._queue, key=lambda q: q.priority)
-            self._queue.remove(victim)
-            self.dropped_superseded += 1
-        self._queue.append(_Queued(text, valid_until, priority))
-        if priority >= URGENT and self._current is not None and self._current_priority < priority:
-            self._current.cancel()
-        self._ready.set()
 
-    async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            while not self._queue:
-                self._ready.clear()
-                await self._ready.wait()
-            item = self._queue.pop(0)
-            if item.valid_until is not None and loop.time() > item.valid_until:
-                self.dropped_stale += 1
-                continue
-            self._current_priority = item.priority
-            self._current = asyncio.create_task(  # owned: awaited right here, cancelled on exit
-                self.backend.speak(item.text, priority=item.priority),
-                name="speech-utterance",
-            )
-            try:
-                await self._current
-                self.spoken.append(item.text)
-            except asyncio.CancelledError:
-                if self._worker is not None and self._worker.cancelling():
-                    self._current.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await self._current
-                    raise
-                # Only the utterance was cut by a more urgent cue: carry on with the queue.
-            except OSError:
-                # The voice program vanished or failed to start: cues are an aid, never fatal.
-                self.failures += 1
-            finally:
-                self._current = None
-                self._current_priority = INFO
+_MISSING = {
+    "espeak": "--voice espeak: espeak-ng is not installed (apt install espeak-ng), "
+    "or use --voice bell / off",
+    "say": "--voice say: the macOS `say` command is not on PATH",
+    "sapi": "--voice sapi: PowerShell is not on PATH (Windows only)",
+}
+
+
+def find_program(kind: str) -> str | None:
+    """Return the path of the program behind voice `kind`, None when it is not installed."""
+    for name in _PROGRAMS.get(kind, ()):
+        if (path := shutil.which(name)) is not None:
+            return path
+    return None
 
 
 def available_kinds() -> list[str]:
-    """Return the backends usable on this machine, best first."""
+    """Return the voices installed on this machine, best first (bell and off always)."""
     found: list[str] = []
-    if sys.platform == "darwin" and shutil.which("say"):
+    if sys.platform == "darwin" and find_program("say"):
         found.append("say")
-    if sys.platform == "win32" and (shutil.which("powershell") or shutil.which("pwsh")):
+    if sys.platform == "win32" and find_program("sapi"):
         found.append("sapi")
-    if shutil.which("espeak-ng") or shutil.which("espeak"):
+    if find_program("espeak"):
         found.append("espeak")
-    found += ["bell", "off"]
-    return found
+    return [*found, "bell", "off"]
 
 
-def make_backend(kind: str) -> Backend:
-    """Return the backend `kind` (see KINDS); ConfigError if it is not usable here."""
-    if kind not in KINDS:
-        raise ConfigError(f"--voice {kind!r} is not known; choose one of {', '.join(KINDS)}")
-    if kind == "auto":
-        kind = available_kinds()[0]
-    if kind == "espeak":
-        exe = shutil.which("espeak-ng") or shutil.which("espeak")
-        if exe is None:
-            raise ConfigError(
-                "--voice espeak: espeak-ng is not installed (apt install espeak-ng), "
-                "or use --voice bell / off"
-            )
-        return CommandBackend("espeak", (exe, "-s", "160"))
-    if kind == "say":
-        exe = shutil.which("say")
-        if exe is None:
-            raise ConfigError("--voice say: the macOS `say` command is not on PATH")
-        return CommandBackend("say", (exe,))
-    if kind == "sapi":
-        exe = shutil.which("powershell") or shutil.which("pwsh")
-        if exe is None:
-            raise ConfigError("--voice sapi: PowerShell is not on PATH (Windows only)")
-        return CommandBackend("sapi", (exe, "-NoProfile", "-Command", _SAPI_SCRIPT))
-    if kind == "bell":
-        return BellBackend()
-    return SilentBackend()
+def find_audio_output(probe: AudioProbe) -> str | None:
+    """Return the sound output espeak-ng would play on (in words), None when there is none.
+
+    espeak-ng plays through PulseAudio (PipeWire serves the same protocol) when a server
+    answers, else straight to an ALSA playback device, else OSS's /dev/dsp.
+    """
+    remote = probe.env.get("PULSE_SERVER", "").removeprefix("unix:")
+    if remote and not remote.startswith("/"):
+        return f"the sound server {remote}"  # over the network: trusted, not probed
+    for server in _server_sockets(probe.env):
+        if _answers(server):
+            return f"the sound server at {server}"
+    playback = sorted(probe.dev_snd.glob("pcmC*D*p")) if probe.dev_snd.is_dir() else []
+    if playback:
+        card = _card_name(probe.proc_cards)
+        return f"sound card {card} ({playback[0]})" if card else f"sound device {playback[0]}"
+    if probe.dev_dsp.exists():
+        return f"sound device {probe.dev_dsp}"
+    return None
 
 
-def make_speaker(kind: str) -> Speaker:
-    """Return a Speaker for `kind` (auto, espeak, say, sapi, bell, off); enter it to use it."""
-    return Speaker(make_backend(kind))
+def _server_sockets(env: Mapping[str, str]) -> list[Path]:
+    """Return the sockets a sound server would listen on: PulseAudio's, then PipeWire's."""
+    named = env.get("PULSE_SERVER", "").removeprefix("unix:")
+    if named:
+        return [Path(named)]
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if not runtime:
+        return []
+    return [Path(runtime) / "pulse" / "native", Path(runtime) / "pipewire-0"]
 
 
-async def render_to_wav(text: str, path: Path) -> None:
-    """Render `text` with espeak-ng into the WAV file `path` (ConfigError if not installed)."""
-    exe = shutil.which("espeak-ng") or shutil.which("espeak")
-    if exe is None:
-        raise ConfigError("espeak-ng is not installed (apt install espeak-ng)")
-    process = await asyncio.create_subprocess_exec(
-        exe,
-        "-s",
-        "160",
-        "-w",
-        str(path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+def _answers(path: Path) -> bool:
+    """Return whether something listens on the Unix socket `path` (a stale file does not)."""
+    if not hasattr(socket, "AF_UNIX"):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def _card_name(cards: Path) -> str | None:
+    """Return the first card's name from /proc/asound/cards (" 0 [PCH ]: HDA-Intel - HDA ...")."""
     try:
-        _, err = await process.communicate(text.encode("utf-8"))
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await asyncio.shield(process.wait())
-    if process.returncode != 0:
-        raise ConfigError(
-            f"espeak-ng could not write {path}: {err.decode(errors='replace').strip()}"
-        )
+        text = cards.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if "]:" in line:
+            return line.split(" - ", 1)[-1].strip() or None
+    return None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from retrowalk.workout.check import CheckedWorkout, check_file, check_text
 from retrowalk.workout.load import load_workout, parse_workout
-from retrowalk.workout.plan import Direction, Plan, Step, Transition, build_plan
+from retrowalk.workout.plan import Direction, Plan, Step, Transition
+from retrowalk.workout.planner import build_plan
+from retrowalk.workout.profiles import ProfileChoice, choose_profile
 from retrowalk.workout.safety import PROFILES, SafetyProfile, check_plan, get_profile
 
 if TYPE_CHECKING:
@@ -13,13 +16,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROFILES",
+    "CheckedWorkout",
     "Direction",
     "Plan",
+    "ProfileChoice",
     "SafetyProfile",
     "Step",
     "Transition",
     "build_plan",
+    "check_file",
     "check_plan",
+    "check_text",
+    "choose_profile",
     "get_profile",
     "load_plan",
     "load_workout",
@@ -28,8 +36,9 @@ __all__ = [
 
 
 def load_plan(path: Path, *, profile: str = "standard", body_mass_kg: float | None = None) -> Plan:
-    """Load, plan and check the workout at `path` against the safety profile named `profile`."""
-    active = get_profile(profile)
-    plan = build_plan(load_workout(path), body_mass_kg=body_mass_kg)
-    check_plan(plan, active)
+    """Load, plan and check the workout at `path` against the safety profile named `profile`.
+
+    Raises WorkoutErrors (every problem of a broken file) or SafetyError (beyond `profile`).
+    """
+    plan, _ = check_file(path, profile=profile, body_mass_kg=body_mass_kg).ready_to_run()
     return plan

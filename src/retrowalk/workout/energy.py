@@ -8,6 +8,10 @@ window) counts as standing, 1.3 METs. For one person the figure is good to about
 
 from __future__ import annotations
 
+import math
+
+from retrowalk.errors import ConfigError
+from retrowalk.units import MAX_BODY_MASS_KG, MIN_BODY_MASS_KG
 from retrowalk.workout.plan import Direction
 
 DEFAULT_BODY_MASS_KG = 70.0
@@ -36,3 +40,13 @@ def kcal_per_min(
 ) -> float:
     """Return the estimated kcal per minute (about 5 kcal per litre of oxygen)."""
     return vo2_ml_kg_min(speed_kmh, incline_pct, direction) * body_mass_kg / 200
+
+
+def check_body_mass(kg: float, what: str = "body mass") -> float:
+    """Return `kg` if it is a plausible body mass; ConfigError naming `what` and the range."""
+    if not (math.isfinite(kg) and MIN_BODY_MASS_KG <= kg <= MAX_BODY_MASS_KG):
+        raise ConfigError(
+            f"{what} {kg:g} kg is not plausible; give {MIN_BODY_MASS_KG:g} to "
+            f"{MAX_BODY_MASS_KG:g} kg"
+        )
+    return kg

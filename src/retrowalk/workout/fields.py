@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from retrowalk import units
 from retrowalk.errors import WorkoutError
 from retrowalk.workout.plan import SpeedTarget
+from retrowalk.workout.source import clip
 
 MIN_WALK_S, MAX_WALK_S = 10.0, 3 * 3600.0
 MIN_REST_S, MAX_REST_S = 5.0, 3600.0
@@ -27,15 +28,11 @@ MAX_COUNTDOWN_S = 15.0
 MIN_WINDOW_S, MAX_WINDOW_S = 5.0, 60.0
 MAX_SLOW_SPEED_KMH = 1.5
 
-_NUMBER_RE = r"\d+(\.\d+)?"
-_DURATION_RE = (
-    rf"^\s*(\d+:[0-5]\d(:[0-5]\d)?|({_NUMBER_RE}\s*h)?\s*({_NUMBER_RE}\s*min)?\s*"
-    rf"({_NUMBER_RE}\s*s)?)\s*$"
-)
-_DISTANCE_RE = r"^\s*\d+(\.\d+)?\s*(m|km|mi)\s*$"
-_SPEED_RE = r"^\s*\d+(\.\d+)?\s*(mph|km/h|kmh|kph)?\s*$"
+_DURATION_PATTERN = units.schema_pattern(units.DURATION_RE)
+_DISTANCE_PATTERN = units.schema_pattern(units.DISTANCE_RE)
+_SPEED_PATTERN = units.schema_pattern(units.SPEED_RE)
 _SPEED_NUMBER = {"type": "number", "minimum": MIN_SPEED_KMH, "maximum": MAX_SPEED_KMH}
-_SPEED_VALUE = {"anyOf": [_SPEED_NUMBER, {"type": "string", "pattern": _SPEED_RE}]}
+_SPEED_VALUE = {"anyOf": [_SPEED_NUMBER, {"type": "string", "pattern": _SPEED_PATTERN}]}
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class Extent:
 def fail(message: str) -> PydanticCustomError:
     """Return the validation error a person sees as exactly `message`."""
     # The message goes through the context so braces in it are never read as a template.
-    return PydanticCustomError("workout", "{message}", {"message": message})
+    return PydanticCustomError("workout", "{message}", {"message": clip(message)})
 
 
 def _parsed(parse: Any, value: Any) -> Any:  # noqa: ANN401 - thin adapter over units.parse_*
@@ -145,14 +142,14 @@ def _count(value: Any) -> int:  # noqa: ANN401 - raw YAML value
     return value
 
 
-_DURATION_SCHEMA = {"type": "string", "pattern": _DURATION_RE}
+_DURATION_SCHEMA = {"type": "string", "pattern": _DURATION_PATTERN}
 ExtentValue = Annotated[
     Extent,
     BeforeValidator(_extent),
     WithJsonSchema(
         {
             "type": "string",
-            "anyOf": [{"pattern": _DURATION_RE}, {"pattern": _DISTANCE_RE}],
+            "anyOf": [{"pattern": _DURATION_PATTERN}, {"pattern": _DISTANCE_PATTERN}],
             "description": f"a duration ({units.DURATION_FORMS}) or a distance "
             f"({units.DISTANCE_FORMS}, at least 50 m)",
         }
@@ -186,7 +183,7 @@ InclineValue = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": MIN_INCLINE_PCT, "maximum": MAX_INCLINE_PCT},
-                {"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s*%?\s*$"},
+                {"type": "string", "pattern": units.schema_pattern(units.INCLINE_RE)},
             ],
             "description": "percent grade, default 0; negative only when walking forward",
         }

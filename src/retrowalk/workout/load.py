@@ -6,18 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from retrowalk.errors import SourceLocation, WorkoutError, WorkoutErrors
+from retrowalk.errors import WorkoutError, WorkoutErrors
 from retrowalk.workout.model import (
     PROFILE_NAMES,
+    SOURCE_CONTEXT,
     Workout,
     allowed_keys,
     interval_problems,
     unknown_key_message,
 )
 from retrowalk.workout.plan import TurnMode
-from retrowalk.workout.source import SourceTree, decode, parse_tree, read_text
+from retrowalk.workout.size import size_problem
+from retrowalk.workout.source import SourceTree, clip, decode, parse_tree, read_text
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from pydantic_core import ErrorDetails
@@ -30,43 +33,68 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 
 
 def load_workout(path: Path) -> Workout:
-    """Read and validate the workout at `path`; raise WorkoutError or WorkoutErrors."""
-    return _validate(parse_tree(read_text(path), str(path)))
+    """Read and validate the workout at `path`; WorkoutErrors lists every problem."""
+    return _valid(parse_tree(read_text(path), str(path)))
 
 
 def parse_workout(text: str | bytes, source: str = "<workout>") -> Workout:
     """Validate a workout given as text (or UTF-8 bytes); `source` names it in messages."""
     if isinstance(text, bytes):
         text = decode(text, source)
-    return _validate(parse_tree(text, source))
+    return _valid(parse_tree(text, source))
 
 
-def _validate(tree: SourceTree) -> Workout:
+def validate_tree(tree: SourceTree) -> tuple[Workout | None, list[WorkoutError]]:
+    """Return the workout and every format problem in file order (no workout if there is one).
+
+    The format problems include the size limits of workout/size.py, checked without unrolling.
+    """
     if not isinstance(tree.data, dict):
         kind = "a list" if isinstance(tree.data, list) else f"the value {tree.data!r}"
-        raise WorkoutError(
-            f"the top level must be a mapping of workout fields (name:, intervals:), not {kind}",
-            tree.locate(""),
+        message = (
+            f"the top level must be a mapping of workout fields (name:, intervals:), not {kind}"
         )
+        return None, in_file_order([*tree.problems, WorkoutError(clip(message), tree.locate(""))])
+    # What the YAML walk left out is reported by the walk, once, at its own place.
+    walked = {p.location.path for p in tree.problems if p.location is not None}
     problems: dict[str, WorkoutError] = {}
     _check_structure(tree, tree.data, "", problems)
     try:
-        workout = Workout.model_validate(tree.data)
+        workout = Workout.model_validate(tree.data, context={SOURCE_CONTEXT: tree})
     except ValidationError as exc:
         for error in exc.errors():
             if error["type"] in {"extra_forbidden", "structure"}:
                 continue  # reported by _check_structure, with suggestions and exact keys
             path = _path(error["loc"])
-            if path not in problems:
-                problems[path] = WorkoutError(_message(error, path), tree.locate(path))
-    if problems:
-        ordered = sorted(
-            problems.values(),
-            key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0),
-        )
-        raise WorkoutErrors(ordered)
-    workout._source = tree.file  # noqa: SLF001 - the loader owns these private attributes
-    workout._locations = tree  # noqa: SLF001
+            if path not in problems and path not in walked:
+                problems[path] = WorkoutError(clip(_message(error, path)), tree.locate(path))
+        if not problems and not tree.problems:  # never seen: each refusal has its wording
+            first = exc.errors()[0]
+            path = _path(first["loc"])
+            problems[path] = WorkoutError(clip(str(first["msg"])), tree.locate(path))
+        return None, in_file_order([*tree.problems, *problems.values()])
+    if tree.problems:
+        return None, in_file_order(tree.problems)
+    too_large = size_problem(workout)
+    if too_large is not None:
+        return None, [too_large]
+    return workout, []
+
+
+def in_file_order(problems: Iterable[WorkoutError]) -> list[WorkoutError]:
+    """Return `problems` sorted by line and column (unlocated ones first, order kept on ties)."""
+
+    def position(problem: WorkoutError) -> tuple[int, int]:
+        where = problem.location
+        return (where.line or 0, where.column or 0) if where is not None else (0, 0)
+
+    return sorted(problems, key=position)
+
+
+def _valid(tree: SourceTree) -> Workout:
+    workout, problems = validate_tree(tree)
+    if workout is None:
+        raise WorkoutErrors(problems)
     return workout
 
 
@@ -148,11 +176,3 @@ def _choice_message(field: str, value: object) -> str:
         if "did you mean" in hint:
             message += f" (did you mean {hint.rsplit('did you mean ', 1)[1][:-1]}?)"
     return message
-
-
-def location_of(workout: Workout, path: str) -> SourceLocation:
-    """Return where `path` is in the workout's file (line and column unknown if not loaded)."""
-    tree = workout._locations  # noqa: SLF001 - set by this module
-    if isinstance(tree, SourceTree):
-        return tree.locate(path)
-    return SourceLocation(workout.source, None, None, path)

@@ -9,6 +9,7 @@ loader applies to every interval of the raw document, each problem at its own ke
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from retrowalk.errors import SourceLocation
 from retrowalk.workout.fields import (
     MAX_SLOW_SPEED_KMH,
     CountdownValue,
@@ -36,13 +38,25 @@ from retrowalk.workout.fields import (
     fail,
 )
 from retrowalk.workout.plan import Direction, TurnMode, TurnSpec
+from retrowalk.workout.source import SourceTree
 
+SOURCE_CONTEXT = "source"  # validation context key: the SourceTree a workout was read from
 PROFILE_NAMES = ("beginner", "standard", "advanced", "supervised")
 KINDS = ("forward", "backward", "rest", "repeat")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object, info: ValidationInfo) -> object:
+        """Refuse `key:` with nothing after it (YAML null); an optional key is left out instead."""
+        if value is None:
+            field = cls.model_fields[info.field_name] if info.field_name else None
+            optional = field is not None and not field.is_required()
+            raise fail("has no value; give one" + (" or leave the key out" if optional else ""))
+        return value
 
 
 class TurnConfig(_Strict):
@@ -162,13 +176,30 @@ class Workout(_Strict):
     turn: TurnConfig = Field(default_factory=TurnConfig)
     intervals: list[Interval] = Field(min_length=1)
 
-    _source: str = PrivateAttr(default="<workout>")
-    _locations: Any = PrivateAttr(default=None)
+    _tree: SourceTree | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _remember_the_file(self, info: ValidationInfo) -> Workout:
+        """Keep the source tree the loader passes as context, for `source` and `locate`."""
+        tree = info.context.get(SOURCE_CONTEXT) if isinstance(info.context, dict) else None
+        if isinstance(tree, SourceTree):
+            self._tree = tree
+        return self
 
     @property
     def source(self) -> str:
         """Return the file the workout was read from (or a placeholder)."""
-        return self._source
+        return self._tree.file if self._tree is not None else "<workout>"
+
+    def locate(self, path: str, *, key: bool = False) -> SourceLocation:
+        """Return where `path` (e.g. "intervals[2].speed") is in the file, its key when `key`.
+
+        A path the file does not spell out gets its nearest written parent's line and column;
+        a workout not read from a file has neither.
+        """
+        if self._tree is None:
+            return SourceLocation(self.source, None, None, path)
+        return self._tree.locate(path, key=key)
 
     def turn_spec(self) -> TurnSpec:
         """Return the workout's default turn."""
@@ -188,6 +219,7 @@ def allowed_keys(path: str) -> tuple[str, ...]:
     return ()
 
 
+@lru_cache(maxsize=256)  # a broken file repeats its typo; difflib is the loader's costliest step
 def unknown_key_message(key: str, allowed: tuple[str, ...]) -> str:
     """Return the message for an unknown key, with a "did you mean" suggestion when close."""
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)

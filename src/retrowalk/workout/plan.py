@@ -1,7 +1,8 @@
 """The plan: a workout expanded into a flat list of Steps and the Transitions between them.
 
-CONTRACT (shared by engine, sinks and CLI): the dataclasses below are fixed; `build_plan`
-(bottom) delegates to retrowalk.workout.planner.
+CONTRACT (shared by engine, sinks and CLI): the dataclasses below are fixed. They are built by
+retrowalk.workout.planner (`build_plan`); this module imports nothing of the workout package, so
+the model, the planner and the safety check can all import it without a circle.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from retrowalk.errors import SourceLocation
-    from retrowalk.workout.model import Workout
 
 
 class Direction(StrEnum):
@@ -138,11 +138,3 @@ class Plan:
             if transition.before_step == step_index:
                 return transition
         return None
-
-
-def build_plan(workout: Workout, *, body_mass_kg: float | None = None) -> Plan:
-    """Return the flat plan of `workout`; energy for `body_mass_kg` (default 70 kg, flagged)."""
-    # The planner needs the model, which needs this module's types: import it on first use.
-    from retrowalk.workout.planner import build_plan as build  # noqa: PLC0415 - import cycle
-
-    return build(workout, body_mass_kg=body_mass_kg)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retrowalk.errors import ConfigError
-from retrowalk.workout.energy import DEFAULT_BODY_MASS_KG, kcal_per_min
-from retrowalk.workout.load import location_of
+from retrowalk.workout.energy import DEFAULT_BODY_MASS_KG, check_body_mass, kcal_per_min
 from retrowalk.workout.plan import Direction, Plan, PlanTotals, Step, Transition
 
 if TYPE_CHECKING:
@@ -15,17 +13,10 @@ if TYPE_CHECKING:
     from retrowalk.workout.model import Interval, Workout
     from retrowalk.workout.plan import TurnSpec
 
-MIN_BODY_MASS_KG, MAX_BODY_MASS_KG = 20.0, 350.0
-
 
 def build_plan(workout: Workout, *, body_mass_kg: float | None = None) -> Plan:
     """Return the flat plan of `workout`; energy for `body_mass_kg` (default 70 kg, flagged)."""
-    mass = DEFAULT_BODY_MASS_KG if body_mass_kg is None else body_mass_kg
-    if not MIN_BODY_MASS_KG <= mass <= MAX_BODY_MASS_KG:
-        raise ConfigError(
-            f"body mass {mass:g} kg is not plausible; give {MIN_BODY_MASS_KG:g} to "
-            f"{MAX_BODY_MASS_KG:g} kg"
-        )
+    mass = DEFAULT_BODY_MASS_KG if body_mass_kg is None else check_body_mass(body_mass_kg)
     default_turn = workout.turn_spec()
     steps: list[Step] = []
     transitions: list[Transition] = []
@@ -96,7 +87,7 @@ def _step(  # noqa: PLR0913, PLR0917 - the fields of one Step
         label=label,
         cue=interval.cue,
         path=path,
-        location=location_of(workout, path),
+        location=workout.locate(path),
         turn=turn,
     )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from retrowalk.errors import SourceLocation, WorkoutError, WorkoutErrors
+from retrowalk.errors import SourceLocation, WorkoutError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 20_000  # a long workout has a few hundred nodes; aliases may not expand past this
 MAX_DEPTH = 40
+MAX_KEY_CHARS = 64  # keys are words like "speed"; a longer one would fill every message's path
+MAX_MESSAGE_CHARS = 300  # a message quoting a hostile megabyte value shows its ends only
 
 _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 _TAG = "tag:yaml.org,2002:"
@@ -36,6 +38,9 @@ class SourceTree:
     data: Any = None
     values: dict[str, tuple[int, int]] = field(default_factory=dict)
     keys: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # What the walk refused and left out of `data` (tags, duplicate or odd keys): reported
+    # with the format's problems, so one run shows them all.
+    problems: list[WorkoutError] = field(default_factory=list)
 
     def locate(self, path: str, *, key: bool = False) -> SourceLocation:
         """Return the location of `path` (its key when `key`), or its nearest known parent's."""
@@ -80,7 +85,11 @@ def decode(raw: bytes, name: str) -> str:
 
 
 def parse_tree(text: str, name: str) -> SourceTree:
-    """Compose `text` as one YAML document and return it as a SourceTree."""
+    """Compose `text` as one YAML document and return it as a SourceTree.
+
+    Raises WorkoutError for what makes the document unreadable (syntax, size, depth, aliases);
+    the parts the walk leaves out are in `problems`.
+    """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise WorkoutError(_oversize(len(text.encode("utf-8"))), SourceLocation(name))
     try:
@@ -109,8 +118,7 @@ def parse_tree(text: str, name: str) -> SourceTree:
         )
     walker = _Walker(tree)
     tree.data = walker.walk(node, "", 0)
-    if walker.problems:
-        raise WorkoutErrors(walker.problems)
+    tree.problems = walker.problems
     return tree
 
 
@@ -186,6 +194,13 @@ class _Walker:
             if not isinstance(key, str) or not key:
                 self._problem("keys must be plain words like 'speed'", path, key_at)
                 continue
+            if len(key) > MAX_KEY_CHARS:
+                self._problem(
+                    f"a key of {len(key)} characters; keys are plain words like 'speed'",
+                    path,
+                    key_at,
+                )
+                continue
             child = f"{path}.{key}" if path else key
             if key in result:
                 self._problem(f"duplicate key {key!r}", child, key_at)
@@ -215,7 +230,16 @@ class _Walker:
         return text  # sexagesimal "5:00", timestamps, "!" ...: kept exactly as written
 
     def _problem(self, message: str, path: str, at: tuple[int, int]) -> None:
-        self.problems.append(WorkoutError(message, SourceLocation(self.tree.file, *at, path)))
+        location = SourceLocation(self.tree.file, *at, path)
+        self.problems.append(WorkoutError(clip(message), location))
+
+
+def clip(message: str) -> str:
+    """Return `message`, its middle cut out if it is longer than MAX_MESSAGE_CHARS (idempotent)."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    half = (MAX_MESSAGE_CHARS - 40) // 2  # room for the marker: a clipped message fits
+    return f"{message[:half]} ... ({len(message) - 2 * half} characters) ... {message[-half:]}"
 
 
 def _parent(path: str) -> str:

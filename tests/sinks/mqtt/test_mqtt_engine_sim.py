@@ -17,8 +17,9 @@ from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.errors import SourceLocation
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp
+from retrowalk.history import read_log
 from retrowalk.sinks.mqtt.sink import run_mqtt
-from retrowalk.sinks.recorder import SessionRecorder, read_session
+from retrowalk.sinks.recorder import SessionRecorder
 from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
@@ -81,10 +82,10 @@ def result(sub: Subscriber, treadmill: str, request_id: str) -> dict[str, Any] |
     return found[0] if found else None
 
 
-async def test_fleet_commands_reach_two_simulated_treadmills(
+async def test_fleet_commands_reach_two_simulated_treadmills(  # noqa: PLR0915 - one story
     broker: MqttBroker, tmp_path: Path
 ) -> None:
-    """Fleet confirm starts only the armed treadmill; fleet emergency stop stops both belts."""
+    """Fleet confirm starts only the armed treadmill; fleet emergency stop stops both and holds."""
     world = SimWorld()
     pa, pb = world.add(profile="home", name="lane-a"), world.add(profile="home", name="lane-b")
     sa = settings_for(broker.url(), "lane-a", remote_control=True)
@@ -103,8 +104,9 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
                 channel = bus.subscribe("mqtt")
                 tg.create_task(run_mqtt(settings, channel, engine.submit, plan=plan))
             recorder = await stack.enter_async_context(SessionRecorder(tmp_path))
-            log_b = bus_b.subscribe("recorder", snapshots="all")
-            recording = tg.create_task(recorder.run(log_b, {"workout": {"name": "lane-b"}}))
+            log_b = bus_b.subscribe("recorder", snapshots="none")
+            header_b = {"workout": {"name": "lane-b"}}
+            recording = tg.create_task(recorder.run(log_b, header_b, latest=lambda: bus_b.latest))
             runs = [tg.create_task(a.run()), tg.create_task(b.run())]
             await coach.wait_for(
                 lambda s: state(s, "lane-a") == state(s, "lane-b") == "waiting_start", 10
@@ -122,6 +124,9 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
             assert not pb.model.belt_running  # the unarmed treadmill never moved
 
             await coach.publish("retrowalk/fleet/cmd", '{"command": "emergency_stop", "id": "x"}')
+            await coach.wait_for(lambda s: state(s, "lane-a") == state(s, "lane-b") == "hold", 10)
+            await coach.wait_for(lambda _: not pa.model.belt_running, 30)
+            await coach.publish("retrowalk/fleet/cmd", '{"command": "stop", "id": "q"}')
             outcomes = [await run for run in runs]
             session_b = await recording
             await coach.wait_for(
@@ -152,10 +157,12 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
     assert [(c["kind"], c["origin"], c["request_id"]) for c in handled_a] == [
         ("confirm", "remote", "go"),
         ("emergency_stop", "remote", "x"),
+        ("stop", "remote", "q"),
     ]
     assert json.loads(coach.payloads("retrowalk/lane-a/state")[-1])["state"] == "aborted"
     # The unarmed treadmill's session log holds the refused remote confirm, with its origin.
-    _, lines = read_session(session_b)
+    assert session_b is not None
+    lines = [e.fields for e in read_log(session_b).events]
     handled_b = [
         (e["origin"], r["command"]["kind"], r["command"]["request_id"], r["accepted"], reason)
         for e in lines
@@ -166,6 +173,7 @@ async def test_fleet_commands_reach_two_simulated_treadmills(
     assert handled_b == [
         ("remote", "confirm", "go", False, "remote control is off"),
         ("remote", "emergency_stop", "x", True, ""),
+        ("remote", "stop", "q", True, ""),
     ]
 
 

@@ -1,0 +1,158 @@
+"""The process around a run: stop signals, a terminal that hangs up, an output that closes.
+
+Ctrl-C, `kill` and a closed terminal window (hang-up) all stop the belt and save the session:
+`on_stop_signals()` routes them to the session's handler instead of ending the process on the
+spot (by default SIGTERM and SIGHUP would, with the belt still running). After a hang-up, the
+dead terminal is detached; after a closed output, later writes go nowhere instead of failing.
+`terminal_guard()` turns a terminal that goes away without a hang-up signal into one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import stat
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+# After a hang-up, how long the belt stop and the session log may take before a process whose
+# screen app cannot shut down on the dead terminal is ended anyway (it would otherwise keep the
+# treadmill's Bluetooth connection from any other app).
+HANGUP_EXIT_GRACE_S = 15.0
+
+
+@contextlib.contextmanager
+def on_stop_signals(handler: Callable[[int], None]) -> Iterator[None]:
+    """Route Ctrl-C, SIGTERM and SIGHUP to `handler(signum)` while inside (where allowed)."""
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, handler, signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            # Windows or not the main thread: Ctrl-C cancels the main task; the recorder still
+            # writes its summary from its finally block.
+            continue
+        installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def announce_stop(signum: int) -> None:
+    """Say that the belt is stopping; after a hang-up, detach from the dead terminal first."""
+    detach_if_hung_up(signum)
+    say("stopping the belt...")
+
+
+def detach_if_hung_up(signum: int) -> None:
+    """Detach from the terminal if `signum` is its hang-up (see detach_terminal)."""
+    if signum == getattr(signal, "SIGHUP", None):
+        detach_terminal()
+
+
+def say(line: str) -> None:
+    """Print `retrowalk: line` on stderr, unless stderr is gone too."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"retrowalk: {line}", file=sys.stderr, flush=True)
+
+
+def detach_terminal() -> None:
+    """Point whichever standard streams were the (hung-up) terminal at /dev/null, then guard.
+
+    Writes to a hung-up terminal fail or block. Textual's writer thread can still deadlock its
+    shutdown on the dead terminal and freeze the event loop, so a watchdog thread (a thread:
+    the loop may be frozen) ends the process once the belt stop and the session log have had
+    their time.
+    """
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            with contextlib.suppress(OSError):
+                if stat.S_ISCHR(os.fstat(fd).st_mode):  # the terminal; pipes and files still work
+                    os.dup2(devnull, fd)
+        os.close(devnull)
+    watchdog = threading.Timer(HANGUP_EXIT_GRACE_S, os._exit, (128 + signal.SIGHUP,))
+    watchdog.daemon = True
+    watchdog.start()
+
+
+def silence_stdout() -> None:
+    """Send later writes to stdout (and the interpreter's final flush) to /dev/null."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def stdin_fd() -> int | None:
+    """Return the file descriptor of standard input, or None where there is none to read."""
+    try:
+        return sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced or closed stdin (tests, daemons)
+        return None
+
+
+class _TerminalOutput:
+    """A terminal stream whose writes never fail: the first failure is reported as a hang-up."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):
+                self._hang_up()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._hang_up()
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - every other attribute of a stream
+        return getattr(self._stream, name)
+
+    def _hang_up(self) -> None:
+        # Said as the terminal would, with a hang-up: the session's handler stops the belt.
+        self._gone = True
+        if hasattr(signal, "SIGHUP"):
+            os.kill(os.getpid(), signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def terminal_guard() -> Iterator[None]:
+    """While inside, a terminal that fails under the screen app raises SIGHUP, once.
+
+    Textual writes the screen to `sys.__stderr__` from a writer thread. When the terminal goes
+    away without a hang-up signal (no controlling terminal, an emulator that just closes), that
+    thread dies on the first failed write, and the app's next writes block the event loop for
+    good, engine and emergency stop included. Through this guard no write fails: the first
+    failure becomes a hang-up, which stops the belt and saves the session like a closed window.
+    """
+    original = sys.__stderr__
+    if original is None:
+        yield
+        return
+    sys.__stderr__ = _TerminalOutput(original)  # type: ignore[misc,assignment]  # typeshed: Final
+    try:
+        yield
+    finally:
+        sys.__stderr__ = original  # type: ignore[misc]  # typeshed: Final

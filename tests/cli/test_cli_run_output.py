@@ -49,7 +49,7 @@ def test_remote_control_is_announced_at_the_start(
     assert main([*argv, *(["--remote-control"] if armed_by == "flag" else [])]) == 0
     out = capsys.readouterr().out
     where = "remote_control in the config file" if armed_by == "config" else "--remote-control"
-    assert f"warning: remote control is on ({where})" in out.splitlines()[0]  # said first
+    assert f"SAFETY: remote control is on ({where})" in out.splitlines()[0]  # said first
     [session] = list_sessions(tmp_path / "data" / "sessions")
     notices = [
         e.fields for e in read_log(session.path).events_of("Notice")

@@ -15,6 +15,7 @@ from retrowalk.device.api import SpeedUnits
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
     BeltAtRest,
+    CoachMode,
     EndAhead,
     EngineState,
     Finished,
@@ -286,3 +287,16 @@ async def test_every_turn_window_opens_on_a_belt_at_rest():
     assert len(windows(rig)) == 3
     assert_no_window_on_a_moving_belt(rig)
     assert len([e for e in rig.events(BeltAtRest) if e.why == RestReason.TURN]) == 3
+
+
+async def test_a_machine_that_never_reports_a_speed_runs_in_coach_mode_with_a_warning():
+    """Issue 12: no usable speed ever: coach mode, said plainly, and each turn warns instead."""
+    plan = make_plan(TURN)
+    scenario = Scenario(events=(Action(0.0, "stale_telemetry", for_s=3600.0),))
+    async with engine_rig(plan, scenario=scenario) as rig:
+        outcome = await rig.engine.run()
+    assert rig.events(CoachMode)
+    assert any("reports no speed" in m for m in spoken(rig))
+    assert any("does not report its speed" in m for m in spoken(rig))  # at each turn
+    assert holds(rig) == []
+    assert outcome.steps_completed == len(plan.steps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 
 import pytest
 from engine_rig import BW, FW, REST, engine_rig, make_plan, until
@@ -61,7 +62,9 @@ async def test_snapshots_fill_every_field_at_a_steady_rate():
     snapshots = [i for i in rig.items if isinstance(i, Snapshot)]
     ten_seconds = [s for s in snapshots if 20 <= s.t < 30]
     assert 39 <= len(ten_seconds) <= 41
-    assert all(s.to_dict()["state"] for s in snapshots)
+    states = [json.loads(json.dumps(s.to_dict()))["state"] for s in snapshots]  # JSON-ready
+    assert {"running", "turning"} <= set(states) <= {e.value for e in EngineState}
+    assert states[-1] == "finished"
     walked = 60 * 3.6 / 3.6 + 60 * 2.0 / 3.6 + 30 * 3.0 / 3.6
     assert 0.85 * walked < result.distance_m < 1.1 * walked
     assert result.energy_kcal > 0

@@ -16,7 +16,9 @@ from retrowalk.cli.cmd_validate import PROFILE_HELP
 if TYPE_CHECKING:
     import argparse
 
+    from retrowalk.device.api import Capabilities
     from retrowalk.workout.plan import Plan, Step
+    from retrowalk.workout.safety import SafetyProfile
 
 CHART_WIDTH = 72
 SPEED_ROWS = 6
@@ -37,6 +39,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--profile", metavar="P", help=PROFILE_HELP)
     p.add_argument("--weight", type=float, metavar="KG", help="body mass for the energy estimate")
     p.add_argument("--width", type=int, default=CHART_WIDTH, help="chart width in columns")
+    machine = p.add_mutually_exclusive_group()
+    machine.add_argument(
+        "--sim",
+        metavar="PROFILE",
+        help="show the plan fitted to a simulated treadmill of this profile",
+    )
+    machine.add_argument(
+        "--device",
+        metavar="ADDRESS|NAME",
+        help="connect to this treadmill and show the plan fitted to it (nothing moves)",
+    )
+    p.add_argument("--clamp", action="store_true", help="fit targets beyond the machine's range")
     p.set_defaults(func=run)
 
 
@@ -65,8 +79,32 @@ def run(args: argparse.Namespace) -> int:
         if checked.workout is not None:
             print(f"{checked.source}: {checked.verdict()}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(render(checked.plan, width=args.width, verdict=checked.verdict()))
+    plan = checked.plan
+    if args.sim is not None or args.device is not None:
+        plan, notes, name = _fitted(plan, checked.choice.profile, args)
+        changed = f"{len(notes)} targets changed" if notes else "nothing to change"
+        print(f"fitted to {name}: {changed}")
+        for note in notes:
+            print(f"  {note}")
+    print(render(plan, width=args.width, verdict=checked.verdict()))
     return 0
+
+
+def _fitted(
+    plan: Plan, profile: SafetyProfile, args: argparse.Namespace
+) -> tuple[Plan, list[str], str]:
+    """Return `plan` fitted to the machine the options name, how, and the machine's name."""
+    from retrowalk.device import scan  # noqa: PLC0415 - bleak is heavy
+    from retrowalk.engine import clock  # noqa: PLC0415
+    from retrowalk.engine.fitting import fit_plan  # noqa: PLC0415
+
+    async def capabilities() -> Capabilities:
+        async with scan.connect(args.device, sim=args.sim) as treadmill:
+            return treadmill.capabilities
+
+    caps = clock.run(capabilities, fast=args.sim is not None)
+    fitted, notes = fit_plan(plan, caps, profile, clamp=args.clamp)
+    return fitted, notes, caps.name
 
 
 def render(plan: Plan, *, width: int = CHART_WIDTH, verdict: str | None = None) -> str:

@@ -65,6 +65,7 @@ async def print_events(
     acknowledgements are left out.
     """
     announced: int | None = None
+    counting = False  # an end or start countdown was already announced
     async for item in channel:
         if isinstance(item, ev.Snapshot):
             continue
@@ -72,6 +73,12 @@ async def print_events(
             if item.next_index == announced:
                 continue
             announced = item.next_index
+        if isinstance(item, ev.EndAhead | ev.StartAhead) and not verbose:
+            if counting:
+                continue
+            counting = True
+        elif not isinstance(item, ev.Snapshot):
+            counting = counting and isinstance(item, ev.EndAhead | ev.StartAhead)
         text = format_event(item, verbose=verbose, units=units)
         if not prompts and text is not None and "(Enter)" in text:
             continue
@@ -208,8 +215,18 @@ def format_event(  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the e
         case ev.CoachMode(reason=reason, speed_kmh=speed, incline_pct=incline):
             incl = "" if incline is None else f", incline {incline:g} %"
             return f"COACH MODE ({reason}): set {_speed(speed, units)}{incl} by hand"
-        case ev.Notice(message=message):
-            return f"warning: {message}"
+        case ev.Notice(message=message, safety=safety):
+            return f"{'SAFETY' if safety else 'warning'}: {message}"
+        case ev.EndAhead(seconds=seconds):
+            return f"in {seconds} s: the workout ends, the belt stops"
+        case ev.StartAhead(seconds=seconds):
+            return f"belt starting in {seconds} s (Space or Esc to wait)"
+        case ev.BeltAtRest(why=why):
+            if why == ev.RestReason.TURN and not verbose:
+                return None  # the turn window's own line says it
+            if why == ev.RestReason.END:
+                return "belt stopped: you can step off"
+            return f"belt at rest ({why})"
         case ev.CommandHandled(result=result):
             cmd = result.command
             verdict = "accepted" if result.accepted else f"refused: {result.reason}"

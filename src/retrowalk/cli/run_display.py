@@ -21,6 +21,7 @@ from retrowalk.engine.commands import Command, CommandKind, Origin
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from retrowalk.cli.run_options import RunOptions
     from retrowalk.cli.run_prepare import Prepared
     from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import CommandResult
@@ -60,7 +61,12 @@ async def show(
         from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
         voice = choose_voice(options.voice).describe()
-        screen = ScreenOptions(units=options.units, remote_keys=options.remote_keys, voice=voice)
+        screen = ScreenOptions(
+            units=options.units,
+            remote_keys=options.remote_keys,
+            voice=voice,
+            notes=ready_notes(options),
+        )
         with terminal_guard():  # a terminal gone without a hang-up signal: one all the same
             await run_app(
                 channel, submit, plan=prepared.plan, title=prepared.plan.name, options=screen
@@ -98,3 +104,11 @@ async def end_engine(engine_task: asyncio.Task[object]) -> None:
     """Cancel the engine (its exit path stops the belt) and wait until it is done."""
     engine_task.cancel()
     await asyncio.wait([engine_task])
+
+
+def ready_notes(options: RunOptions) -> tuple[str, ...]:
+    """Return the READY screen's lines about how this run confirms, and what it records."""
+    notes = ["Start on the treadmill's console also confirms a turn, a rest's end or a resume"]
+    if not options.record:
+        notes.append("Not recording: --no-record (no session log is kept)")
+    return tuple(notes)

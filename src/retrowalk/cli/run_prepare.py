@@ -79,8 +79,10 @@ def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
     )
 
 
-def header(prepared: Prepared, treadmill: Treadmill) -> dict[str, Any]:
-    """Return the session log header: workout, device, profile, body mass, versions."""
+def header(
+    prepared: Prepared, treadmill: Treadmill, fitted: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Return the session log header: workout (and how it was fitted), device, profile, ..."""
     caps = treadmill.capabilities
     options = prepared.options
     totals = prepared.plan.totals
@@ -92,6 +94,7 @@ def header(prepared: Prepared, treadmill: Treadmill) -> dict[str, Any]:
             "steps": len(prepared.plan.steps),
             "turns": totals.turns,
             "planned_s": totals.duration_with_turns_s,
+            "fitted": list(fitted),  # each target changed to fit this treadmill
         },
         "device": {
             "name": caps.name,

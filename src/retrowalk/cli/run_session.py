@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,8 @@ async def session(prepared: Prepared) -> RunResult:
     screen_app = None if options.plain else _import_in_background("retrowalk.cli.tui")
     async with contextlib.AsyncExitStack() as devices:
         treadmill, heart_rate, world = await _connect(devices, options)
+        # One plan: fitted to this treadmill once, and what the engine and every sink see.
+        prepared, fitted = _fit(prepared, treadmill)
         bus = Bus()
         engine = Engine(
             prepared.plan,
@@ -79,9 +82,10 @@ async def session(prepared: Prepared) -> RunResult:
                 hr_max_bpm=options.hr_max_bpm,
             ),
             heart_rate=heart_rate,
+            fit_notes=fitted,
         )
         tally = EventTally()
-        recorder = SessionRecorder()
+        recorder = SessionRecorder(on_problem=lambda message: _tell(bus, message))
         interrupted = 0  # the signal that asked us to stop, if any
         try:
             async with recorder, asyncio.TaskGroup() as tg:
@@ -89,7 +93,7 @@ async def session(prepared: Prepared) -> RunResult:
                 display = bus.subscribe("display")
                 _start_sinks(
                     tg, prepared, bus, engine.submit, tally=tally, recorder=recorder,
-                    treadmill=treadmill, world=world,
+                    treadmill=treadmill, world=world, fitted=fitted,
                 )  # fmt: skip
                 _announce_remote_control(options, bus)
                 sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
@@ -146,6 +150,7 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
     recorder: SessionRecorder,
     treadmill: Treadmill,
     world: SimWorld | None,
+    fitted: tuple[str, ...],
 ) -> None:
     """Subscribe every sink but the display to `bus` and start it in `tg`."""
     options = prepared.options
@@ -153,13 +158,18 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
     if options.record:
         # The recorder samples the bus's latest snapshot once a second: it needs events only.
         recording = bus.subscribe("recorder", snapshots="none")
-        log = recorder.run(recording, header(prepared, treadmill), latest=lambda: bus.latest)
+        log = recorder.run(
+            recording, header(prepared, treadmill, fitted), latest=lambda: bus.latest
+        )
         tg.create_task(_guarded("session log", log, bus, recording), name="recorder")
     if options.voice != "off":
         from retrowalk.sinks.cues import run_voice  # noqa: PLC0415 - lazy
 
         voice = bus.subscribe("voice")
-        speaking = run_voice(voice, options.voice, plan=prepared.plan, units=options.units)
+        reports = (lambda report: recorder.note(report.to_dict())) if options.record else None
+        speaking = run_voice(
+            voice, options.voice, plan=prepared.plan, units=options.units, on_report=reports
+        )
         tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
     if options.mqtt is not None:
         from retrowalk.sinks.mqtt.sink import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
@@ -170,6 +180,22 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
         tg.create_task(_guarded("MQTT", publishing, bus, mqtt), name="mqtt")
     if (person := _simulated_person(options, world, bus, submit)) is not None:
         tg.create_task(person, name="simulated person")
+
+
+def _fit(prepared: Prepared, treadmill: Treadmill) -> tuple[Prepared, tuple[str, ...]]:
+    """Return `prepared` with its plan fitted to the treadmill, and the lines that say how."""
+    from retrowalk.engine.fitting import fit_plan  # noqa: PLC0415 - lazy
+
+    plan, changes = fit_plan(
+        prepared.plan, treadmill.capabilities, prepared.profile, clamp=prepared.options.clamp
+    )
+    return dataclasses.replace(prepared, plan=plan), tuple(changes)
+
+
+def _tell(bus: Bus, message: str) -> None:
+    """Show and say a problem of a sink beside the engine (the session log) once."""
+    t = bus.latest.t if bus.latest is not None else 0.0
+    bus.publish(Notice(t=t, message=message, safety=True))
 
 
 async def _connect(

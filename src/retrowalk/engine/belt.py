@@ -40,6 +40,9 @@ _START_COUNTDOWN_S = 5
 CONSOLE_START_WARNING = (
     "the treadmill accepted Start but the belt is not moving: press start on its console"
 )
+BLIND_STOP_WARNING = (
+    "This treadmill does not report its speed: make sure the belt stands still before you turn"
+)
 NOT_STOPPED_ADVICE = (
     "Do not turn around. Hold the rails and stop the belt at the console or pull the safety "
     "key; resume once it stands still."
@@ -204,9 +207,19 @@ class BeltMoves:
         else:
             await self.ramp_to(self.low_speed(None), s.facing)
             await (self.guard.pause() if pause else self.guard.stop())
+            if self.blind():
+                # No speed is ever reported: give the belt its coast-down time, and say that
+                # only the person can see whether it stands (the window still needs their go).
+                await clock.sleep_until(clock.now() + self.guard.rest_bound(None))
+                self.warn(BLIND_STOP_WARNING, safety=True)
+                return
             reached = await self.guard.wait_rest(self.control.stop_sent_at)
         if not reached:
             await self.not_stopped()
+
+    def blind(self) -> bool:
+        """Return whether this machine never reported a speed (rest cannot be seen)."""
+        return not math.isfinite(self.s.telemetry.at)
 
     async def not_stopped(self) -> None:
         """Hold: the belt was told to stop (or slow) and telemetry does not show it did."""

@@ -39,7 +39,7 @@ from retrowalk.engine.walk import Outcome, Walker
 from retrowalk.engine.watch import Watch
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
 
     from retrowalk.device.api import DeviceEvent, Treadmill
     from retrowalk.engine.bus import Bus
@@ -64,6 +64,7 @@ class Engine:
         profile: SafetyProfile,
         options: EngineOptions = EngineOptions(),  # noqa: B008 - a frozen dataclass
         heart_rate: AsyncIterator[int | None] | None = None,
+        fit_notes: Sequence[str] = (),
     ) -> None:
         self._plan = plan
         self._treadmill = treadmill
@@ -71,6 +72,7 @@ class Engine:
         self._profile = profile
         self._options = options
         self._heart_rate = heart_rate
+        self._fit_notes = tuple(fit_notes)  # how the caller fitted the plan (said at READY)
         s = self._s = Session(plan=plan, bus=bus, t0=0.0)
         caps = treadmill.capabilities
         self._control = Control(treadmill, s.publish, s.elapsed)
@@ -140,7 +142,7 @@ class Engine:
         )
         plan, changes = fit_plan(self._plan, caps, self._profile, clamp=self._options.clamp)
         s.plan = plan
-        for change in changes:
+        for change in (*self._fit_notes, *changes):
             s.publish(Notice(t=s.elapsed(), message=f"fitted to the machine: {change}"))
         s.set_state(EngineState.READY)
         if not caps.has_control_point:

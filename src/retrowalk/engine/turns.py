@@ -90,7 +90,7 @@ class TurnRunner:
             due = None
             self.phase(TurnPhase.STOPPING)
             await self._coach_stop()
-        elif not self.guard.at_rest() and not self._blind():
+        elif not self.guard.at_rest() and not self.belt.blind():
             due = None  # commanded still, but not seen still: see it stop first
             self.phase(TurnPhase.STOPPING)
             await self.belt.halt(pause=False)
@@ -121,13 +121,9 @@ class TurnRunner:
     def _slow_kmh(self, spec: TurnSpec) -> float:
         return min(spec.slow_speed_kmh, self.belt.control.commanded_speed)
 
-    def _blind(self) -> bool:
-        """Return whether this machine never reported a speed (rest cannot be seen)."""
-        return not math.isfinite(self.s.telemetry.at)
-
     async def _coach_stop(self) -> None:
         """Coach mode: ask the person to stop the belt until telemetry shows it still."""
-        while not self.guard.at_rest() and not self._blind():
+        while not self.guard.at_rest() and not self.belt.blind():
             self.belt.coach_say("stop the belt, then turn around", 0.0, None)
             await self.belt.until(self.guard.at_rest, clock.now() + _COACH_REPEAT_S)
 

@@ -174,7 +174,7 @@ class Walker:
         self._finish_step(skipped=False)
 
     def _seen_still(self) -> bool:
-        return self.guard.at_rest() or not math.isfinite(self.s.telemetry.at)
+        return self.guard.at_rest() or self.belt.blind()
 
     async def _rest_belt(self) -> None:
         if not self.s.motion_writes:

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
-from retrowalk.engine.events import EngineState, HoldCause, TurnPhase
+from retrowalk.engine.events import EngineState, HoldCause, Notice, TurnPhase
 from retrowalk.engine.guard import STILL_KMH
 
 if TYPE_CHECKING:
@@ -26,6 +26,11 @@ _RAMPING = {TurnPhase.STARTING, TurnPhase.RAMP_UP}
 OVERDUE_FACTOR = 3.0
 OVERDUE_MIN_EXTRA_S = 300.0
 NO_PROGRESS_S = 120.0
+BLIND_AFTER_S = 10.0  # after a Start with no speed reported this long, the machine is blind
+BLIND_WARNING = (
+    "This treadmill reports no speed, so retrowalk cannot see the belt: coach mode. Set the "
+    "speed and incline as told, and stop the belt yourself for each turn."
+)
 
 
 class Watch:
@@ -63,6 +68,7 @@ class Watch:
             self._watch_speed(now)
             self._watch_heart(now)
             self._watch_overdue(now)
+            self._watch_blind(now)
             self.s.bus.publish(
                 self.s.snapshot(
                     commanded_speed=self.control.commanded_speed,
@@ -134,6 +140,16 @@ class Watch:
                 f"heart rate {bpm} bpm stayed above {limit} bpm for {self.options.hr_hold_s:g} s",
                 "Walk it off slowly or rest; resume when your heart rate is down.",
             )
+
+    def _watch_blind(self, now: float) -> None:
+        """A machine that never reports a speed: coach mode, since nobody can see the belt."""
+        s = self.s
+        started = self.control.started_at
+        if s.coach or math.isfinite(s.telemetry.at) or not math.isfinite(started):
+            return
+        if now - started >= BLIND_AFTER_S:
+            s.publish(Notice(t=s.elapsed(), message=BLIND_WARNING, safety=True))
+            self.belt.enter_coach("the treadmill reports no speed")
 
     def _watch_overdue(self, now: float) -> None:
         s = self.s

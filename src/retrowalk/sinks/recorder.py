@@ -147,6 +147,16 @@ class SessionRecorder:
             self._finish(interrupted=not closed)
         return self.path
 
+    def note(self, record: dict[str, Any]) -> None:
+        """Record one line from a sink beside the engine (a spoken or dropped cue), as an event.
+
+        `record` has "type" and "t" (the engine's clock); it is written only while recording.
+        """
+        if self._file is None or self.summary is not None:
+            return
+        if self._append(fmt.dumps_line({"kind": fmt.EVENT, **record}), float(record["t"])):
+            self.events += 1
+
     # --- taking items -------------------------------------------------------------------------
 
     def _begin(self, header: dict[str, Any]) -> None:

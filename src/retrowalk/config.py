@@ -191,6 +191,11 @@ def _toml(value: object) -> str:
 _IMPERIAL_TERRITORIES = frozenset({"US", "LR", "MM"})
 
 
+def chosen_units(flag: UnitSystem | None, config: UserConfig) -> UnitSystem:
+    """Return the unit system to show: --units, else units in the config file, else the locale."""
+    return flag or config.units or default_units(os.environ)
+
+
 def default_units(environ: Mapping[str, str]) -> UnitSystem:
     """Return the unit system of the locale in `environ` (LC_ALL, LC_MEASUREMENT, LANG); metric."""
     for name in ("LC_ALL", "LC_MEASUREMENT", "LANG"):

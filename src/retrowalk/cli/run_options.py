@@ -9,13 +9,12 @@ on the default simulator).
 from __future__ import annotations
 
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, default_units
+from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, chosen_units
 from retrowalk.errors import ConfigError, did_you_mean
 from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 
@@ -146,7 +145,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         plain=args.plain or args.fast or not screen,
         verbose=args.verbose,
         voice=voice,
-        units=args.units or config.units or default_units(os.environ),
+        units=chosen_units(args.units, config),
         mqtt=mqtt,
         mqtt_ca=args.mqtt_ca,
         treadmill_id=args.treadmill_id or config.treadmill_id,

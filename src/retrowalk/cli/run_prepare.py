@@ -44,15 +44,15 @@ def prepare(options: RunOptions) -> Prepared:
     # The one profile rule of validate, show and run (workout/profiles.py, choose_profile).
     checked = check_file(path, profile=options.profile, body_mass_kg=options.weight_kg)
     plan, profile = checked.ready_to_run()
+    if options.mqtt is not None:
+        # The URL, CA file and id are checked now; the id may still come from the device name.
+        mqtt_settings(options, options.treadmill_id or "check")
     if options.voice != "off":
         from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
         voice = choose_voice(options.voice)  # ConfigError now if this voice cannot speak here
         if voice.problem is not None:
             print(f"retrowalk: {voice.describe()}", file=sys.stderr)
-    if options.mqtt is not None:
-        # The URL, CA file and id are checked now; the id may still come from the device name.
-        mqtt_settings(options, options.treadmill_id or "check")
     if options.record:
         from retrowalk.sinks.log_file import check_recordable  # noqa: PLC0415 - lazy
 

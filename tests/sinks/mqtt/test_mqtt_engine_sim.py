@@ -200,8 +200,10 @@ async def test_an_unarmed_engine_refuses_every_remote_command_that_could_start_t
             await coach.publish("retrowalk/lane-u/cmd", json.dumps({"command": name, "id": name}))
         await coach.wait_for(lambda s: all(result(s, "lane-u", n) for n in motion))
         await coach.publish("retrowalk/lane-u/cmd", '{"command": "emergency_stop", "id": "x"}')
+        await coach.wait_for(lambda s: state(s, "lane-u") == "hold", 10)  # holds, never ends
+        await coach.publish("retrowalk/lane-u/cmd", '{"command": "stop", "id": "q"}')
         outcome = await run
-        await coach.wait_for(lambda s: result(s, "lane-u", "x"))
+        await coach.wait_for(lambda s: result(s, "lane-u", "x") and result(s, "lane-u", "q"))
     for name in motion:
         refused = result(coach, "lane-u", name)
         assert refused is not None

@@ -5,21 +5,30 @@ marked `realtime` (a real broker, a real subprocess) gets an ordinary event loop
 so does a test marked `hardware` when `--ble-address`/`--ble-name` points it at a real treadmill
 (docs/hardware-tests.md).
 Every async test must leave no task running behind it, and no test reads the user's own config
-file or writes into their data folder.
+file or writes into their data folder. Property tests are deterministic (hypothesis profile
+"repeatable": the same examples on every run, so a red run is never luck); to search for new
+failures, run with HYPOTHESIS_PROFILE=explore and pin what it finds with @example.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from retrowalk.engine.clock import VirtualTimeEventLoop
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
     from pathlib import Path
+
+
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -40,13 +40,16 @@ class ConsoleKeys(abc.ABC):
         self._console_took_over()
         self._begin_start()
 
-    def console_stop(self) -> None:
-        """Press Stop on the console: status 02 01, coast down, counters zeroed."""
-        self._console_halt(StopKind.STOP)
+    def console_stop(self) -> bool:
+        """Press Stop on the console: status 02 01, coast down, counters zeroed.
 
-    def console_pause(self) -> None:
-        """Press Pause on the console: status 02 02, coast down, counters kept."""
-        self._console_halt(StopKind.PAUSE)
+        Return False when the press does nothing (no session: the machine sends nothing).
+        """
+        return self._console_halt(StopKind.STOP)
+
+    def console_pause(self) -> bool:
+        """Press Pause on the console: status 02 02, coast down, counters kept (or False)."""
+        return self._console_halt(StopKind.PAUSE)
 
     def console_speed_up(self) -> None:
         """Press speed + on the console (status 05 with the new target)."""
@@ -109,14 +112,15 @@ class ConsoleKeys(abc.ABC):
         self._console_took_over()
         self._apply_incline_target(new)
 
-    def _console_halt(self, kind: StopKind) -> None:
+    def _console_halt(self, kind: StopKind) -> bool:
         if not self._session_active(kind):
-            return
+            return False
         self._status(MachineStatus(StatusOp.STOPPED_OR_PAUSED_BY_USER, stop_kind=kind))
         self._console_took_over()
         if kind is StopKind.STOP and self.profile.console_stop_silence_s > 0:
             self.stall_notifications(self.profile.console_stop_silence_s)
         self._halt(kind)
+        return True
 
     @abc.abstractmethod
     def _keys_move_belt(self) -> bool:

@@ -66,17 +66,21 @@ class ScriptPlayer:
 
     def _fire(self, action: Action) -> None:
         self._played.append(action)
-        self._trace.fault(asyncio.get_running_loop().time(), action.do, action)
-        self._apply(action)
+        now = asyncio.get_running_loop().time()
+        if self._apply(action):
+            self._trace.fault(now, action.do, action)
+        else:  # a console key pressed on an idle machine: nothing happened, nothing was sent
+            self._trace.fault(now, f"{action.do} (no effect)", action)
 
-    def _apply(self, a: Action) -> None:  # noqa: C901, PLR0912 - one case per action
+    def _apply(self, a: Action) -> bool:  # noqa: C901, PLR0912 - one case per action
+        """Carry out `a`; return False when it did nothing at all (a Stop on an idle belt)."""
         m = self._model
         strap = self._strap() if a.do in {"hr_bpm", "hr_lost"} else None
         match a.do:
             case "console_stop":
-                m.console_stop()
+                return m.console_stop()
             case "console_pause":
-                m.console_pause()
+                return m.console_pause()
             case "console_start":
                 m.console_start()
             case "console_speed":
@@ -108,6 +112,7 @@ class ScriptPlayer:
                 strap.hold_bpm(a.bpm)
             case "hr_lost" if strap is not None:
                 strap.dropout(_given(a.for_s))
+        return True
 
 
 def _given(value: T | None) -> T:

@@ -12,7 +12,8 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
     hr = "auto"                   # heart-rate strap address, or "auto"
     voice = "espeak"              # auto, espeak, say, sapi, bell, off
     units = "imperial"            # metric or imperial (default: from the locale)
-    mqtt = "mqtt://broker.local"  # publish telemetry here
+    mqtt = "mqtt://lane-3@gym"    # publish telemetry here (as MQTT user lane-3)
+    mqtt_password = "..."         # that user's password (keep this file private)
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
@@ -50,7 +51,7 @@ ProfileName = Literal["beginner", "standard", "advanced", "supervised"]
 _Text = Annotated[str, Field(min_length=1)]
 
 # Settings whose values are never repeated in a message (a broker URL can hold a password).
-_SECRET = frozenset({"mqtt"})
+_SECRET = frozenset({"mqtt", "mqtt_password"})
 
 
 SpeedUnitName = Literal["kmh", "mph"]
@@ -85,6 +86,9 @@ class UserConfig(BaseModel):
     voice: Voice | None = Field(None, description=f"one of {', '.join(VOICE_KINDS)}")
     units: UnitSystem | None = Field(None, description='"metric" or "imperial"')
     mqtt: _Text | None = Field(None, description='a broker URL such as "mqtt://broker.local"')
+    mqtt_password: str | None = Field(
+        None, min_length=1, repr=False, description="the broker user's password, as text"
+    )
     treadmill_id: _Text | None = Field(None, description="the MQTT topic id, as text")
     remote_control: bool | None = Field(None, description="true or false")
     ha_discovery: bool | None = Field(None, description="true or false")
@@ -189,6 +193,11 @@ def _toml(value: object) -> str:
 
 # Where people read mph and miles: the US, Liberia and Myanmar (CLDR's "measurementSystem").
 _IMPERIAL_TERRITORIES = frozenset({"US", "LR", "MM"})
+
+
+def chosen_units(flag: UnitSystem | None, config: UserConfig) -> UnitSystem:
+    """Return the unit system to show: --units, else units in the config file, else the locale."""
+    return flag or config.units or default_units(os.environ)
 
 
 def default_units(environ: Mapping[str, str]) -> UnitSystem:

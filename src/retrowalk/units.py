@@ -18,6 +18,7 @@ FEET_PER_METRE = 3.28084
 
 UnitSystem = Literal["metric", "imperial"]  # what the person reads and hears; km/h inside
 UNIT_SYSTEMS: tuple[UnitSystem, ...] = ("metric", "imperial")
+UNITS_HELP = "km/h and metres, or mph and miles (default: units in config.toml, else the locale)"
 MIN_DISTANCE_M = 50.0
 # The one plausible range of a body mass, wherever one is taken (--weight, weight_kg, the plan).
 MIN_BODY_MASS_KG, MAX_BODY_MASS_KG = 20.0, 300.0

@@ -153,6 +153,27 @@ def test_real_since_week_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert entry["backward_s"] == 500
 
 
+def test_sessions_in_imperial_units(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--units imperial (or units in config.toml) lists miles; --json stays in metres."""
+    _history(tmp_path)
+    folder = ["--dir", str(tmp_path)]
+    assert main(["sessions", *folder, "--week", "--units", "imperial"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split()[6:8] == ["1.86", "mi"]  # 3.00 km
+    config = tmp_path / "config.toml"
+    config.write_text('units = "imperial"\n')
+    monkeypatch.setenv("RETROWALK_CONFIG", str(config))
+    assert main(["sessions", *folder, "--real"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(" mi " in line or " ft " in line for line in lines), lines
+    assert main(["sessions", *folder, "--real", "--units", "metric"]) == 0
+    assert all(" km " in line or " m " in line for line in capsys.readouterr().out.splitlines())
+    assert main(["sessions", *folder, "--json", "--since", "2026-03-01"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert "distance_m" in entry
+
+
 def test_a_bad_since_date_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--since that is not a date: exit 2, naming the value and the form."""
     assert main(["sessions", "--dir", str(tmp_path), "--since", "last tuesday"]) == 2

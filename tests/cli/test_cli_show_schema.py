@@ -91,6 +91,18 @@ def test_show_library_workout_by_name(capsys: pytest.CaptureFixture[str]) -> Non
     assert out.count("TURN") == 6
 
 
+def test_show_in_imperial_units(capsys: pytest.CaptureFixture[str]) -> None:
+    """`show --units imperial` gives speeds in mph and the distance in miles, chart included."""
+    assert main(["show", "retro-intro", "--units", "imperial"]) == 0
+    out = capsys.readouterr().out
+    assert " mi, about " in out
+    assert "SPEED mph" in out
+    assert "speed mph (" in out
+    warm_up = next(line for line in out.splitlines() if "Warm-up" in line)
+    assert warm_up.split()[4] == "2.5"  # 4.0 km/h
+    assert "km" not in out
+
+
 def test_show_bad_file_exits_2_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,23 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from bleak import BleakClient
 
+from plans import plan_of
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, Origin
 from retrowalk.engine.runner import Engine, EngineOptions
-from retrowalk.errors import SourceLocation
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp, StopKind
-from retrowalk.workout.plan import (
-    Direction,
-    Plan,
-    PlanTotals,
-    SpeedTarget,
-    Step,
-    Transition,
-    TurnMode,
-    TurnSpec,
-)
+from retrowalk.workout.plan import Direction, Plan, TurnMode
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 
@@ -51,56 +42,14 @@ def make_plan(
     mode: TurnMode = TurnMode.STOP,
     distance_steps: frozenset[int] = frozenset(),
 ) -> Plan:
-    """Build a Plan: (direction, seconds or metres, km/h or None, incline %) per step."""
-    turn = TurnSpec(mode=mode, window_s=window_s, confirm=confirm)
-    built: list[Step] = []
-    transitions: list[Transition] = []
-    facing: Direction | None = None
-    start = 0.0
-    for index, (direction, amount, speed, incline) in enumerate(steps):
-        if direction not in {REST, facing or FW}:
-            transitions.append(Transition(index, facing, direction, turn, start))
-            start += window_s
-        if direction != REST:
-            facing = direction
-        is_distance = index in distance_steps
-        planned = amount / (speed / 3.6) if is_distance and speed else amount
-        built.append(
-            Step(
-                index=index,
-                direction=direction,
-                start_s=start,
-                planned_s=planned,
-                duration_s=None if is_distance else amount,
-                distance_m=amount if is_distance else None,
-                speed=SpeedTarget(speed, speed) if speed is not None else None,
-                incline_pct=incline,
-                label=f"{direction.value} {index + 1}",
-                cue=None,
-                path=f"steps[{index}]",
-                location=SourceLocation("test.yaml", index + 1, 1),
-                turn=turn,
-            )
-        )
-        start += planned
-    totals = PlanTotals(
-        duration_s=sum(s.planned_s for s in built),
-        duration_with_turns_s=start,
-        backward_s=sum(s.planned_s for s in built if s.direction == BW),
-        turns=len(transitions),
-        distance_m=0.0,
-        energy_kcal=0.0,
-        body_mass_kg=70.0,
-        body_mass_is_default=True,
-    )
-    return Plan(
-        name="test",
-        source="test.yaml",
-        profile="standard",
+    """Return the planner's plan: (direction, seconds or metres, km/h or None, incline %)."""
+    return plan_of(
+        steps,
+        confirm=confirm,
+        window_s=window_s,
         countdown_s=countdown_s,
-        steps=tuple(built),
-        transitions=tuple(transitions),
-        totals=totals,
+        mode=mode,
+        distance_steps=distance_steps,
     )
 
 

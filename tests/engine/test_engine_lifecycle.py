@@ -154,7 +154,7 @@ async def test_cancellation_stops_the_belt_and_records_aborted():
 
 async def test_an_engine_runs_once():
     """A second run() is a programming error with a clear message."""
-    plan = make_plan([(FW, 5, 3.0, 0)])
+    plan = make_plan([(FW, 10, 3.0, 0)])
     async with engine_rig(plan) as rig:
         await rig.engine.run()
         with pytest.raises(RuntimeError, match="one workout"):

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrowalk.errors import EXIT_OK, ConfigError
+from retrowalk.units import UNIT_SYSTEMS, UNITS_HELP
 
 if TYPE_CHECKING:
     import argparse
 
     from retrowalk.history import SessionEntry, WeekTotals
+    from retrowalk.units import UnitSystem
 
 REASON_CHARS = 80
 
@@ -42,12 +44,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="totals per ISO week: sessions, minutes, backward minutes, distance, energy",
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    p.add_argument("--units", choices=UNIT_SYSTEMS, help=UNITS_HELP)
+    p.add_argument(
+        "--json", action="store_true", help="print JSON instead of lines (always metres and kcal)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """List the sessions in the folder (or their weekly totals)."""
+    from retrowalk.config import chosen_units, load_config  # noqa: PLC0415
     from retrowalk.history import scan_sessions, sessions_dir, week_totals  # noqa: PLC0415
 
     directory: Path = args.dir if args.dir is not None else sessions_dir()
@@ -74,23 +80,24 @@ def run(args: argparse.Namespace) -> int:
         some = "no sessions match" if listing.sessions else "no sessions recorded"
         print(f"{some} in {printable(str(directory))}")
         return EXIT_OK
+    units = chosen_units(args.units, load_config())
     if args.week:
         for week in week_totals(sessions):
-            print(format_week(week))
+            print(format_week(week, units))
     else:
         for session in sessions:
-            print(format_line(session))
+            print(format_line(session, units))
     print(f"{len(sessions)} session(s) in {printable(str(directory))}", file=sys.stderr)
     return EXIT_OK
 
 
-def format_line(session: SessionEntry) -> str:
+def format_line(session: SessionEntry, units: UnitSystem = "metric") -> str:
     """Return the one-line description of a session (never more than one line)."""
     from retrowalk.units import format_distance, format_duration  # noqa: PLC0415 - lazy CLI
 
     date_ = session.started.strftime("%Y-%m-%d %H:%M") if session.started else "????-??-?? ??:??"
     duration = format_duration(session.elapsed_s) if session.elapsed_s is not None else "-"
-    distance = format_distance(session.distance_m) if session.distance_m is not None else "-"
+    distance = format_distance(session.distance_m, units) if session.distance_m is not None else "-"
     energy = f"{session.energy_kcal:.0f} kcal" if session.energy_kcal is not None else "-"
     backward = "-" if session.backward_s is None else format_duration(session.backward_s)
     kind = {True: "sim", False: "real", None: "?"}[session.simulated]
@@ -107,7 +114,7 @@ def format_line(session: SessionEntry) -> str:
     )
 
 
-def format_week(week: WeekTotals) -> str:
+def format_week(week: WeekTotals, units: UnitSystem = "metric") -> str:
     """Return one ISO week's totals on one line."""
     from retrowalk.units import format_distance, format_duration  # noqa: PLC0415 - lazy CLI
 
@@ -115,7 +122,7 @@ def format_week(week: WeekTotals) -> str:
     return (
         f"{week.label}  {count:>11}  {format_duration(week.minutes * 60):>8}  "
         f"{format_duration(week.backward_minutes * 60):>7} back  "
-        f"{format_distance(week.distance_m):>9}  {week.energy_kcal:>5.0f} kcal"
+        f"{format_distance(week.distance_m, units):>9}  {week.energy_kcal:>5.0f} kcal"
     )
 
 

@@ -12,11 +12,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from retrowalk.cli.cmd_validate import PROFILE_HELP
+from retrowalk.units import UNIT_SYSTEMS, UNITS_HELP
 
 if TYPE_CHECKING:
     import argparse
 
     from retrowalk.device.api import Capabilities
+    from retrowalk.units import UnitSystem
     from retrowalk.workout.plan import Plan, Step
     from retrowalk.workout.safety import SafetyProfile
 
@@ -39,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--profile", metavar="P", help=PROFILE_HELP)
     p.add_argument("--weight", type=float, metavar="KG", help="body mass for the energy estimate")
     p.add_argument("--width", type=int, default=CHART_WIDTH, help="chart width in columns")
+    p.add_argument("--units", choices=UNIT_SYSTEMS, help=UNITS_HELP)
     machine = p.add_mutually_exclusive_group()
     machine.add_argument(
         "--sim",
@@ -56,7 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the timeline and chart; return 0, or 2 after the problems of a bad file."""
-    from retrowalk.config import load_config  # noqa: PLC0415 - keep --help fast
+    from retrowalk.config import chosen_units, load_config  # noqa: PLC0415 - keep --help fast
     from retrowalk.errors import EXIT_BAD_INPUT, ConfigError  # noqa: PLC0415
     from retrowalk.workout.check import check_file  # noqa: PLC0415
     from retrowalk.workout.energy import check_body_mass  # noqa: PLC0415
@@ -66,10 +69,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--width must be 20 to 400 columns, not {args.width}")
     if args.weight is not None:
         check_body_mass(args.weight, "--weight")
+    config = load_config()
     checked = check_file(
         find_workout(args.workout),
         profile=args.profile,
-        config_profile=load_config().profile,
+        config_profile=config.profile,
         body_mass_kg=args.weight,
     )
     problems = checked.problems()
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"fitted to {name}: {changed}")
         for note in notes:
             print(f"  {note}")
-    print(render(plan, width=args.width, verdict=checked.verdict()))
+    units = chosen_units(args.units, config)
+    print(render(plan, width=args.width, verdict=checked.verdict(), units=units))
     return 0
 
 
@@ -107,30 +112,38 @@ def _fitted(
     return fitted, notes, caps.name
 
 
-def render(plan: Plan, *, width: int = CHART_WIDTH, verdict: str | None = None) -> str:
+def render(
+    plan: Plan,
+    *,
+    width: int = CHART_WIDTH,
+    verdict: str | None = None,
+    units: UnitSystem = "metric",
+) -> str:
     """Return the timeline and the chart as text (after the profile `verdict`, when given)."""
-    lines = timeline(plan)
+    lines = timeline(plan, units)
     if verdict is not None:
         lines.insert(1, f"safety profile: {verdict}")
-    return "\n".join(line.rstrip() for line in [*lines, "", *chart(plan, width=width)])
+    drawn = chart(plan, width=width, units=units)
+    return "\n".join(line.rstrip() for line in [*lines, "", *drawn])
 
 
-def timeline(plan: Plan) -> list[str]:
-    """Return one line per step and per turn-around, with cumulative time."""
-    from retrowalk.units import format_distance, format_duration  # noqa: PLC0415
+def timeline(plan: Plan, units: UnitSystem = "metric") -> list[str]:
+    """Return one line per step and per turn-around, with cumulative time, in `units`."""
+    from retrowalk.units import format_distance, format_duration, speed_unit  # noqa: PLC0415
 
     t = plan.totals
+    speed_heading = f"SPEED {speed_unit(units)}"
     default = ", the default" if t.body_mass_is_default else ""
     lines = [
         f"{plan.name}  ({plan.source}; needs profile {plan.profile})",
         (
             f"{format_duration(t.duration_with_turns_s)} with {t.turns} turns "
             f"({format_duration(t.duration_s)} walking, {format_duration(t.backward_s)} backward), "
-            f"{format_distance(t.distance_m)}, about {t.energy_kcal:.0f} kcal "
+            f"{format_distance(t.distance_m, units)}, about {t.energy_kcal:.0f} kcal "
             f"(estimate for {t.body_mass_kg:g} kg{default})"
         ),
         "",
-        f"{'START':>8}  {'':4} {'DIR':<5} {'LENGTH':<9} {'SPEED km/h':<11} {'INCL':>5}  LABEL",
+        f"{'START':>8}  {'':4} {'DIR':<5} {'LENGTH':<9} {speed_heading:<11} {'INCL':>5}  LABEL",
     ]
     for step in plan.steps:
         turn = plan.transition_before(step.index)
@@ -142,20 +155,25 @@ def timeline(plan: Plan) -> list[str]:
                 f"{format_duration(turn.start_s):>8}  {'':4} TURN  "
                 f"{origin} -> {turn.to_direction.value} ({how})"
             )
-        lines.append(_step_line(step))
+        lines.append(_step_line(step, units))
     lines.append(f"{format_duration(t.duration_with_turns_s):>8}  {'':4} END")
     return lines
 
 
-def chart(plan: Plan, *, width: int = CHART_WIDTH) -> list[str]:
+def chart(plan: Plan, *, width: int = CHART_WIDTH, units: UnitSystem = "metric") -> list[str]:
     """Return the speed and incline profile; `#` forward, `B` backward, `|` a turn."""
+    from retrowalk.units import speed_in, speed_unit  # noqa: PLC0415
+
     total = plan.totals.duration_with_turns_s or 1.0
-    columns = [_sample(plan, (i + 0.5) * total / width) for i in range(width)]
+    columns = [
+        (kind, speed_in(speed, units), grade)
+        for kind, speed, grade in (_sample(plan, (i + 0.5) * total / width) for i in range(width))
+    ]
     for turn in plan.transitions:  # a short turn may fall between samples: always show it
         columns[min(int(turn.start_s / total * width), width - 1)] = ("turn", 0.0, 0.0)
     top_speed = max((s for _, s, _ in columns), default=0.0) or 1.0
     top_incline = max((abs(g) for _, _, g in columns), default=0.0)
-    lines = ["speed km/h (# forward, B backward, | turn, blank rest)"]
+    lines = [f"speed {speed_unit(units)} (# forward, B backward, | turn, blank rest)"]
     for row in range(SPEED_ROWS, 0, -1):
         level = top_speed * row / SPEED_ROWS
         half = top_speed / SPEED_ROWS / 2  # a cell is filled when the value rounds up to it
@@ -196,20 +214,21 @@ def _sample(plan: Plan, at: float) -> tuple[str, float, float]:
     return "rest", 0.0, 0.0
 
 
-def _step_line(step: Step) -> str:
-    from retrowalk.units import format_distance, format_duration  # noqa: PLC0415
+def _step_line(step: Step, units: UnitSystem) -> str:
+    from retrowalk.units import format_distance, format_duration, speed_in  # noqa: PLC0415
 
     extent = (
-        format_distance(step.distance_m)
+        format_distance(step.distance_m, units)
         if step.distance_m is not None
         else format_duration(step.planned_s)
     )
     if step.speed is None:
         speed = "-"
     elif step.speed.is_ramp:
-        speed = f"{step.speed.start_kmh:.1f}->{step.speed.end_kmh:.1f}"
+        start, end = speed_in(step.speed.start_kmh, units), speed_in(step.speed.end_kmh, units)
+        speed = f"{start:.1f}->{end:.1f}"
     else:
-        speed = f"{step.speed.start_kmh:.1f}"
+        speed = f"{speed_in(step.speed.start_kmh, units):.1f}"
     incline = f"{step.incline_pct:g}%" if step.direction != "rest" else "-"
     label = step.label or ""
     return (

@@ -9,13 +9,12 @@ on the default simulator).
 from __future__ import annotations
 
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, default_units
+from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, chosen_units
 from retrowalk.errors import ConfigError, did_you_mean
 from retrowalk.sinks.speech import KINDS as VOICE_KINDS
 
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
+    from retrowalk.broker.credentials import Password
     from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
     from retrowalk.device.api import SpeedUnits
@@ -65,6 +65,7 @@ class RunOptions:
     export_dir: Path | None = None  # export_dir in config.toml: a FIT file after a real run
     # config.toml [machines."NAME"]: how each machine reads its speed numbers
     speed_units: Mapping[str, SpeedUnits] = field(default_factory=dict)
+    mqtt_password: Password | None = field(default=None, repr=False)  # read once: may be a pipe
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -127,6 +128,8 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
     if args.mqtt_ca is not None and mqtt is None:
         raise ConfigError("--mqtt-ca needs --mqtt URL")
+    if args.mqtt_password_file is not None and mqtt is None:
+        raise ConfigError("--mqtt-password-file needs --mqtt URL")
     scenario = _sim_script(args, sim, hr)
     return RunOptions(
         workout=workout,
@@ -143,7 +146,7 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         plain=args.plain or args.fast or not screen,
         verbose=args.verbose,
         voice=voice,
-        units=args.units or config.units or default_units(os.environ),
+        units=chosen_units(args.units, config),
         mqtt=mqtt,
         mqtt_ca=args.mqtt_ca,
         treadmill_id=args.treadmill_id or config.treadmill_id,
@@ -157,6 +160,18 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         record=not args.no_record,
         export_dir=Path(config.export_dir).expanduser() if config.export_dir else None,
         speed_units=_speed_units(config),
+        mqtt_password=_mqtt_password(args, config) if mqtt is not None else None,
+    )
+
+
+def _mqtt_password(args: argparse.Namespace, config: UserConfig) -> Password | None:
+    """Return the broker password given apart from the URL (file, environment, config file)."""
+    from retrowalk.broker.credentials import find_password  # noqa: PLC0415 - lazy CLI import
+
+    return find_password(
+        file=args.mqtt_password_file,
+        configured=config.mqtt_password,
+        config_source="mqtt_password in the config file",
     )
 
 

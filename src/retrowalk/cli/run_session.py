@@ -177,7 +177,7 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
         )
         tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
     if options.mqtt is not None:
-        from retrowalk.sinks.mqtt import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
+        from retrowalk.sinks.mqtt.sink import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
 
         mqtt = bus.subscribe("mqtt")
         settings = mqtt_settings(options, treadmill.capabilities.name)

@@ -113,8 +113,9 @@ class GuardWatch:
         speed = self.guard.observed_speed()
         cap = self.profile.max_speed_kmh(self.s.facing)
         over = speed is not None and cap is not None and speed > cap + _SPEED_TOLERANCE_KMH
-        moving = self.control.belt == "running" and self.keeping is None
-        if not (over and moving) or self.s.coach:
+        # Over the cap is seen on the belt itself, whatever we last commanded: a belt sped up at
+        # the console while our Start was still pending is watched as well.
+        if not over or self.keeping is not None or self.s.coach:
             self._above_since = None
             return
         if self._above_since is None:

@@ -278,8 +278,14 @@ class Engine:
                     s.need_control = False
                 await self._control.stop()
         except Exception as exc:  # noqa: BLE001 - the last stop must never raise past cleanup
-            log.warning("final stop failed: %s", exc)
-            s.publish(Notice(t=s.elapsed(), message=f"could not stop the belt: {exc}", safety=True))
+            why = (
+                f"the treadmill did not answer within {self._options.stop_timeout_s:g} s"
+                if isinstance(exc, TimeoutError)
+                else str(exc) or type(exc).__name__
+            )
+            log.warning("final stop failed: %s", why)
+            message = f"could not stop the belt ({why}): stop it at the console or pull the key"
+            s.publish(Notice(t=s.elapsed(), message=message, safety=True))
             return False
         if await self._guard.wait_rest(self._control.stop_sent_at):
             s.publish(BeltAtRest(t=s.elapsed(), why=RestReason.END))

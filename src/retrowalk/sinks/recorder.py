@@ -23,11 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from retrowalk.engine.clock import now, sleep_until
-from retrowalk.engine.events import (
-    Aborted,
-    Finished,
-    Snapshot,
-)
+from retrowalk.engine.events import Aborted, Finished, Snapshot
 from retrowalk.errors import SessionError
 from retrowalk.history import logformat as fmt
 from retrowalk.history.store import sessions_dir
@@ -148,10 +144,7 @@ class SessionRecorder:
         return self.path
 
     def note(self, record: dict[str, Any]) -> None:
-        """Record one line from a sink beside the engine (a spoken or dropped cue), as an event.
-
-        `record` has "type" and "t" (the engine's clock); it is written only while recording.
-        """
+        """Record an event from a sink beside the engine (a cue report: "type", "t"), if open."""
         if self._file is None or self.summary is not None:
             return
         if self._append(fmt.dumps_line({"kind": fmt.EVENT, **record}), float(record["t"])):

@@ -1,6 +1,6 @@
-"""MQTT sink cost: CPU per published message, and snapshot-to-subscriber latency on loopback.
+"""MQTT sink cost: CPU per published message, snapshot latency, an emergency stop in a flood.
 
-Run: .venv/bin/python bench/bench_mqtt.py [--events N] [--snapshots N] [--rate HZ]
+Run: .venv/bin/python bench/bench_mqtt.py [--events N] [--snapshots N] [--rate HZ] [--floods N]
 Starts mosquitto on a free loopback port (needs /usr/sbin/mosquitto), then:
 1. CPU: the sink publishes N events (QoS 1, each acknowledged) while `mosquitto_sub` (another
    process) counts them; prints this process's CPU time per message and the message rate.
@@ -8,6 +8,10 @@ Starts mosquitto on a free loopback port (needs /usr/sbin/mosquitto), then:
    subscriber in this process; prints p50/p99/max from Bus.publish to the subscriber's receipt.
    In normal use the state is throttled to once a second (and sent at once on a state change),
    which adds up to 1 s to a snapshot that is not a state change, by design.
+3. Flood: another process (paho) publishes 4,000 junk commands (QoS 0) with one emergency stop
+   (QoS 1) in the middle to the sink's command topic, N times; prints p50/p99/max from the stop's
+   publish call to the moment the engine's submit gets it (CLOCK_MONOTONIC in both processes),
+   and how many of the N stops arrived.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ import aiomqtt
 
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, CommandResult
 from retrowalk.engine.events import EngineState, Finished, Snapshot
-from retrowalk.sinks.mqtt import MqttSettings, run_mqtt
+from retrowalk.sinks.mqtt.settings import MqttSettings
+from retrowalk.sinks.mqtt.sink import run_mqtt
 from retrowalk.workout.plan import Direction, Plan, PlanTotals
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from retrowalk.engine.commands import Command, CommandResult
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -54,6 +59,31 @@ async def main():
             if n >= int(sys.argv[2]):
                 return
 asyncio.run(main())
+"""
+
+
+# A controller flooding the command topic from another process: prints when it sent the stop.
+FLOODER = """
+import sys, time
+import paho.mqtt.client as mqtt
+port, count = int(sys.argv[1]), int(sys.argv[2])
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+c.max_queued_messages_set(0)
+c.max_inflight_messages_set(0)
+c.connect("127.0.0.1", port)
+c.loop(1.0)
+sent = 0.0
+for n in range(count):
+    if n == count // 2:
+        sent = time.monotonic()
+        c.publish("retrowalk/flood/cmd", b'{"command": "emergency_stop", "id": "stop"}', qos=1)
+    else:
+        junk = b'{"command": "pause", "id": "j%d"}' % n if n % 2 else b"{junk"
+        c.publish("retrowalk/flood/cmd", junk, qos=0)
+for _ in range(40):
+    c.loop(0.05)
+c.disconnect()
+print(sent, flush=True)
 """
 
 
@@ -198,17 +228,66 @@ async def bench_latency(port: int, snapshots: int, rate_hz: float) -> None:
     )
 
 
+class _StopClock:
+    """An engine stand-in that notes when the first emergency stop reaches it."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.arrived = asyncio.Event()
+
+    async def submit(self, command: Command) -> CommandResult:
+        if command.kind is CommandKind.EMERGENCY_STOP and self.at is None:
+            self.at = time.monotonic()
+            self.arrived.set()
+        return CommandResult(command, accepted=False, reason="bench")
+
+
+async def bench_flood(port: int, floods: int, count: int = 4000) -> None:
+    """An emergency stop amid `count` junk commands, `floods` times: publish to engine latency."""
+    latencies: list[float] = []
+    for _ in range(floods):
+        engine = _StopClock()
+        settings = MqttSettings.from_url(
+            f"mqtt://127.0.0.1:{port}", treadmill_id="flood", final_flush_s=0.2
+        )
+        bus = Bus()
+        channel = bus.subscribe("mqtt")
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(run_mqtt(settings, channel, engine.submit, plan=_plan()))
+            await asyncio.sleep(0.5)  # connected and subscribed
+            flooder = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", FLOODER, str(port), str(count), stdout=asyncio.subprocess.PIPE
+            )
+            out, _ = await flooder.communicate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(engine.arrived.wait(), 10)
+            if engine.at is not None:
+                latencies.append(engine.at - float(out))
+            bus.close()
+    ms = sorted(x * 1000 for x in latencies)
+    if not ms:
+        print(f"emergency stop in a flood: none of {floods} arrived")
+        return
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    print(
+        f"emergency stop amid {count:,} junk commands ({len(ms)} of {floods} arrived): "
+        f"p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--snapshots", type=int, default=400)
     parser.add_argument("--rate", type=float, default=50.0, help="snapshots per second")
+    parser.add_argument("--floods", type=int, default=20, help="emergency stops in a flood")
     args = parser.parse_args()
     if not Path(MOSQUITTO).exists():
         raise SystemExit("bench_mqtt needs mosquitto (apt install mosquitto)")
     with tempfile.TemporaryDirectory() as tmp, _mosquitto(Path(tmp)) as port:
         asyncio.run(bench_cpu(port, args.events))
         asyncio.run(bench_latency(port, args.snapshots, args.rate))
+        asyncio.run(bench_flood(port, args.floods))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ def _starts(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 LAYERS = ("retrowalk.engine", "retrowalk.device", "retrowalk.sinks", "retrowalk.cli")
+MQTT_CLIENT = "src/retrowalk/broker/client.py"  # the one module that imports aiomqtt
 
 
 @pytest.mark.parametrize("path", _modules(SRC), ids=_rel)
@@ -53,7 +54,7 @@ def test_layering(path: Path) -> None:
             bad.append(name)
         if _starts(name, ("bleak",)) and layer != "device":
             bad.append(name)
-        if _starts(name, ("aiomqtt",)) and _rel(path) != "src/retrowalk/sinks/mqtt.py":
+        if _starts(name, ("aiomqtt", "paho")) and _rel(path) != MQTT_CLIENT:
             bad.append(name)
         if _starts(name, ("textual", "rich")) and layer != "cli":
             bad.append(name)
@@ -61,6 +62,29 @@ def test_layering(path: Path) -> None:
             bad.append(name)
         if _starts(name, ("retrowalk_sim",)) and layer in {"workout", "ftms", "engine", "sinks"}:
             bad.append(name)
+    assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _modules(SRC), ids=_rel)
+def test_mqtt_clients_stay_apart_from_the_run(path: Path) -> None:
+    """The broker link and the room watcher know nothing of a run; sinks never use the room."""
+    parts = path.relative_to(SRC).parts
+    layer = parts[0] if len(parts) > 1 else path.stem
+    allowed = {
+        "backoff": ("retrowalk.errors",),
+        "broker": ("retrowalk.broker", "retrowalk.backoff", "retrowalk.errors"),
+        "room": (
+            "retrowalk.room",
+            "retrowalk.broker",
+            "retrowalk.backoff",
+            "retrowalk.units",
+            "retrowalk.errors",
+        ),
+    }.get(layer)
+    own = [name for name in _imports(path) if _starts(name, ("retrowalk",))]
+    bad = [name for name in own if allowed is not None and not _starts(name, allowed)]
+    if layer == "sinks":
+        bad += [name for name in own if _starts(name, ("retrowalk.room",))]
     assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
 
 
@@ -80,6 +104,17 @@ def test_simulator_imports_only_the_protocol(path: Path) -> None:
         if _starts(name, ("retrowalk",))
         and not _starts(name, ("retrowalk.ftms", "retrowalk.errors"))
     ]
+    assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", _modules(SRC / "export"), ids=_rel)
+def test_export_builds_on_history_alone(path: Path) -> None:
+    """Exports import no engine, device, sinks, cli; fit-tool and matplotlib kept apart."""
+    bad = [name for name in _imports(path) if _starts(name, (*LAYERS, "retrowalk_sim"))]
+    if path.name not in {"fit.py", "fit_stream.py"}:
+        bad += [name for name in _imports(path) if _starts(name, ("fit_tool",))]
+    if _rel(path) != "src/retrowalk/export/report.py":
+        bad += [name for name in _imports(path) if _starts(name, ("matplotlib",))]
     assert not bad, f"{_rel(path)} may not import {sorted(bad)}"
 
 

@@ -12,10 +12,12 @@ allowed (a ConfigError, exit 2). Command-line options always win over the file.
     hr = "auto"                   # heart-rate strap address, or "auto"
     voice = "espeak"              # auto, espeak, say, sapi, bell, off
     units = "imperial"            # metric or imperial (default: from the locale)
-    mqtt = "mqtt://broker.local"  # publish telemetry here
+    mqtt = "mqtt://lane-3@gym"    # publish telemetry here (as MQTT user lane-3)
+    mqtt_password = "..."         # that user's password (keep this file private)
     treadmill_id = "lane-3"       # MQTT topic id of this treadmill
     remote_control = false        # arm remote start/resume over MQTT
     ha_discovery = false          # Home Assistant discovery
+    export_dir = "~/fit"          # write a FIT file of every real run here
 
     [remote_keys]                 # a handheld remote's buttons (`retrowalk keys learn`)
     confirm = ["pagedown"]
@@ -49,7 +51,7 @@ ProfileName = Literal["beginner", "standard", "advanced", "supervised"]
 _Text = Annotated[str, Field(min_length=1)]
 
 # Settings whose values are never repeated in a message (a broker URL can hold a password).
-_SECRET = frozenset({"mqtt"})
+_SECRET = frozenset({"mqtt", "mqtt_password"})
 
 
 SpeedUnitName = Literal["kmh", "mph"]
@@ -84,9 +86,15 @@ class UserConfig(BaseModel):
     voice: Voice | None = Field(None, description=f"one of {', '.join(VOICE_KINDS)}")
     units: UnitSystem | None = Field(None, description='"metric" or "imperial"')
     mqtt: _Text | None = Field(None, description='a broker URL such as "mqtt://broker.local"')
+    mqtt_password: str | None = Field(
+        None, min_length=1, repr=False, description="the broker user's password, as text"
+    )
     treadmill_id: _Text | None = Field(None, description="the MQTT topic id, as text")
     remote_control: bool | None = Field(None, description="true or false")
     ha_discovery: bool | None = Field(None, description="true or false")
+    export_dir: _Text | None = Field(
+        None, description="a folder for a FIT file of every real run, as text"
+    )
     remote_keys: dict[str, Any] | None = Field(
         None, description="a table of confirm, pause and stop to key names (retrowalk keys learn)"
     )  # what the actions and keys may be: cli/tui_keys.parse_remote_keys

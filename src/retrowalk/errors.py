@@ -14,6 +14,7 @@ RetrowalkError
  +-- TelemetryError          telemetry stopped or makes no sense
  +-- SessionError            a recorded session cannot be read or written
  |    +-- RecordingRefused   the session could not be recorded: the run does not start
+ |    +-- ExportError        a session cannot be exported: unknown, unreadable, output unwritable
  +-- ConfigError             a command-line option or config value is not allowed
 
 Every error carries the attributes a caller needs and a message that says what happened, where,
@@ -190,6 +191,12 @@ class SessionError(RetrowalkError):
 
 class RecordingRefused(SessionError):  # noqa: N818 - reads as a sentence where it is raised
     """The session folder cannot be written or has no room: the run is refused before it starts."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ExportError(SessionError):
+    """A session cannot be exported or charted: its name, its log or the output is wrong."""
 
     exit_code = EXIT_BAD_INPUT
 

@@ -3,13 +3,16 @@
 Subscribes to `retrowalk/+/state`, `+/status` and `+/session`. In a terminal it shows a live
 Textual table; with `--plain` (or no TTY) it prints the table every `--interval` seconds, and
 `--once` prints it once after collecting the retained messages. The broker URL comes from
-`--mqtt` or the `mqtt` setting of the user config file. An unreachable broker is shown (the
-URL without password) and retried in the live views; `--once` exits 3 with one line instead.
+`--mqtt` or the `mqtt` setting of the user config file, the password from
+`--mqtt-password-file`, `RETROWALK_MQTT_PASSWORD`, `mqtt_password` in the config file or the URL
+(see `retrowalk.broker.credentials`). An unreachable broker is shown (the URL without password)
+and retried in the live views; `--once` exits 3 with one line instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -19,11 +22,12 @@ from retrowalk.errors import EXIT_OK, ConfigError, DeviceError
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, Callable
 
-    from retrowalk.sinks.mqtt_room import Link, Room
+    from retrowalk.broker.url import Broker
+    from retrowalk.room.model import Link, Room
 
-    RoomFeed = AsyncIterator[tuple[str, str, bytes]]
+    RoomFeed = AsyncGenerator[tuple[str, str, bytes], None]
 
 # --once: how long the first connection may take (the client's own CONNACK wait is 5 s).
 CONNECT_WAIT_S = 6.0
@@ -40,7 +44,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--mqtt",
         metavar="URL",
-        help="mqtt[s]://[user:pass@]host[:port] (default: the mqtt setting of the config file)",
+        help="mqtt[s]://[user@]host[:port] (default: the mqtt setting of the config file)",
+    )
+    p.add_argument(
+        "--mqtt-password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the broker password from FILE (or set RETROWALK_MQTT_PASSWORD)",
     )
     p.add_argument("--ca-file", type=Path, metavar="PEM", help="CA certificate for mqtts://")
     p.add_argument("--plain", action="store_true", help="print a table instead of the live view")
@@ -60,12 +70,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Watch the room until interrupted (or once)."""
-    from retrowalk.sinks.mqtt import Broker, watch_room  # noqa: PLC0415 - lazy CLI
-    from retrowalk.sinks.mqtt_room import Link  # noqa: PLC0415 - lazy CLI
+    from retrowalk.broker.credentials import VISIBLE_PASSWORD_WARNING  # noqa: PLC0415 - lazy CLI
+    from retrowalk.broker.url import password_in_url  # noqa: PLC0415 - lazy CLI
+    from retrowalk.room.model import Link  # noqa: PLC0415 - lazy CLI
+    from retrowalk.room.watch import watch_room  # noqa: PLC0415 - lazy CLI
 
     if not args.interval > 0 or not args.wait > 0:
         raise ConfigError("--interval and --wait must be positive numbers of seconds")
-    broker = Broker.from_url(_broker_url(args.mqtt), ca_file=args.ca_file)
+    broker = _broker(args)
+    if args.mqtt is not None and password_in_url(args.mqtt):
+        print(VISIBLE_PASSWORD_WARNING, file=sys.stderr, flush=True)
     link = Link(broker.display)
     plain = args.plain or args.once or not sys.stdout.isatty()
     # --once reports an unreachable broker in its one error line; the live views show it.
@@ -92,19 +106,27 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _broker_url(given: str | None) -> str:
-    """Return --mqtt, else the config file's mqtt setting; ConfigError if neither is set."""
-    if given is not None:
-        return given
+def _broker(args: argparse.Namespace) -> Broker:
+    """Return the broker from --mqtt or the config file, with its password; ConfigError if none."""
+    from retrowalk.broker.credentials import find_password  # noqa: PLC0415 - lazy CLI
+    from retrowalk.broker.url import Broker  # noqa: PLC0415 - lazy CLI
     from retrowalk.config import config_path, load_config  # noqa: PLC0415 - lazy CLI
 
-    configured = load_config().mqtt
-    if configured is None:
+    config = load_config()
+    url, where = args.mqtt, "--mqtt"
+    if url is None:
+        url, where = config.mqtt, f"mqtt in {config_path()}"
+    if url is None:
         raise ConfigError(
             "no MQTT broker to watch: give --mqtt mqtt://host[:port], or set "
             f'mqtt = "mqtt://host" in {config_path()}'
         )
-    return configured
+    password = find_password(
+        file=args.mqtt_password_file,
+        configured=config.mqtt_password,
+        config_source=f"mqtt_password in {config_path()}",
+    )
+    return Broker.from_url(url, password=password, ca_file=args.ca_file, where=where)
 
 
 async def monitor_plain(  # noqa: PLR0913 - each option is a separate user-facing setting
@@ -123,7 +145,7 @@ async def monitor_plain(  # noqa: PLR0913 - each option is a separate user-facin
     and `--once` raises DeviceError (exit 3) if the first connection fails or takes over
     `connect_s` seconds.
     """
-    from retrowalk.sinks.mqtt_room import Room  # noqa: PLC0415 - lazy CLI
+    from retrowalk.room.model import Room  # noqa: PLC0415 - lazy CLI
 
     room = Room()
     loop = asyncio.get_running_loop()
@@ -165,12 +187,13 @@ async def _first_connection(link: Link, within_s: float) -> str | None:
 
 async def _listen(feed: RoomFeed, room: Room) -> None:
     loop = asyncio.get_running_loop()
-    async for treadmill_id, leaf, payload in feed:
-        room.update(treadmill_id, leaf, payload, loop.time())
+    async with contextlib.aclosing(feed):  # the feed holds a broker connection
+        async for treadmill_id, leaf, payload in feed:
+            room.update(treadmill_id, leaf, payload, loop.time())
 
 
 def _print(room: Room, out: TextIO, title: str, now: float, link: Link | None) -> None:
-    from retrowalk.sinks.mqtt_room import render_table  # noqa: PLC0415 - lazy CLI
+    from retrowalk.room.model import render_table  # noqa: PLC0415 - lazy CLI
 
     rows = room.rows(now)
     out.write(f"retrowalk room at {title}: {len(rows)} treadmill(s)\n")

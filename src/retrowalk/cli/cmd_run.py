@@ -30,8 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "treadmill, or on the simulated one with --sim. The belt never starts by itself: you "
         "confirm the start and every turn-around (Enter), unless --yes (simulator only). "
         "Ctrl-C stops the belt, saves the session and exits 130.",
-        epilog="Defaults (profile, weight_kg, device, hr, voice, units, mqtt, treadmill_id, "
-        "remote_control, ha_discovery) come from config.toml in the user config folder "
+        epilog="Defaults (profile, weight_kg, device, hr, voice, units, mqtt, mqtt_password, "
+        "treadmill_id, remote_control, ha_discovery) come from config.toml in the user config "
+        "folder "
         "(~/.config/retrowalk on Linux; RETROWALK_CONFIG names another file). Sessions are "
         "saved in the user data folder (RETROWALK_DATA_DIR overrides it); list them with "
         "`retrowalk sessions`. Exit codes: 0 finished, 1 aborted, 2 bad input, 3 treadmill "
@@ -78,7 +79,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="km/h and metres, or mph and miles, on the screen, in the voice and the summary "
         "(default: units in the config file, else from the locale)",
     )
-    p.add_argument("--mqtt", metavar="URL", help="publish to mqtt[s]://[user:pass@]host[:port]")
+    p.add_argument("--mqtt", metavar="URL", help="publish to mqtt[s]://[user@]host[:port]")
+    p.add_argument(
+        "--mqtt-password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the broker password from FILE (or set RETROWALK_MQTT_PASSWORD)",
+    )
     p.add_argument("--mqtt-ca", type=Path, metavar="FILE", help="CA file for mqtts:// brokers")
     p.add_argument("--treadmill-id", metavar="ID", help="MQTT topic id (default: from device)")
     p.add_argument(
@@ -133,10 +140,20 @@ def run(args: argparse.Namespace) -> int:
         voice_test(options.voice, out=sys.stderr)
     _configure_logging(plain=options.plain)
     prepared = prepare(options)
+    _warn_if_password_in_url(args.mqtt)  # typed on the command line: `ps` shows it
     result = clock.run(
         lambda: run_session.session(prepared), fast=options.fast, speedup=options.speedup
     )
     return result.exit_code
+
+
+def _warn_if_password_in_url(url: str | None) -> None:
+    """Say once that a password typed into --mqtt is visible to every user (ps)."""
+    from retrowalk.broker.credentials import VISIBLE_PASSWORD_WARNING  # noqa: PLC0415 - lazy
+    from retrowalk.broker.url import password_in_url  # noqa: PLC0415 - lazy CLI import
+
+    if url is not None and password_in_url(url):
+        print(VISIBLE_PASSWORD_WARNING, file=sys.stderr, flush=True)
 
 
 def _configure_logging(*, plain: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -301,4 +302,7 @@ def format_summary(summary: RunSummary) -> str:
     ]
     if summary.session_log is not None:
         lines.append(f"  session   {summary.session_log}")
+        log = shlex.quote(str(summary.session_log))
+        chart = shlex.quote(f"{summary.session_log.stem}.png")
+        lines.append(f"  report    retrowalk report {log} -o {chart}")
     return "\n".join(lines)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
-from retrowalk.sinks.mqtt_room import COLUMNS, Room
+from retrowalk.room.model import COLUMNS, Room
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, Callable
 
     from textual.binding import BindingType
 
-    from retrowalk.sinks.mqtt_room import Link
+    from retrowalk.room.model import Link
 
 REFRESH_S = 1.0  # also how often "stale" can appear when a treadmill goes quiet
 
@@ -32,7 +33,7 @@ class MonitorApp(App[None]):
 
     def __init__(
         self,
-        feed: Callable[[], AsyncIterator[tuple[str, str, bytes]]],
+        feed: Callable[[], AsyncGenerator[tuple[str, str, bytes], None]],
         *,
         title: str,
         link: Link | None = None,
@@ -61,9 +62,10 @@ class MonitorApp(App[None]):
         self._refresh_rows()
 
     async def _listen(self) -> None:
-        async for treadmill_id, leaf, payload in self._feed():
-            if self.room.update(treadmill_id, leaf, payload, self._now()):
-                self._refresh_rows()
+        async with contextlib.aclosing(self._feed()) as feed:  # it holds a broker connection
+            async for treadmill_id, leaf, payload in feed:
+                if self.room.update(treadmill_id, leaf, payload, self._now()):
+                    self._refresh_rows()
 
     async def _follow_link(self, link: Link) -> None:
         while True:

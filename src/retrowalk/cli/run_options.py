@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
+    from retrowalk.broker.credentials import Password
     from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
     from retrowalk.device.api import SpeedUnits
@@ -61,8 +62,10 @@ class RunOptions:
     sim_trace: Path | None = None
     remote_keys: RemoteKeys | None = None  # --remote-keys: learned in config.toml, or common
     record: bool = True  # False: --no-record, no session log (the screen can say so)
+    export_dir: Path | None = None  # export_dir in config.toml: a FIT file after a real run
     # config.toml [machines."NAME"]: how each machine reads its speed numbers
     speed_units: Mapping[str, SpeedUnits] = field(default_factory=dict)
+    mqtt_password: Password | None = field(default=None, repr=False)  # read once: may be a pipe
 
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
@@ -125,6 +128,8 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         raise ConfigError("--hr-max needs a heart-rate strap: add --hr ADDRESS or --hr auto")
     if args.mqtt_ca is not None and mqtt is None:
         raise ConfigError("--mqtt-ca needs --mqtt URL")
+    if args.mqtt_password_file is not None and mqtt is None:
+        raise ConfigError("--mqtt-password-file needs --mqtt URL")
     scenario = _sim_script(args, sim, hr)
     return RunOptions(
         workout=workout,
@@ -153,7 +158,20 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         sim_trace=args.sim_trace,
         remote_keys=_remote_keys(config) if args.remote_keys else None,
         record=not args.no_record,
+        export_dir=Path(config.export_dir).expanduser() if config.export_dir else None,
         speed_units=_speed_units(config),
+        mqtt_password=_mqtt_password(args, config) if mqtt is not None else None,
+    )
+
+
+def _mqtt_password(args: argparse.Namespace, config: UserConfig) -> Password | None:
+    """Return the broker password given apart from the URL (file, environment, config file)."""
+    from retrowalk.broker.credentials import find_password  # noqa: PLC0415 - lazy CLI import
+
+    return find_password(
+        file=args.mqtt_password_file,
+        configured=config.mqtt_password,
+        config_source="mqtt_password in the config file",
     )
 
 
@@ -232,6 +250,10 @@ def workout_path(name: str) -> Path:
     candidate = Path(name).expanduser()
     if candidate.is_file():
         return candidate
+    if name == "next":
+        from retrowalk.cli.cmd_next import due_workout  # noqa: PLC0415 - `run next` only
+
+        return due_workout()  # the workout due in the programme (`retrowalk next` says why)
     return find_workout(name)
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from retrowalk.cli.run_options import RunOptions
     from retrowalk.device.api import Treadmill
-    from retrowalk.sinks.mqtt_settings import MqttSettings
+    from retrowalk.sinks.mqtt.settings import MqttSettings
     from retrowalk.workout.plan import Plan
     from retrowalk.workout.safety import SafetyProfile
 
@@ -44,15 +44,15 @@ def prepare(options: RunOptions) -> Prepared:
     # The one profile rule of validate, show and run (workout/profiles.py, choose_profile).
     checked = check_file(path, profile=options.profile, body_mass_kg=options.weight_kg)
     plan, profile = checked.ready_to_run()
+    if options.mqtt is not None:
+        # The URL, CA file and id are checked now; the id may still come from the device name.
+        mqtt_settings(options, options.treadmill_id or "check")
     if options.voice != "off":
         from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
         voice = choose_voice(options.voice)  # ConfigError now if this voice cannot speak here
         if voice.problem is not None:
             print(f"retrowalk: {voice.describe()}", file=sys.stderr)
-    if options.mqtt is not None:
-        # The URL, CA file and id are checked now; the id may still come from the device name.
-        mqtt_settings(options, options.treadmill_id or "check")
     if options.record:
         from retrowalk.sinks.log_file import check_recordable  # noqa: PLC0415 - lazy
 
@@ -63,7 +63,7 @@ def prepare(options: RunOptions) -> Prepared:
 
 def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
     """Return the MQTT settings; the treadmill id defaults to one made from the device name."""
-    from retrowalk.sinks.mqtt_settings import (  # noqa: PLC0415 - lazy
+    from retrowalk.sinks.mqtt.settings import (  # noqa: PLC0415 - lazy
         MqttSettings,
         treadmill_id_from,
     )
@@ -75,6 +75,7 @@ def mqtt_settings(options: RunOptions, device_name: str) -> MqttSettings:
         remote_control=options.remote_control,
         ha_discovery=options.ha_discovery,
         ca_file=options.mqtt_ca,
+        password=options.mqtt_password,
     )
 
 

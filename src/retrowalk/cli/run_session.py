@@ -137,6 +137,11 @@ async def session(prepared: Prepared) -> RunResult:
         _print_summary(summary)
     else:
         say(_closed_output_line(summary))
+    if options.export_dir is not None and options.sim is None and recorder.path is not None:
+        # After the log is closed, off the loop; one line whatever happens (cmd_export).
+        from retrowalk.cli.cmd_export import export_after_run  # noqa: PLC0415 - real runs only
+
+        say(await asyncio.to_thread(export_after_run, recorder.path, options.export_dir))
     return RunResult(exit_code(summary, interrupted), summary, recorder.path)
 
 
@@ -172,7 +177,7 @@ def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
         )
         tg.create_task(_guarded("voice", speaking, bus, voice), name="voice")
     if options.mqtt is not None:
-        from retrowalk.sinks.mqtt import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
+        from retrowalk.sinks.mqtt.sink import run_mqtt  # noqa: PLC0415 - aiomqtt is heavy
 
         mqtt = bus.subscribe("mqtt")
         settings = mqtt_settings(options, treadmill.capabilities.name)

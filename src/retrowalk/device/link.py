@@ -1,6 +1,6 @@
 """The GATT side of one FTMS connection: find the characteristics, read what the machine is.
 
-Also the reconnect policy (exponential backoff with jitter). Nothing here moves the belt.
+Also the reconnect policy (`retrowalk.backoff`, the one retry policy). Nothing here moves the belt.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bleak.exc import BleakError
 
+from retrowalk.backoff import Backoff
 from retrowalk.errors import ConfigError, DeviceError, ProtocolError
 from retrowalk.ftms.feature import decode_features
 from retrowalk.ftms.models import (
@@ -57,20 +58,20 @@ class ReconnectPolicy:
 
     def __post_init__(self) -> None:
         """Refuse values that would retry in a busy loop or never."""
-        if not (0 < self.initial_delay_s <= self.max_delay_s and self.factor >= 1):
-            raise ConfigError(
-                "reconnect delays need 0 < initial_delay_s <= max_delay_s and factor >= 1, got "
-                f"{self.initial_delay_s:g}, {self.max_delay_s:g}, {self.factor:g}"
-            )
-        if not 0 <= self.jitter < 1:
-            raise ConfigError(f"reconnect jitter must be in [0, 1), got {self.jitter:g}")
+        _ = self.backoff  # its own checks raise ConfigError
         if self.max_attempts is not None and self.max_attempts < 1:
             raise ConfigError(f"reconnect max_attempts must be at least 1, got {self.max_attempts}")
 
+    @property
+    def backoff(self) -> Backoff:
+        """Return the delays as retrowalk's one backoff policy."""
+        return Backoff(
+            self.initial_delay_s, self.max_delay_s, factor=self.factor, jitter=self.jitter
+        )
+
     def delay_s(self, attempt: int, rng: random.Random) -> float:
         """Return how long to wait before the 1-based `attempt`."""
-        base = min(self.max_delay_s, self.initial_delay_s * self.factor ** (attempt - 1))
-        return base * rng.uniform(1.0 - self.jitter, 1.0)
+        return self.backoff.delay_s(attempt, rng)
 
 
 @dataclass(frozen=True)

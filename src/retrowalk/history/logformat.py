@@ -50,6 +50,8 @@ RECORDER = "recorder"  # the part of a full sample that is not the Snapshot's
 # What `backward_s` counts: time in these states facing backward, summed between samples.
 WALKING_STATES = frozenset({"running"})
 BACKWARD = "backward"
+FORWARD = "forward"
+REST = "rest"
 
 
 def dumps_line(line: dict[str, Any]) -> bytes:

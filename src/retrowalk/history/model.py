@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from retrowalk.history.logformat import BACKWARD, FORWARD, REST, WALKING_STATES
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
@@ -73,6 +75,17 @@ class Sample:
     def direction(self) -> str | None:
         """The direction walked: forward, backward, rest, or None."""
         return _text(self.fields.get("direction"))
+
+    @property
+    def walking(self) -> str:
+        """What the person did: "forward", "backward" or "rest" (turning, holding, before/after).
+
+        The rule `backward_s` counts by (logformat.BackwardClock): walking is the running state.
+        """
+        direction = self.direction
+        if self.state in WALKING_STATES and direction in {FORWARD, BACKWARD}:
+            return direction
+        return REST
 
     @property
     def step_index(self) -> int | None:

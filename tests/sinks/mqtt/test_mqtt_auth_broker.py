@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import pytest
+
 from mqtt_broker import AUTH_USERS
 from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running, wait_until
-
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import EngineState
-from retrowalk.sinks.mqtt import MqttSettings
+from retrowalk.sinks.mqtt.settings import MqttSettings
 
 if TYPE_CHECKING:
     from mqtt_broker import MqttBroker, TlsFiles

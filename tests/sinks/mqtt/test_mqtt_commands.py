@@ -7,7 +7,7 @@ import json
 import pytest
 
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.sinks.mqtt_commands import (
+from retrowalk.sinks.mqtt.commands import (
     Rejection,
     RemoteCommand,
     parse_command,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from bleak import BleakClient
-from mqtt_fakes import Subscriber, settings_for
 
+from mqtt_fakes import Subscriber, settings_for
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.runner import Engine, EngineOptions
@@ -18,7 +18,7 @@ from retrowalk.errors import SourceLocation
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp
 from retrowalk.history import read_log
-from retrowalk.sinks.mqtt import run_mqtt
+from retrowalk.sinks.mqtt.sink import run_mqtt
 from retrowalk.sinks.recorder import SessionRecorder
 from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
 from retrowalk.workout.safety import get_profile
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mqtt_broker import MqttBroker
-
     from retrowalk_sim.bleak_backend import SimPeripheral
     from retrowalk_sim.model import TreadmillModel
 
@@ -176,3 +175,42 @@ async def test_fleet_commands_reach_two_simulated_treadmills(  # noqa: PLR0915 -
         ("remote", "emergency_stop", "x", True, ""),
         ("remote", "stop", "q", True, ""),
     ]
+
+
+async def test_an_unarmed_engine_refuses_every_remote_command_that_could_start_the_belt(
+    broker: MqttBroker,
+) -> None:
+    """Without --remote-control the real engine refuses remote resume, confirm, skip and back."""
+    world = SimWorld()
+    peripheral = world.add(profile="home", name="lane-u")
+    bus = Bus()
+    motion = ("resume", "confirm_turn", "skip", "back")
+    async with (
+        world,
+        Subscriber("127.0.0.1", broker.port, ["retrowalk/lane-u/#"]) as coach,
+        lane(peripheral, bus, armed=False) as engine,
+        asyncio.TaskGroup() as tg,
+    ):
+        channel = bus.subscribe("mqtt")
+        tg.create_task(run_mqtt(settings_for(broker.url(), "lane-u"), channel, engine.submit,
+                                plan=short_plan()))  # fmt: skip
+        run = tg.create_task(engine.run())
+        await coach.wait_for(lambda s: state(s, "lane-u") == "waiting_start", 10)
+        for name in motion:
+            await coach.publish("retrowalk/lane-u/cmd", json.dumps({"command": name, "id": name}))
+        await coach.wait_for(lambda s: all(result(s, "lane-u", n) for n in motion))
+        await coach.publish("retrowalk/lane-u/cmd", '{"command": "emergency_stop", "id": "x"}')
+        await coach.wait_for(lambda s: state(s, "lane-u") == "hold", 10)  # holds, never ends
+        await coach.publish("retrowalk/lane-u/cmd", '{"command": "stop", "id": "q"}')
+        outcome = await run
+        await coach.wait_for(lambda s: result(s, "lane-u", "x") and result(s, "lane-u", "q"))
+    for name in motion:
+        refused = result(coach, "lane-u", name)
+        assert refused is not None
+        assert not refused["accepted"]
+        assert refused["reason"].startswith("remote control is off")
+    assert result(coach, "lane-u", "x")["accepted"]  # type: ignore[index]
+    assert type(outcome).__name__ == "Aborted"
+    assert not peripheral.model.belt_running
+    writes = [decode_request(d).op for d in peripheral.model.control_point_log]
+    assert ControlOp.START_OR_RESUME not in writes

@@ -7,12 +7,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from mqtt_fakes import FakeEngine
-
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import EngineState
-from retrowalk.sinks.mqtt import MqttSettings
-from retrowalk.sinks.mqtt_outbox import Outbox
+from retrowalk.sinks.mqtt.outbox import Outbox
+from retrowalk.sinks.mqtt.settings import MqttSettings
 
 if TYPE_CHECKING:
     import pytest

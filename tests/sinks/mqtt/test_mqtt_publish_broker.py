@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running
 from test_mqtt_schema import validate
 
+from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running
 from retrowalk.engine.bus import Bus
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ CHILD = textwrap.dedent(
     """
     import asyncio, sys
     from retrowalk.engine.bus import Bus
-    from retrowalk.sinks.mqtt import MqttSettings, run_mqtt
+    from retrowalk.sinks.mqtt.settings import MqttSettings
+    from retrowalk.sinks.mqtt.sink import run_mqtt
     sys.path.insert(0, sys.argv[2])
     from mqtt_fakes import FakeEngine, make_plan
 
@@ -80,7 +81,7 @@ CHILD = textwrap.dedent(
 
 async def test_last_will_says_offline_when_the_process_dies(broker: MqttBroker) -> None:
     """A retrowalk process killed with SIGKILL is reported offline (retained) by its Last Will."""
-    tests_dir = str(Path(__file__).parent)
+    tests_dir = str(Path(__file__).parents[2])  # where mqtt_fakes.py is
     async with Subscriber("127.0.0.1", broker.port, ["retrowalk/doomed/status"]) as sub:
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-c", CHILD, broker.url(), tests_dir

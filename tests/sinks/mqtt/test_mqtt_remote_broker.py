@@ -1,4 +1,4 @@
-"""Against a real broker: remote commands, the fleet topic, arming, and malformed input."""
+"""Against a real broker: remote commands, the fleet topic, answers, and malformed input."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from mqtt_fakes import ENGINE_NOT_ARMED, FakeEngine, Subscriber, settings_for, sink_running
 from test_mqtt_schema import validate
 
+from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import EngineState
@@ -78,10 +78,10 @@ async def test_fleet_command_reaches_both_treadmills(broker: MqttBroker) -> None
         assert recorded[0]["result"]["command"]["origin"] == "remote"
 
 
-async def test_unarmed_treadmill_refuses_remote_resume_but_obeys_emergency_stop(
+async def test_every_command_goes_to_the_engine_and_its_answer_is_published(
     broker: MqttBroker,
 ) -> None:
-    """Without --remote-control: the engine refuses remote resume and records it; e-stop works."""
+    """The engine's own decisions are the answers; every command is recorded as remote."""
     engine = FakeEngine(Bus(), state=EngineState.PAUSED)
     settings = settings_for(broker.url(), "solo")
     async with (
@@ -89,59 +89,26 @@ async def test_unarmed_treadmill_refuses_remote_resume_but_obeys_emergency_stop(
         sink_running(settings, engine),
     ):
         await online(sub, "solo")
-        await sub.publish("retrowalk/solo/cmd", '{"command": "resume", "id": "r"}')
-        await sub.publish("retrowalk/solo/cmd", '{"command": "confirm_turn", "id": "c"}')
-        await sub.publish("retrowalk/solo/cmd", '{"command": "emergency_stop", "id": "e"}')
-        await sub.wait_for(lambda s: len(results(s, "solo")) == 3)
+        for n, name in enumerate(("pause", "resume", "emergency_stop"), start=1):
+            await sub.publish("retrowalk/solo/cmd", json.dumps({"command": name, "id": name[0]}))
+            await sub.wait_for(lambda s, n=n: len(results(s, "solo")) == n)
         await sub.wait_for(lambda s: len(handled(s, "solo")) == 3)
         assert engine.state is EngineState.HOLD
     by_id = {r["id"]: r for r in results(sub, "solo")}
-    # The answers are the engine's own decisions, not a refusal made up by the sink.
-    assert (by_id["r"]["accepted"], by_id["r"]["reason"]) == (False, ENGINE_NOT_ARMED)
-    assert (by_id["c"]["accepted"], by_id["c"]["reason"]) == (False, ENGINE_NOT_ARMED)
+    # Not made up by the sink: the fake engine cannot pause a paused workout, and says so.
+    assert (by_id["p"]["accepted"], by_id["p"]["reason"]) == (False, "cannot pause while paused")
+    assert by_id["r"]["accepted"]
     assert by_id["e"]["accepted"]
     assert sorted((r.command.kind, r.command.request_id) for r in engine.commands) == [
-        (CommandKind.CONFIRM, "c"),
         (CommandKind.EMERGENCY_STOP, "e"),
+        (CommandKind.PAUSE, "p"),
         (CommandKind.RESUME, "r"),
     ]
-    # Every one, refused or not, is recorded (CommandHandled) with origin "remote".
     recorded = sorted(
         (e["origin"], e["result"]["command"]["request_id"], e["result"]["accepted"])
         for e in handled(sub, "solo")
     )
-    assert recorded == [("remote", "c", False), ("remote", "e", True), ("remote", "r", False)]
-
-
-async def test_armed_treadmill_accepts_remote_resume(broker: MqttBroker) -> None:
-    """With --remote-control armed on both sides, a remote resume restarts a paused workout."""
-    engine = FakeEngine(Bus(), remote_control=True, state=EngineState.PAUSED)
-    settings = settings_for(broker.url(), "armed", remote_control=True)
-    async with (
-        Subscriber("127.0.0.1", broker.port, ["retrowalk/armed/#"]) as sub,
-        sink_running(settings, engine),
-    ):
-        await online(sub, "armed")
-        await sub.publish("retrowalk/armed/cmd", '{"command": "resume", "id": "r"}')
-        await sub.wait_for(lambda s: results(s, "armed"))
-        assert engine.state is EngineState.RUNNING
-    assert results(sub, "armed")[0]["accepted"]
-
-
-async def test_engine_refusal_is_passed_on(broker: MqttBroker) -> None:
-    """If the sink is armed but the engine is not, the engine's refusal reaches the controller."""
-    engine = FakeEngine(Bus(), remote_control=False, state=EngineState.PAUSED)
-    settings = settings_for(broker.url(), "half", remote_control=True)
-    async with (
-        Subscriber("127.0.0.1", broker.port, ["retrowalk/half/#"]) as sub,
-        sink_running(settings, engine),
-    ):
-        await online(sub, "half")
-        await sub.publish("retrowalk/half/cmd", '{"command": "resume", "id": "r"}')
-        await sub.wait_for(lambda s: results(s, "half"))
-    (result,) = results(sub, "half")
-    assert (result["accepted"], result["reason"]) == (False, ENGINE_NOT_ARMED)
-    assert engine.state is EngineState.FINISHED
+    assert recorded == [("remote", "e", True), ("remote", "p", False), ("remote", "r", True)]
 
 
 MALFORMED = [
@@ -202,7 +169,7 @@ async def test_a_retained_command_is_not_replayed_on_connect(broker: MqttBroker)
 
 async def test_a_repeated_id_is_answered_again_but_not_run_twice(broker: MqttBroker) -> None:
     """A retried command (same id) gets the first answer again; the engine sees it once."""
-    engine = FakeEngine(Bus(), remote_control=True)  # skip can start a belt: armed
+    engine = FakeEngine(Bus())
     settings = settings_for(broker.url(), "dup")
     async with (
         Subscriber("127.0.0.1", broker.port, ["retrowalk/dup/#"]) as sub,

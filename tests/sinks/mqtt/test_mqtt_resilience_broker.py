@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
+
 from mqtt_fakes import (
     FakeEngine,
     Subscriber,
@@ -15,12 +16,11 @@ from mqtt_fakes import (
     sink_running,
     wait_until,
 )
-
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.engine.events import EngineState
-from retrowalk.sinks.mqtt import run_mqtt
+from retrowalk.sinks.mqtt.sink import run_mqtt
 
 if TYPE_CHECKING:
     from mqtt_broker import MqttBroker

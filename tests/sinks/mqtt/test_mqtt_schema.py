@@ -11,13 +11,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mqtt_fakes import FakeEngine, schema_path
 
+from mqtt_fakes import FakeEngine, schema_path
 from retrowalk.engine import events as ev
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
-from retrowalk.sinks.mqtt_commands import parse_command, result_payload
-from retrowalk.sinks.mqtt_payloads import (
+from retrowalk.sinks.mqtt.commands import parse_command, result_payload
+from retrowalk.sinks.mqtt.payloads import (
     SessionTally,
     event_payload,
     ha_discovery,

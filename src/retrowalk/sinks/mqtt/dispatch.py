@@ -2,24 +2,26 @@
 
 Every well-formed command is forwarded to the engine, whose CommandResult is the answer (the
 engine applies the arming rule and records CommandHandled with origin "remote"). The sink answers
-by itself only messages that cannot become a Command (see mqtt_commands), retained messages and a
-flood beyond MAX_WAITING_COMMANDS; those are logged and change nothing.
+by itself only messages that cannot become a Command (see commands.py), retained messages and a
+flood beyond MAX_WAITING_COMMANDS from one source; those are logged and change nothing.
 
-Commands are forwarded one at a time in arrival order; an emergency stop is forwarded at once,
-past any queue. A command whose id was seen recently is not run again: its first answer is
-repeated (controllers retry when an answer is slow; "skip" twice would skip two steps).
+`handle()` never blocks: the reader hands each message over and goes on reading. Commands are
+forwarded one at a time in arrival order; emergency stops have a lane and a worker of their own,
+so one is forwarded at once, even while the engine is still deciding another command, and every
+command still waiting is cancelled (answered, never run: a resume sent before a stop must not
+follow it). A command whose id was seen recently is not run again: its first answer is repeated
+(controllers retry when an answer is slow; "skip" twice would skip two steps).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine.commands import CommandKind
-from retrowalk.sinks.mqtt_commands import (
+from retrowalk.sinks.mqtt.commands import (
     Rejection,
     RemoteCommand,
     parse_command,
@@ -30,30 +32,42 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from retrowalk.engine.commands import Command, CommandResult
-    from retrowalk.sinks.mqtt_outbox import Outbox
-    from retrowalk.sinks.mqtt_settings import MqttSettings
+    from retrowalk.sinks.mqtt.outbox import Outbox
+    from retrowalk.sinks.mqtt.settings import MqttSettings
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
+    Lane = asyncio.Queue[RemoteCommand | None]
 
 log = logging.getLogger("retrowalk.mqtt")
-MAX_WAITING_COMMANDS = 16
+MAX_WAITING_COMMANDS = 16  # per source (direct or fleet)
+MAX_WAITING_EMERGENCY_STOPS = 1000
 REMEMBERED_IDS = 100
 _PENDING: dict[str, Any] = {}  # marks an id whose first answer has not been given yet
 
 
 class Dispatcher:
-    """Hands well-formed remote commands to the engine, one at a time; emergency stop at once."""
+    """Hands well-formed remote commands to the engine, one at a time; emergency stops at once."""
 
-    def __init__(
-        self, settings: MqttSettings, outbox: Outbox, submit: Submit, tg: asyncio.TaskGroup
-    ) -> None:
+    def __init__(self, settings: MqttSettings, outbox: Outbox, submit: Submit) -> None:
         self._settings = settings
         self._outbox = outbox
         self._submit = submit
-        self._tg = tg
-        self._queue: asyncio.Queue[RemoteCommand | None] = asyncio.Queue(MAX_WAITING_COMMANDS)
+        self._queue: Lane = asyncio.Queue()  # bounded per source by `_waiting`
+        self._urgent: Lane = asyncio.Queue()  # bounded by MAX_WAITING_EMERGENCY_STOPS
+        self._waiting: dict[str, int] = {}  # commands waiting in `_queue`, per source
         self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._owed: dict[str, int] = {}  # repeats that arrived before the first answer
+
+    async def run(self) -> None:
+        """Forward commands until `close()`: emergency stops in a lane of their own."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._work(self._urgent), name="mqtt-emergency-stops")
+            tg.create_task(self._work(self._queue), name="mqtt-commands")
+
+    def close(self) -> None:
+        """Stop both workers once the waiting commands are forwarded."""
+        self._urgent.put_nowait(None)
+        self._queue.put_nowait(None)
 
     def _repeat(self, command: RemoteCommand) -> bool:
         """Return True (re-sending the first answer, if given) when the id was seen recently."""
@@ -102,34 +116,46 @@ class Dispatcher:
 
     def _enqueue(self, command: RemoteCommand) -> None:
         if command.kind is CommandKind.EMERGENCY_STOP:  # jumps every queue
-            self._tg.create_task(self._forward(command), name="mqtt-emergency-stop")
-            return
-        try:
-            self._queue.put_nowait(command)
-        except asyncio.QueueFull:
-            self._answer(
-                Rejection(
-                    command.request_id,
-                    command.name,
-                    f"too many commands waiting (at most {MAX_WAITING_COMMANDS}); try again",
-                    command.via,
-                )
+            if self._urgent.qsize() < MAX_WAITING_EMERGENCY_STOPS:
+                self._urgent.put_nowait(command)
+                self._cancel_waiting()
+                return
+            reason = (
+                f"too many emergency stops waiting (at most {MAX_WAITING_EMERGENCY_STOPS}); "
+                "the first of them is already stopping the belt"
             )
+        else:
+            waiting = self._waiting.get(command.via, 0)
+            if waiting < MAX_WAITING_COMMANDS:
+                self._waiting[command.via] = waiting + 1
+                self._queue.put_nowait(command)
+                return
+            reason = (
+                f"too many commands waiting (at most {MAX_WAITING_COMMANDS} {command.via} "
+                "commands); try again"
+            )
+        self._answer(Rejection(command.request_id, command.name, reason, command.via))
 
-    async def work(self) -> None:
-        """Forward queued commands in arrival order until closed."""
-        while (command := await self._queue.get()) is not None:
-            await self._forward(command)
-
-    def close(self) -> None:
-        """Stop the worker once the queued commands are forwarded."""
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
-            return
-        # Full queue at shutdown: drop the backlog; the engine is finished anyway.
+    def _cancel_waiting(self) -> None:
+        """Refuse every command still waiting: sent before an emergency stop, none may follow it."""
+        closed = False
         while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+            command = self._queue.get_nowait()
+            if command is None:
+                closed = True
+                continue
+            self._waiting[command.via] -= 1
+            reason = "cancelled by an emergency stop that came after it; send it again if needed"
+            self._answer(Rejection(command.request_id, command.name, reason, command.via))
+        if closed:
+            self._queue.put_nowait(None)
+
+    async def _work(self, lane: Lane) -> None:
+        """Forward the commands of `lane` in arrival order until closed."""
+        while (command := await lane.get()) is not None:
+            if lane is self._queue:
+                self._waiting[command.via] -= 1
+            await self._forward(command)
 
     async def _forward(self, command: RemoteCommand) -> None:
         try:

@@ -1,8 +1,9 @@
 """Test doubles for the MQTT tests: a small engine stand-in on a real Bus, and a subscriber.
 
-`FakeEngine` applies the same arming rule the engine does (motion commands from a remote
-controller need --remote-control; emergency stop always works), emits CommandHandled, and
-publishes Snapshots on a real Bus. `Subscriber` is a plain aiomqtt client that records messages.
+`FakeEngine` applies commands to a state and a step counter, emits CommandHandled and publishes
+Snapshots on a real Bus. It knows no arming rule: what the engine refuses a remote controller is
+tested against the real engine on the simulator (test_mqtt_engine_sim.py). `Subscriber` is a
+plain aiomqtt client that records messages.
 """
 
 from __future__ import annotations
@@ -16,13 +17,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import aiomqtt
 
-from retrowalk.engine.commands import (
-    MOTION_COMMANDS,
-    Command,
-    CommandKind,
-    CommandResult,
-    Origin,
-)
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, CommandResult
 from retrowalk.engine.events import (
     Aborted,
     CommandHandled,
@@ -37,56 +33,43 @@ from retrowalk.engine.events import (
     StepFinished,
     StepStarted,
 )
-from retrowalk.errors import SourceLocation
-from retrowalk.sinks.mqtt import MqttSettings, run_mqtt
-from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
+from retrowalk.sinks.mqtt.payloads import dumps, state_payload
+from retrowalk.sinks.mqtt.settings import MqttSettings
+from retrowalk.sinks.mqtt.sink import run_mqtt
+from retrowalk.workout import build_plan
+from retrowalk.workout.load import parse_workout
+from retrowalk.workout.plan import Direction, Plan
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from retrowalk.engine.bus import Bus
+WORKOUT = """\
+version: 1
+name: retro-intro
+profile: standard
+intervals:
+  - forward: 1:00
+    speed: 4.0
+    incline: 1
+  - backward: 1:00
+    speed: 2.0
+    incline: 1
+  - forward: 1:00
+    speed: 4.0
+    incline: 1
+"""
 
-ENGINE_NOT_ARMED = "remote control is not armed (start with --remote-control)"
 
-
-def make_plan(name: str = "retro-intro", steps: int = 3) -> Plan:
-    """Return a small plan: alternating forward and backward minutes."""
-    made = tuple(
-        Step(
-            index=i,
-            direction=Direction.FORWARD if i % 2 == 0 else Direction.BACKWARD,
-            start_s=60.0 * i,
-            planned_s=60.0,
-            duration_s=60.0,
-            distance_m=None,
-            speed=SpeedTarget(4.0, 4.0) if i % 2 == 0 else SpeedTarget(2.0, 2.0),
-            incline_pct=1.0,
-            label=None,
-            cue=None,
-            path=f"steps[{i}]",
-            location=SourceLocation("test.yaml", i + 1, 1),
-        )
-        for i in range(steps)
-    )
-    totals = PlanTotals(
-        duration_s=60.0 * steps,
-        duration_with_turns_s=60.0 * steps,
-        backward_s=60.0,
-        turns=steps - 1,
-        distance_m=150.0,
-        energy_kcal=12.0,
-        body_mass_kg=70.0,
-        body_mass_is_default=True,
-    )
-    return Plan(name, "test.yaml", "standard", 3.0, made, (), totals)
+def make_plan() -> Plan:
+    """Return the real planner's plan of a small workout: forward, backward, forward minutes."""
+    return build_plan(parse_workout(WORKOUT, "test.yaml"))
 
 
 @dataclass
 class FakeEngine:
-    """A stand-in engine: a state, a step counter, snapshots and the remote arming rule."""
+    """A stand-in engine: a state, a step counter and snapshots; it obeys whoever sends."""
 
     bus: Bus
-    remote_control: bool = False
     state: EngineState = EngineState.RUNNING
     step_index: int = 0
     step_count: int = 3
@@ -215,8 +198,6 @@ class FakeEngine:
 
     def _decide(self, command: Command) -> CommandResult:
         kind = command.kind
-        if command.origin is Origin.REMOTE and kind in MOTION_COMMANDS and not self.remote_control:
-            return CommandResult(command, accepted=False, reason=ENGINE_NOT_ARMED)
         if kind is CommandKind.EMERGENCY_STOP:
             self._move(EngineState.HOLD)
             self.bus.publish(
@@ -295,6 +276,12 @@ class Subscriber:
                 await self._new.wait()
 
 
+def state_bytes(treadmill_id: str, **changes: object) -> bytes:
+    """Return a real state payload for a fake engine, with `changes` applied."""
+    payload = state_payload(FakeEngine(Bus()).snapshot(), treadmill_id=treadmill_id, workout="w")
+    return dumps(payload | changes)
+
+
 def settings_for(url: str, treadmill_id: str, **options: Any) -> MqttSettings:
     """Return MqttSettings with short intervals and backoff, so broker tests stay quick."""
     tuning = {"state_interval_s": 0.2, "backoff_initial_s": 0.05, "backoff_max_s": 0.3}
@@ -310,7 +297,7 @@ async def wait_until(condition: Callable[[], bool], within_s: float = 5.0) -> No
 
 def schema_path() -> Path:
     """Return docs/mqtt-schema.json."""
-    return Path(__file__).resolve().parents[3] / "docs" / "mqtt-schema.json"
+    return Path(__file__).resolve().parents[1] / "docs" / "mqtt-schema.json"
 
 
 @contextlib.asynccontextmanager

@@ -1,9 +1,11 @@
 """The MQTT sink: live state, events and the session summary out; remote commands in.
 
-`run_mqtt` reads its own bounded channel, so a slow or absent broker never stalls the engine,
-and it never raises for broker trouble: it reconnects with jittered exponential backoff, buffers
-events meanwhile, and returns once the channel is closed and what is left is delivered (or the
-final flush time is up). aiomqtt is imported here and nowhere else in retrowalk.
+`run_mqtt` reads its own channel of the bus, so a slow or absent broker never stalls the engine,
+and it never raises for broker trouble: it reconnects with jittered exponential backoff
+(`retrowalk.backoff`), buffers events meanwhile, and returns once the channel is closed and what
+is left is delivered (or the final flush time is up). Received commands are kept by a
+`CommandInbox` (emergency stops first, each source bounded) and read by a reader that never
+waits on the engine.
 """
 
 from __future__ import annotations
@@ -11,33 +13,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 import secrets
-import socket
 from typing import TYPE_CHECKING
 
-import aiomqtt
-from aiomqtt.exceptions import MqttConnectError
-
-from retrowalk.sinks.mqtt_dispatch import Dispatcher
-from retrowalk.sinks.mqtt_outbox import Outbox
-from retrowalk.sinks.mqtt_payloads import dumps, ha_discovery
-from retrowalk.sinks.mqtt_settings import Broker, MqttSettings, treadmill_id_from
+from retrowalk.broker.client import MqttError, Will, connect, describe, wait_unbounded
+from retrowalk.broker.incoming import Discards
+from retrowalk.sinks.mqtt.dispatch import Dispatcher
+from retrowalk.sinks.mqtt.inbox import CommandInbox, is_urgent
+from retrowalk.sinks.mqtt.outbox import Outbox
+from retrowalk.sinks.mqtt.payloads import dumps, ha_discovery
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
+    from retrowalk.broker.client import Client, Message
     from retrowalk.engine.bus import Channel
-    from retrowalk.sinks.mqtt_dispatch import Submit
-    from retrowalk.sinks.mqtt_room import Link
+    from retrowalk.sinks.mqtt.dispatch import Submit
+    from retrowalk.sinks.mqtt.settings import MqttSettings
     from retrowalk.workout.plan import Plan
 
-__all__ = ["Broker", "MqttSettings", "run_mqtt", "treadmill_id_from", "watch_room"]
+__all__ = ["run_mqtt"]
 
 log = logging.getLogger("retrowalk.mqtt")
-_client_log = logging.getLogger("retrowalk.mqtt.client")
-MAX_INCOMING = 100
+# How long a command (never an emergency stop) waits for more to arrive before it is handled:
+# the socket reader gives one message per turn of the event loop, so handling a flood message by
+# message would slow the reading of an emergency stop behind it by the handling of each.
+BATCH_S = 0.005
 
 
 async def run_mqtt(settings: MqttSettings, channel: Channel, submit: Submit, *, plan: Plan) -> None:
@@ -45,9 +45,9 @@ async def run_mqtt(settings: MqttSettings, channel: Channel, submit: Submit, *, 
     outbox = Outbox(settings, workout=plan.name)
     try:
         async with asyncio.TaskGroup() as tg:
-            dispatcher = Dispatcher(settings, outbox, submit, tg)
+            dispatcher = Dispatcher(settings, outbox, submit)
             tg.create_task(_pump(channel, outbox), name="mqtt-pump")
-            worker = tg.create_task(dispatcher.work(), name="mqtt-commands")
+            worker = tg.create_task(dispatcher.run(), name="mqtt-commands")
             await _Connection(settings, outbox, dispatcher).run()
             dispatcher.close()
             # The engine is done, so a command still with it should be answered at once; never
@@ -81,6 +81,7 @@ class _Connection:
         self._state_sent_at: float | None = None
         self._deadline: float | None = None  # set when the workout ends: the final flush
         self._flush_timer: asyncio.Timeout | None = None
+        self._discards = Discards(f"commands from {settings.broker.display}")
 
     async def run(self) -> None:
         """Serve until the outbox is drained; give up on the broker after the final flush time."""
@@ -89,17 +90,18 @@ class _Connection:
         delivered = False
         while True:
             try:
-                async with _client(self._s.broker, self._s, self._identifier) as client:
-                    _wait_unbounded(client)
+                inbox = CommandInbox(self._discards)
+                async with self._connect(inbox) as client:
+                    wait_unbounded(client)
                     attempt = 0
                     self._on_connected()
                     # Unbounded while the workout runs; the final flush time once it has ended.
                     async with asyncio.timeout(self._deadline) as self._flush_timer:
-                        await self._serve(client)
+                        await self._serve(client, inbox)
                     delivered = True
-            except aiomqtt.MqttError as exc:
+            except MqttError as exc:
                 if delivered:  # everything is out; only the goodbye failed
-                    log.debug("MQTT: disconnect failed: %s", _describe(exc))
+                    log.debug("MQTT: disconnect failed: %s", describe(exc))
                     return
                 self._on_failure(exc)
             except TimeoutError:
@@ -111,12 +113,23 @@ class _Connection:
             if deadline is not None and loop.time() >= deadline:
                 self._give_up("unreachable")
                 return
-            delay = min(self._s.backoff_max_s, self._s.backoff_initial_s * 2**attempt)
-            delay *= self._random.uniform(0.5, 1.0)
-            attempt = min(attempt + 1, 30)
+            attempt += 1
+            delay = self._s.backoff.delay_s(attempt, self._random)
             if deadline is not None:
                 delay = min(delay, max(0.0, deadline - loop.time()))
             await self._sleep_or_close(delay)
+
+    def _connect(self, inbox: CommandInbox) -> contextlib.AbstractAsyncContextManager[Client]:
+        """Return a fresh client for one attempt, its commands kept by `inbox`."""
+        s = self._s
+        return connect(
+            s.broker,
+            identifier=self._identifier,
+            incoming=inbox,
+            will=Will(s.topic("status"), b"offline", qos=1, retain=True),
+            timeout_s=s.timeout_s,
+            keepalive_s=int(s.keepalive_s),
+        )
 
     def _start_final_flush(self) -> float:
         """Return the loop time by which what is left must be out (set once the workout ended)."""
@@ -155,8 +168,8 @@ class _Connection:
         self._outbox.report_drops()
         self._outbox.mark_state_stale()
 
-    def _on_failure(self, exc: aiomqtt.MqttError) -> None:
-        reason = _describe(exc)
+    def _on_failure(self, exc: MqttError) -> None:
+        reason = describe(exc)
         if reason == self._last_failure:
             log.debug("MQTT: still failing: %s", reason)
             return
@@ -171,7 +184,7 @@ class _Connection:
             reason,
         )
 
-    async def _serve(self, client: aiomqtt.Client) -> None:
+    async def _serve(self, client: Client, inbox: CommandInbox) -> None:
         """Announce, subscribe, publish until drained, say offline; a lost link raises MqttError.
 
         Every wait on the broker happens while the receiver watches the link: acks are awaited
@@ -179,7 +192,7 @@ class _Connection:
         """
         try:
             async with asyncio.TaskGroup() as tg:
-                receiver = tg.create_task(self._receive(client), name="mqtt-receive")
+                receiver = tg.create_task(self._receive(client, inbox), name="mqtt-receive")
                 try:
                     await self._announce(client)
                     await self._publish_until_drained(client)
@@ -187,8 +200,8 @@ class _Connection:
                 finally:
                     receiver.cancel()
         except ExceptionGroup as group:
-            rest = group.subgroup(lambda e: not isinstance(e, aiomqtt.MqttError | ExceptionGroup))
-            broker = group.subgroup(aiomqtt.MqttError)
+            rest = group.subgroup(lambda e: not isinstance(e, MqttError | ExceptionGroup))
+            broker = group.subgroup(MqttError)
             if rest is not None or broker is None:
                 raise
             raise _first(broker) from None
@@ -196,7 +209,7 @@ class _Connection:
             await _best_effort_offline(client, self._s)
             raise
 
-    async def _announce(self, client: aiomqtt.Client) -> None:
+    async def _announce(self, client: Client) -> None:
         s = self._s
         await client.publish(s.topic("status"), b"online", qos=1, retain=True)
         if s.ha_discovery:
@@ -204,13 +217,33 @@ class _Connection:
                 await client.publish(topic, dumps(config), qos=1, retain=True)
         await client.subscribe([(s.topic("cmd"), 1), (s.fleet_cmd_topic, 1)])
 
-    async def _receive(self, client: aiomqtt.Client) -> None:
-        fleet = self._s.fleet_cmd_topic
-        async for message in client.messages:
-            via = "fleet" if message.topic.matches(fleet) else "direct"
-            self._dispatcher.handle(bytes(message.payload), via=via, retained=message.retain)
+    async def _receive(self, client: Client, inbox: CommandInbox) -> None:
+        """Hand every received command to the dispatcher, in arrival order.
 
-    async def _publish_until_drained(self, client: aiomqtt.Client) -> None:
+        Never waits on the engine (the dispatcher takes each message at once; an emergency stop
+        goes past the commands waiting there and cancels them). `client.messages` gives the first
+        message (and ends with MqttError when the link drops); a command other than an emergency
+        stop then waits BATCH_S for more, cut short by an emergency stop, and everything waiting
+        is taken straight from the inbox, without a turn of the event loop per message.
+        """
+        async for first in client.messages:
+            if not inbox.urgent.is_set() and not is_urgent(first):
+                # Let the socket reader run for a moment: a flood is read (and bounded) before
+                # it is handled, and an emergency stop behind it cuts the wait short.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(BATCH_S):
+                        await inbox.urgent.wait()
+            self._hand_over(first)
+            while len(inbox):  # in arrival order: nothing sent before a stop may land after it
+                self._hand_over(inbox.take())
+
+    def _hand_over(self, message: Message) -> None:
+        payload = message.payload
+        if isinstance(payload, bytes | bytearray):
+            via = "fleet" if message.topic.matches(self._s.fleet_cmd_topic) else "direct"
+            self._dispatcher.handle(bytes(payload), via=via, retained=message.retain)
+
+    async def _publish_until_drained(self, client: Client) -> None:
         """Publish results, state and events as they come; return once everything is out."""
         loop = asyncio.get_running_loop()
         outbox = self._outbox
@@ -229,18 +262,19 @@ class _Connection:
                 async with asyncio.timeout(wait):
                     await outbox.changed.wait()
 
-    async def _publish_next(self, client: aiomqtt.Client, now: float) -> bool:
+    async def _publish_next(self, client: Client, now: float) -> bool:
         """Publish the most urgent pending message; return False if nothing is due."""
         outbox, s = self._outbox, self._s
-        if outbox.results:  # a controller is waiting for this
-            await client.publish(s.topic("cmd/result"), outbox.results[0], qos=1)
-            outbox.results.popleft()
+        results = outbox.stop_results or outbox.results
+        if results:  # a controller is waiting for this
+            await client.publish(s.topic("cmd/result"), results[0], qos=1)
+            results.popleft()
         elif outbox.state_due(now, self._state_sent_at):  # before events: state first after a gap
             payload = outbox.take_state()
             if payload is not None:
                 try:
                     await client.publish(s.topic("state"), payload, qos=0, retain=True)
-                except aiomqtt.MqttError:
+                except MqttError:
                     outbox.requeue_state()
                     raise
                 self._state_sent_at = now
@@ -255,113 +289,14 @@ class _Connection:
         return True
 
 
-def _client(broker: Broker, settings: MqttSettings | None, identifier: str) -> aiomqtt.Client:
-    """Return a fresh aiomqtt client (a new one per attempt: no state carries over)."""
-    will = None
-    timeout, keepalive = 5.0, 5
-    if settings is not None:
-        will = aiomqtt.Will(settings.topic("status"), b"offline", qos=1, retain=True)
-        timeout, keepalive = settings.timeout_s, int(settings.keepalive_s)
-    tls = None
-    if broker.tls:
-        tls = aiomqtt.TLSParameters(ca_certs=str(broker.ca_file) if broker.ca_file else None)
-    return aiomqtt.Client(
-        broker.host,
-        broker.port,
-        username=broker.username,
-        password=broker.password,
-        identifier=identifier,
-        will=will,
-        clean_session=True,  # commands sent while we were away must not arrive late
-        timeout=timeout,
-        keepalive=keepalive,
-        tls_params=tls,
-        logger=_client_log,
-        max_queued_incoming_messages=MAX_INCOMING,
-        # Small messages at a steady rate: without this, Nagle + delayed ACK hold some for ~40 ms.
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-    )
-
-
-def _wait_unbounded(client: aiomqtt.Client) -> None:
-    """Once connected, wait for acks without a timer: a lost link ends the wait instead.
-
-    The receiver task ends the session as soon as the connection drops, and paho's keepalive
-    (checked on real time) drops a connection to a broker that went silent. Timers would only
-    misfire on a virtual-time loop (`--fast`), where they leap ahead while a reply is in flight.
-    """
-    client.timeout = math.inf
-
-
-async def _best_effort_offline(client: aiomqtt.Client, settings: MqttSettings) -> None:
+async def _best_effort_offline(client: Client, settings: MqttSettings) -> None:
     """On cancellation: say offline (a clean disconnect does not fire the Last Will)."""
-    with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+    with contextlib.suppress(MqttError, TimeoutError):
         async with asyncio.timeout(1.0):
             await client.publish(settings.topic("status"), b"offline", qos=1, retain=True)
 
 
-def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
+def _first(group: BaseExceptionGroup[MqttError]) -> MqttError:
     """Return the first broker error in a (possibly nested) group."""
     first = group.exceptions[0]
     return _first(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-def _describe(exc: aiomqtt.MqttError) -> str:
-    """Return a short reason for a broker failure (never credentials: none are in the error)."""
-    # Only a refused CONNACK carries these codes (a failed publish's 4 means "not connected").
-    code = exc.rc if isinstance(exc, MqttConnectError) else None
-    value = getattr(code, "value", code)
-    if value in {4, 134}:
-        return "the broker refused the login: bad user name or password"
-    if value in {5, 135}:
-        return "the broker refused the login: not authorised (check the user name and password)"
-    text = str(exc) or type(exc).__name__
-    if exc.__cause__ is not None:
-        text += f" ({exc.__cause__})"
-    return text
-
-
-async def watch_room(
-    broker: Broker,
-    *,
-    topic_root: str = "retrowalk",
-    backoff_max_s: float = 3.0,
-    link: Link | None = None,
-) -> AsyncIterator[tuple[str, str, bytes]]:
-    """Yield (treadmill id, leaf, payload) for every state/status/session message, reconnecting.
-
-    Never raises for broker trouble: each failure is logged once per new reason, recorded in
-    `link` (if given) for the view, and retried with jittered backoff.
-    """
-    identifier = f"retrowalk-monitor-{secrets.token_hex(3)}"
-    rng = random.Random()  # noqa: S311 - backoff jitter, not security
-    attempt = 0
-    last: str | None = None
-    connected = False
-    while True:
-        try:
-            async with _client(broker, None, identifier) as client:
-                attempt, last = 0, None
-                await client.subscribe(
-                    [(f"{topic_root}/+/{leaf}", 0) for leaf in ("state", "status", "session")]
-                )
-                connected = True
-                log.info("MQTT: watching %s", broker.display)
-                if link is not None:
-                    link.up()
-                _wait_unbounded(client)  # only the disconnect wait is left: keepalive bounds it
-                async for message in client.messages:
-                    parts = message.topic.value.split("/")
-                    if len(parts) == 3:
-                        yield parts[1], parts[2], bytes(message.payload)
-        except aiomqtt.MqttError as exc:
-            reason = _describe(exc)
-            if link is not None:
-                link.down(reason)
-            if reason != last:
-                verb = "lost the broker at" if connected else "cannot reach the broker at"
-                log.warning("MQTT: %s %s: %s; retrying", verb, broker.display, reason)
-                last = reason
-        delay = min(backoff_max_s, 0.25 * 2**attempt) * rng.uniform(0.5, 1.0)
-        attempt = min(attempt + 1, 30)
-        await asyncio.sleep(delay)

@@ -1,7 +1,7 @@
 """The room as seen over MQTT: one row per treadmill, from its state, status and session topics.
 
 Pure: `Room.update()` takes (treadmill id, topic leaf, payload, loop time) from
-`retrowalk.sinks.mqtt.watch_room`; `Room.rows()` gives display-ready strings. `Link` is what
+`retrowalk.room.watch.watch_room`; `Room.rows()` gives display-ready strings. `Link` is what
 `watch_room` last knew about its connection to the broker. Views (the plain table and the
 Textual app in `retrowalk monitor`) only render rows and the link.
 """

@@ -3,6 +3,8 @@
 `MqttBroker` writes a config (listener on 127.0.0.1 only, optional password file, ACL and TLS),
 starts the broker as a subprocess, and can kill and restart it on the same port. Where neither
 mosquitto nor amqtt is installed, `find_broker()` returns None and the tests skip with a reason.
+The fixtures at the end (`broker`, `auth_broker`, `tls_broker`, `tls_files`) are imported by the
+conftest of each folder whose tests need a broker.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 READY_TIMEOUT_S = 5.0
@@ -264,3 +272,53 @@ class MqttBroker:
             encoding="utf-8",
         )
         return config
+
+
+def _kind() -> str:
+    kind = find_broker()
+    if kind is None:
+        pytest.skip("no MQTT broker here: install mosquitto (apt install mosquitto) or amqtt")
+    return kind
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MqttBroker]:
+    """An anonymous broker on a free loopback port."""
+    server = MqttBroker(tmp_path / "broker", kind=_kind())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def auth_broker(tmp_path: Path) -> Iterator[MqttBroker]:
+    """A broker that wants a user name and password, with a per-user ACL."""
+    if _kind() != "mosquitto":
+        pytest.skip("the auth tests need mosquitto (password file and ACL)")
+    server = MqttBroker(tmp_path / "broker", users=AUTH_USERS, acl=AUTH_ACL)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A throw-away CA and server certificate for 127.0.0.1."""
+    return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path, tls_files: TlsFiles) -> Iterator[MqttBroker]:
+    """A TLS broker (server certificate signed by `tls_files.ca`) with a password."""
+    if _kind() != "mosquitto":
+        pytest.skip("the TLS test needs mosquitto")
+    server = MqttBroker(tmp_path / "broker", users=AUTH_USERS, tls=tls_files)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,4 +1,4 @@
-"""`retrowalk monitor`: the room model, the plain table, the Textual view, and a real broker."""
+"""`retrowalk monitor`: the plain table, the Textual view, the options, and a real broker."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
-from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running, wait_until
 from textual.widgets import DataTable, Static
 
+from mqtt_broker import AUTH_USERS, auth_broker, broker
+from mqtt_fakes import FakeEngine, Subscriber, settings_for, sink_running, state_bytes, wait_until
+from retrowalk.broker.credentials import VISIBLE_PASSWORD_WARNING
+from retrowalk.broker.url import Broker
 from retrowalk.cli.cmd_monitor import monitor_plain
 from retrowalk.cli.monitor_app import MonitorApp
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import EngineState
 from retrowalk.errors import DeviceError
-from retrowalk.sinks.mqtt import Broker, watch_room
-from retrowalk.sinks.mqtt_payloads import dumps, state_payload
-from retrowalk.sinks.mqtt_room import COLUMNS, Link, Room
+from retrowalk.room.model import COLUMNS, Link
+from retrowalk.room.watch import watch_room
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -28,46 +30,7 @@ if TYPE_CHECKING:
 
     from mqtt_broker import MqttBroker
 
-
-def state_bytes(treadmill_id: str, **changes: object) -> bytes:
-    """Return a real state payload for a fake engine, with `changes` applied."""
-    payload = state_payload(FakeEngine(Bus()).snapshot(), treadmill_id=treadmill_id, workout="w")
-    return dumps(payload | changes)
-
-
-def test_room_rows_show_each_treadmill_live() -> None:
-    """State, status and session messages become one readable row per treadmill, sorted by id."""
-    room = Room()
-    room.update("lane-2", "status", b"online", 0.0)
-    room.update("lane-2", "state", state_bytes("lane-2", distance_m=1234.0), 0.0)
-    room.update("lane-1", "status", b"offline", 0.0)
-    room.update("lane-1", "session", dumps({"outcome": "aborted", "reason": "emergency stop"}), 0.0)
-    rows = room.rows(1.0)
-    assert [r[0] for r in rows] == ["lane-1", "lane-2"]
-    lane2 = dict(zip(COLUMNS, rows[1], strict=True))
-    assert lane2["status"] == "online"
-    assert lane2["state"] == "running"
-    assert lane2["step"] == "1/3"
-    assert lane2["speed km/h"] == "4.0/4.0"
-    assert lane2["HR"] == "101"
-    assert lane2["distance"] == "1.23 km"
-    assert lane2["left"] == "3:00"
-    lane1 = dict(zip(COLUMNS, rows[0], strict=True))
-    assert (lane1["status"], lane1["note"]) == ("offline", "aborted: emergency stop")
-
-
-def test_room_marks_silent_treadmills_stale_and_survives_garbage() -> None:
-    """No state for over 5 s while online reads 'stale'; malformed payloads are skipped, counted."""
-    room = Room()
-    room.update("a", "status", b"online", 0.0)
-    room.update("a", "state", state_bytes("a"), 0.0)
-    assert room.rows(4.0)[0][1] == "online"
-    assert room.rows(6.0)[0][1] == "stale"
-    assert not room.update("a", "state", b"{broken", 6.0)
-    assert not room.update("a", "state", b"[1]", 6.0)
-    assert room.ignored == 2
-    assert room.update("a", "status", b"", 6.0)  # retained status cleared: gone
-    assert room.rows(6.0) == []
+__all__ = ["auth_broker", "broker"]  # the fixtures, for the tests against a real broker
 
 
 async def _feed(messages: list[tuple[str, str, bytes]]) -> AsyncIterator[tuple[str, str, bytes]]:
@@ -178,7 +141,9 @@ async def monitor_cli(*args: str, env: dict[str, str] | None = None) -> tuple[in
 async def test_monitor_once_with_the_broker_down_exits_3_with_one_line(broker: MqttBroker) -> None:
     """--once against a stopped broker: exit 3, one line naming the URL, never the password."""
     broker.stop()
-    code, out, err = await monitor_cli("--mqtt", broker.url("coach", "pw-secret-9"), "--once")
+    code, out, err = await monitor_cli(
+        "--mqtt", broker.url("coach"), "--once", env={"RETROWALK_MQTT_PASSWORD": "pw-secret-9"}
+    )
     assert code == 3
     assert out == ""
     (line,) = err.splitlines()
@@ -280,3 +245,36 @@ def test_monitor_without_a_url_says_where_to_put_one(
     (line,) = capsys.readouterr().err.splitlines()
     assert "--mqtt" in line
     assert str(empty) in line
+
+
+@pytest.mark.realtime
+async def test_monitor_logs_in_with_a_password_from_a_file_or_the_environment(
+    auth_broker: MqttBroker, tmp_path: Path
+) -> None:
+    """The coach's password from --mqtt-password-file or RETROWALK_MQTT_PASSWORD: no warning."""
+    secret = tmp_path / "coach.pw"
+    secret.write_text(AUTH_USERS["coach"] + "\n", encoding="utf-8")
+    url = auth_broker.url("coach")
+    by_file = await monitor_cli("--mqtt", url, "--mqtt-password-file", str(secret), "--once")
+    by_env = await monitor_cli(
+        "--mqtt", url, "--once", env={"RETROWALK_MQTT_PASSWORD": AUTH_USERS["coach"]}
+    )
+    for code, out, err in (by_file, by_env):
+        assert (code, err) == (0, "")
+        assert out.startswith(f"retrowalk room at mqtt://coach@127.0.0.1:{auth_broker.port}")
+    code, _, err = await monitor_cli("--mqtt", url, "--once")  # no password at all
+    assert code == 3
+    assert "refused the login" in err
+
+
+@pytest.mark.realtime
+async def test_a_password_typed_into_the_url_works_but_is_warned_about_once(
+    auth_broker: MqttBroker,
+) -> None:
+    """`--mqtt mqtt://coach:PASS@host` logs in and says once that `ps` shows the password."""
+    code, out, err = await monitor_cli(
+        "--mqtt", auth_broker.url("coach", AUTH_USERS["coach"]), "--once"
+    )
+    assert code == 0
+    assert err.splitlines() == [VISIBLE_PASSWORD_WARNING]
+    assert AUTH_USERS["coach"] not in out + err

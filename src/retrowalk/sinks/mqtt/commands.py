@@ -3,9 +3,9 @@
 A command is `{"command": "pause", "id": "abc"}` (id optional) on `retrowalk/<id>/cmd` or on
 `retrowalk/fleet/cmd`. Only what cannot become an engine Command (bad JSON or UTF-8, unknown
 command, wrong types, extra fields, a payload over 1 KiB) is refused here. Every well-formed
-command goes to the engine, which alone decides (it refuses resume and confirm_turn from a remote
-controller unless the person at the treadmill armed remote control) and records the decision
-with its origin in the session log.
+command goes to the engine, which alone decides (it refuses the commands that could start a still
+belt, resume, confirm_turn, skip and back, from a remote controller unless the person at the
+treadmill armed remote control) and records the decision with its origin in the session log.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ REMOTE_COMMANDS: dict[str, CommandKind] = {
     "confirm_turn": CommandKind.CONFIRM,
 }
 WIRE_NAMES = {kind: name for name, kind in REMOTE_COMMANDS.items()}
+_EMERGENCY_STOP = WIRE_NAMES[CommandKind.EMERGENCY_STOP].encode()
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ def parse_command(payload: bytes, *, via: str) -> RemoteCommand | Rejection:
     if problem is not None:
         return Rejection(request_id, name, problem, via)
     return RemoteCommand(str(raw_name), request_id, via)
+
+
+def is_emergency_stop(payload: bytes) -> bool:
+    """Return whether `payload` is a well-formed emergency stop; cheap for every other payload."""
+    if _EMERGENCY_STOP not in payload:  # skips the JSON parse for the junk of a flood
+        return False
+    parsed = parse_command(payload, via="direct")
+    return isinstance(parsed, RemoteCommand) and parsed.kind is CommandKind.EMERGENCY_STOP
 
 
 def _decode(payload: bytes) -> dict[str, Any] | str:

@@ -13,7 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine.events import Aborted, Event, Finished, Snapshot
-from retrowalk.sinks.mqtt_payloads import (
+from retrowalk.sinks.mqtt.payloads import (
     SessionTally,
     dumps,
     event_payload,
@@ -22,11 +22,12 @@ from retrowalk.sinks.mqtt_payloads import (
 )
 
 if TYPE_CHECKING:
-    from retrowalk.sinks.mqtt_settings import MqttSettings
+    from retrowalk.sinks.mqtt.settings import MqttSettings
 
 log = logging.getLogger("retrowalk.mqtt")
 
 MAX_PENDING_RESULTS = 100
+MAX_PENDING_STOP_RESULTS = 1000
 
 
 class Outbox:
@@ -37,6 +38,8 @@ class Outbox:
         self.workout = workout
         self.events: deque[bytes] = deque()
         self.results: deque[bytes] = deque(maxlen=MAX_PENDING_RESULTS)
+        # Answers to emergency stops go first and are never pushed out by a flood of others.
+        self.stop_results: deque[bytes] = deque(maxlen=MAX_PENDING_STOP_RESULTS)
         self.session: bytes | None = None
         self.closed = False
         self.dropped = 0  # events dropped because the buffer was full, over the whole run
@@ -64,7 +67,8 @@ class Outbox:
 
     def add_result(self, payload: dict[str, Any]) -> None:
         """Queue a command result (the oldest is dropped beyond MAX_PENDING_RESULTS)."""
-        self.results.append(dumps(payload))
+        stop = payload.get("command") == "emergency_stop"
+        (self.stop_results if stop else self.results).append(dumps(payload))
         self.changed.set()
 
     def close(self) -> None:
@@ -164,6 +168,7 @@ class Outbox:
             self.closed
             and not self.events
             and not self.results
+            and not self.stop_results
             and self.session is None
             and not self._state_dirty
         )
@@ -173,6 +178,6 @@ class Outbox:
         parts = [f"{len(self.events)} event(s)"]
         if self.session is not None:
             parts.append("the session summary")
-        if self.results:
-            parts.append(f"{len(self.results)} command result(s)")
+        if self.results or self.stop_results:
+            parts.append(f"{len(self.results) + len(self.stop_results)} command result(s)")
         return ", ".join(parts)

@@ -67,10 +67,9 @@ class ScriptPlayer:
     def _fire(self, action: Action) -> None:
         self._played.append(action)
         now = asyncio.get_running_loop().time()
+        # Traced when it takes effect: Stop pressed on an idle machine does nothing, sends nothing.
         if self._apply(action):
             self._trace.fault(now, action.do, action)
-        else:  # a console key pressed on an idle machine: nothing happened, nothing was sent
-            self._trace.fault(now, f"{action.do} (no effect)", action)
 
     def _apply(self, a: Action) -> bool:  # noqa: C901, PLR0912 - one case per action
         """Carry out `a`; return False when it did nothing at all (a Stop on an idle belt)."""

@@ -13,6 +13,7 @@ from plans import plan_of
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.engine.events import StepStarted, TurnPhase, TurnPhaseChanged
 from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp, StopKind
@@ -102,6 +103,15 @@ class Rig:
     def timed_writes(self) -> list[tuple[float, str]]:
         """Return every control point write with its loop time."""
         return [(t, describe(data)) for t, data in self.model.control_point_writes]
+
+    def started(self, index: int, *, times: int = 1) -> bool:
+        """Return whether step `index` has started (its StepStarted published `times` times)."""
+        return sum(e.index == index for e in self.events(StepStarted)) >= times
+
+    def phase(self) -> TurnPhase | None:
+        """Return the phase of the turn-around last published, if any."""
+        phases = self.events(TurnPhaseChanged)
+        return phases[-1].phase if phases else None
 
     def events(self, kind: type | None = None) -> list[Any]:
         """Return published events (of one type), snapshots excluded."""

@@ -32,7 +32,7 @@ async def test_speed_locked_machine_drops_to_coach_mode():
     coach = rig.events(CoachMode)
     assert coach
     assert "does not follow" in coach[0].reason
-    coach_t = rig.engine._s.t0 + coach[0].t
+    coach_t = rig.engine.started_at + coach[0].t
     late_speeds = [w for t, w in rig.timed_writes() if t > coach_t and w.startswith("speed")]
     assert late_speeds == []
     assert [e.index for e in rig.events(StepStarted)] == [0, 1, 2]
@@ -140,7 +140,7 @@ def _speeds_after_window(rig):
 
     opened = (
         next(e.t for e in rig.events(TurnPhaseChanged) if e.phase == TurnPhase.WINDOW)
-        + rig.engine._s.t0
+        + rig.engine.started_at
     )
     return [
         (t, float(w.split()[1]))

@@ -47,11 +47,11 @@ async def test_back_returns_to_the_previous_step_and_turns_if_needed():
     plan = make_plan([(FW, 30, 3.0, 0), (BW, 60, 2.0, 0), (FW, 20, 3.0, 0)])
     async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(lambda: rig.engine._s.index == 1 and rig.engine._s.step_started)
+        await until(lambda: rig.started(1))
         await asyncio.sleep(5)
         writes_before = len(rig.writes())
         assert (await rig.send(CommandKind.BACK)).accepted
-        await until(lambda: rig.engine._s.index == 0 and rig.engine._s.step_started)
+        await until(lambda: rig.started(0, times=2))  # back at the first step
         turn = rig.writes()[writes_before:]
         assert "stop" in turn
         stop_at = turn.index("stop")
@@ -68,7 +68,7 @@ async def test_nudge_speed_is_an_override_within_the_profile_limit():
     plan = make_plan([(FW, 20, 3.0, 0), (BW, 120, 2.5, 0), (FW, 20, 3.0, 0)])
     async with engine_rig(plan, profile="beginner") as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(lambda: rig.engine._s.index == 1 and rig.engine._s.step_started)
+        await until(lambda: rig.started(1))
         accepted = await rig.send(CommandKind.NUDGE_SPEED, value=2.0)
         assert accepted.accepted
         override = rig.events(Override)[-1]
@@ -99,7 +99,7 @@ async def test_console_speed_change_is_kept_for_the_rest_of_the_step():
         await until(lambda: len(rig.events(Override)) == 2)
         at = len(rig.writes())
         await until(lambda: rig.engine._s.index == 1)
-        step_end = rig.engine._s.t0 + rig.events(StepFinished)[0].t
+        step_end = rig.engine.started_at + rig.events(StepFinished)[0].t
         kept = [w for t, w in rig.timed_writes()[at:] if t < step_end]
         assert not speeds(kept)
         result = await run

@@ -10,6 +10,7 @@ from retrowalk.engine.commands import CommandKind
 from retrowalk.engine.events import (
     EngineState,
     Finished,
+    Hold,
     HoldCause,
     StartAhead,
     TurnPhase,
@@ -56,10 +57,10 @@ async def test_a_console_start_during_a_hold_resumes_and_the_belt_restarts_low()
         await until(lambda: rig.engine.state == EngineState.HOLD, timeout_s=60)
         await until(lambda: rig.engine.state == EngineState.RUNNING, timeout_s=60)
         await asyncio.sleep(20)
-        assert rig.trace.belt_kmh_at(rig.engine._s.elapsed()) > 2.0
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) > 2.0
         await rig.send(CommandKind.STOP)
         await run
-    after = [w for t, w in rig.timed_writes() if t - rig.engine._s.t0 > 60]
+    after = [w for t, w in rig.timed_writes() if t - rig.engine.started_at > 60]
     assert after[:3] == ["control", "start", "speed 1.0"]
 
 
@@ -104,7 +105,7 @@ async def test_esc_during_the_countdown_keeps_the_belt_still():
         assert (await rig.send(CommandKind.EMERGENCY_STOP)).accepted
         await asyncio.sleep(60)
         assert rig.writes().count("start") == starts
-        assert rig.engine._s.hold is not None
-        assert rig.engine._s.hold.cause == HoldCause.EMERGENCY_STOP
+        assert rig.engine.state == EngineState.HOLD
+        assert rig.events(Hold)[-1].cause == HoldCause.EMERGENCY_STOP
         await rig.send(CommandKind.STOP)
         await run

@@ -55,7 +55,7 @@ async def test_estop_in_a_turn_window_holds_and_resume_restarts_low():
     plan = make_plan([(FW, 20, 3.0, 0), (BW, 60, 2.0, 0)])
     async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(lambda: rig.engine._s.turn_phase == TurnPhase.WINDOW)
+        await until(lambda: rig.phase() == TurnPhase.WINDOW)
         at = len(rig.writes())
         assert (await rig.send(CommandKind.EMERGENCY_STOP)).accepted
         await until(lambda: rig.engine.state == EngineState.HOLD)

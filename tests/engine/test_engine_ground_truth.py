@@ -84,9 +84,8 @@ async def _person(rig) -> None:
     await asyncio.sleep(0.5)  # never at the same instant as a scenario action (whole seconds)
     while True:
         await asyncio.sleep(2.0)
-        s = rig.engine._s
         state = rig.engine.state
-        window = state == EngineState.TURNING and s.turn_phase in {
+        window = state == EngineState.TURNING and rig.phase() in {
             TurnPhase.WINDOW,
             TurnPhase.AWAITING_CONFIRM,
         }
@@ -238,7 +237,7 @@ async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
             await rig.send(CommandKind.STOP)
         outcome = await run
         person.cancel()
-        end = rig.engine._s.elapsed()
+        end = rig.engine.elapsed()
         await asyncio.sleep(30.0)
     event(f"outcome: {type(outcome).__name__}")
     event(f"holds: {min(len(rig.events(Hold)), 3)}")

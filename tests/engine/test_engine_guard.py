@@ -82,7 +82,7 @@ async def test_a_belt_that_does_not_stop_never_opens_the_turn_window(fault: str)
         assert windows(rig) == []
         assert any("Do not turn around" in h.advice for h in rig.events(Hold))
         await asyncio.sleep(90)  # the fault ends; the guard's Stop finally takes
-        assert rig.trace.belt_kmh_at(rig.engine._s.elapsed()) <= STILL
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
         assert rig.engine.state == EngineState.HOLD  # never resumed by itself
         assert (await rig.send(CommandKind.RESUME)).accepted
         outcome = await run
@@ -101,7 +101,7 @@ async def test_remote_skip_needs_remote_control_and_never_starts_a_still_belt():
     async with engine_rig(plan, options=MANUAL) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         await go(rig)
-        await until(lambda: rig.engine._s.index == 1 and rig.engine._s.step_started)
+        await until(lambda: rig.started(1))
         refused = await rig.send(CommandKind.SKIP, Origin.REMOTE)
         assert not refused.accepted
         assert "--remote-control" in refused.reason
@@ -109,14 +109,14 @@ async def test_remote_skip_needs_remote_control_and_never_starts_a_still_belt():
     async with engine_rig(plan, options=options) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         await go(rig)
-        await until(lambda: rig.engine._s.index == 1 and rig.engine._s.step_started)
-        await until(lambda: rig.trace.belt_kmh_at(rig.engine._s.elapsed()) <= STILL)
+        await until(lambda: rig.started(1))
+        await until(lambda: rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL)
         starts = rig.writes().count("start")
         assert (await rig.send(CommandKind.SKIP, Origin.REMOTE)).accepted
         await until(lambda: rig.engine.state == EngineState.WAITING_CONFIRM)
         await asyncio.sleep(60)
         assert rig.writes().count("start") == starts  # no Start without the person's go
-        assert rig.trace.belt_kmh_at(rig.engine._s.elapsed()) <= STILL
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
         assert (await rig.send(CommandKind.CONFIRM)).accepted
         outcome = await run
     assert isinstance(outcome, Finished)
@@ -128,7 +128,7 @@ async def test_skip_in_a_turn_window_does_not_start_the_belt_before_the_turn_is_
     async with engine_rig(plan, options=MANUAL) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         await go(rig)
-        await until(lambda: rig.engine._s.turn_phase == TurnPhase.WINDOW)
+        await until(lambda: rig.phase() == TurnPhase.WINDOW)
         starts = rig.writes().count("start")
         assert (await rig.send(CommandKind.SKIP)).accepted
         await asyncio.sleep(60)
@@ -154,7 +154,7 @@ async def test_hold_keeps_the_belt_stopped_across_a_reconnect_whatever_its_cause
 
     async def strap():
         while True:
-            yield 185 if rig.engine._s.elapsed() >= 30 else 110
+            yield 185 if rig.engine.elapsed() >= 30 else 110
             await asyncio.sleep(1.0)
 
     async with (
@@ -165,7 +165,7 @@ async def test_hold_keeps_the_belt_stopped_across_a_reconnect_whatever_its_cause
         run = tg.create_task(rig.engine.run())
         await until(lambda: HoldCause.HEART_RATE in holds(rig), timeout_s=120)
         await asyncio.sleep(120)
-        now = rig.engine._s.elapsed()
+        now = rig.engine.elapsed()
         assert rig.trace.belt_kmh_at(now) <= STILL  # stopped after the reconnect
         assert rig.engine.state == EngineState.HOLD
         outcome = await quit_run(rig, run)
@@ -184,7 +184,7 @@ async def test_a_console_speed_above_the_backward_cap_is_written_back_at_once():
         asyncio.TaskGroup() as tg,
     ):
         run = tg.create_task(rig.engine.run())
-        await until(lambda: rig.engine._s.elapsed() > 130, timeout_s=300)
+        await until(lambda: rig.engine.elapsed() > 130, timeout_s=300)
         await quit_run(rig, run)
     pressed = next(f.t for f in rig.trace.faults() if f.fault == "console_speed")
     capped = [w.t for w in rig.trace.writes() if w.t > pressed and w.data.hex() == "02c201"]
@@ -217,7 +217,7 @@ async def test_a_machine_reading_targets_as_mph_is_held_not_run_fast():
         hold = rig.events(Hold)[-1]
         assert 'speed_targets = "mph"' in hold.advice
         await asyncio.sleep(60)
-        assert rig.trace.belt_kmh_at(rig.engine._s.elapsed()) <= STILL
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
         await quit_run(rig, run)
     assert max(s.belt_kmh for s in rig.trace.samples()) < 3.0 * 1.7
 
@@ -262,7 +262,7 @@ async def test_a_coach_mode_distance_step_that_never_moves_holds():
     async with engine_rig(plan, machine="data-only") as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         await until(lambda: HoldCause.STEP_OVERDUE in holds(rig), timeout_s=3600)
-        assert rig.engine._s.elapsed() < 3600
+        assert rig.engine.elapsed() < 3600
         await quit_run(rig, run)
 
 

@@ -142,7 +142,7 @@ async def _drive(rig, events, script: Script) -> None:
 
 def _facing_at(rig) -> list[tuple[float, object]]:
     """Return (loop time, direction) from each turn window on: when the person faces anew."""
-    t0 = rig.engine._s.t0
+    t0 = rig.engine.started_at
     timeline: list[tuple[float, object]] = [(-1.0, FW)]
     pending = FW
     for item in rig.events():
@@ -179,7 +179,7 @@ def _check_limits(rig, script: Script) -> None:
 
 
 def _check_no_restart(rig, script: Script) -> None:
-    t0 = rig.engine._s.t0
+    t0 = rig.engine.started_at
     resumes = [
         t0 + e.t
         for e in rig.events(CommandHandled)

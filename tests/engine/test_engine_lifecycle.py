@@ -52,7 +52,7 @@ async def test_snapshots_fill_every_field_at_a_steady_rate():
         assert shot.distance_m > 0
         assert shot.energy_kcal > 0
         assert shot.workout_remaining_s > 60 + 12 + 30
-        await until(lambda: rig.engine._s.turn_phase == TurnPhase.WINDOW)
+        await until(lambda: rig.phase() == TurnPhase.WINDOW)
         await asyncio.sleep(2)
         turning = rig.bus.latest
         assert turning.turn_phase == TurnPhase.WINDOW
@@ -97,7 +97,7 @@ async def test_rest_step_pauses_the_belt_and_the_next_step_starts_low():
     pause_at = tokens.index("pause")
     start_at = tokens.index("start", pause_at)
     assert tokens[start_at : start_at + 3] == ["start", "speed 1.0", "speed 1.5"]
-    rest_began = rig.engine._s.t0 + rig.events(StepStarted)[1].t
+    rest_began = rig.engine.started_at + rig.events(StepStarted)[1].t
     assert timed[start_at][0] - rest_began >= 20 - 1e-6
     assert not [w for w in tokens[pause_at:start_at] if w.startswith("speed")]
     assert tokens[pause_at - 1] == "speed 1.0"  # ramped down first

@@ -16,7 +16,7 @@ async def test_kingsmith_refusing_speed_after_start_and_revoking_control_after_p
     plan = make_plan([(FW, 30, 3.0, 0), (BW, 30, 2.0, 0), (FW, 30, 3.0, 0)])
     async with engine_rig(plan, machine="kingsmith") as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(lambda: rig.engine._s.index == 1 and rig.engine._s.step_started)
+        await until(lambda: rig.started(1))
         await asyncio.sleep(8)
         assert (await rig.send(CommandKind.PAUSE)).accepted
         await asyncio.sleep(5)

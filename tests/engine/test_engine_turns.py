@@ -78,7 +78,7 @@ async def test_backward_first_interval_starts_with_a_turn():
     timed = rig.timed_writes()
     start_time = next(t for t, w in timed if w == "start")
     window = next(e for e in rig.events(TurnPhaseChanged) if e.phase == TurnPhase.WINDOW)
-    assert start_time - rig.engine._s.t0 >= window.t + 12.0 - 1e-6
+    assert start_time - rig.engine.started_at >= window.t + 12.0 - 1e-6
     before_start = [w for _, w in timed if _ < start_time]
     assert all(not w.startswith("speed") for w in before_start)
 
@@ -93,7 +93,7 @@ async def test_turn_waits_for_confirmation_and_refuses_remote_confirm():
         await asyncio.sleep(30)
         assert rig.writes() == []  # the belt never starts by itself
         assert (await rig.send(CommandKind.CONFIRM)).accepted
-        await until(lambda: rig.engine._s.turn_phase == TurnPhase.AWAITING_CONFIRM)
+        await until(lambda: rig.phase() == TurnPhase.AWAITING_CONFIRM)
         await asyncio.sleep(60)
         stop_at = rig.writes().index("stop")
         assert "start" not in rig.writes()[stop_at:]

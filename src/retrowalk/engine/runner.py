@@ -91,6 +91,15 @@ class Engine:
         """Return the engine's state."""
         return self._s.state
 
+    @property
+    def started_at(self) -> float:
+        """Return the clock reading (`clock.now()`) at the workout's t=0, the events' origin."""
+        return self._s.t0
+
+    def elapsed(self) -> float:
+        """Return the time on the workout's clock now: the `t` an event published now gets."""
+        return self._s.elapsed()
+
     async def submit(self, command: Command) -> CommandResult:
         """Handle one command from any controller; return whether it was accepted, and why not."""
         return await self._commander.submit(command)

@@ -145,18 +145,46 @@ def _fits(plan: Any, machine: Any) -> bool:
     return True
 
 
+def _pairs() -> list[tuple[str, str]]:
+    """Each library workout on one simulator profile, the profiles in turn, each used at least once.
+
+    The whole product (every workout on every machine) runs in process, shortened, in
+    tests/engine/test_engine_library.py; this covers the command's path for each workout and each
+    machine at full length without running the 130 pairs (4 of the suite's 9 minutes).
+    """
+    workouts, machines = _library(), _sim_profiles()
+    pairs = [(w, machines[i % len(machines)]) for i, w in enumerate(workouts)]
+    pairs += [
+        (workouts[i % len(workouts)], m) for i, m in enumerate(machines) if i >= len(workouts)
+    ]
+    return pairs
+
+
+def _outcome(workout: str, machine: str) -> str:
+    if PROFILES[machine].speed_in_mph:
+        return "mph"
+    plan = build_plan(load_workout(find_workout(workout)))
+    return "fits" if _fits(plan, PROFILES[machine]) else "clamped"
+
+
 def _matrix() -> list[Any]:
     # fr30z waits for a start at its console: the simulated person of --yes presses it.
     return [
-        pytest.param(workout, machine, id=f"{workout}@{machine}")
-        for workout in _library()
-        for machine in _sim_profiles()
+        pytest.param(workout, machine, id=f"{workout}@{machine}") for workout, machine in _pairs()
     ]
+
+
+def test_the_matrix_covers_every_workout_machine_and_outcome() -> None:
+    """The pairs run below include every workout, every machine, and each of the three endings."""
+    pairs = _pairs()
+    assert {w for w, _ in pairs} == set(_library())
+    assert {m for _, m in pairs} == set(_sim_profiles())
+    assert {_outcome(w, m) for w, m in pairs} == {"fits", "clamped", "mph"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("workout", "machine"), _matrix())
-def test_every_library_workout_on_every_simulator_profile(
+def test_each_library_workout_and_each_simulator_profile_end_to_end(
     workout: str, machine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Runs to the end where the plan fits; elsewhere refused (exit 2), or run with --clamp."""

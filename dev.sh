@@ -116,7 +116,9 @@ test)
     echo "==> mypy --strict" >&2
     "$VENV/bin/mypy"
     echo "==> pytest" >&2
-    exec "$VENV/bin/pytest" "$@"
+    # One worker per core (RETROWALK_TEST_WORKERS=0 runs in this process, e.g. for pdb); tests are
+    # handed out as workers free up, so the long ones do not leave a core idle at the end.
+    exec "$VENV/bin/pytest" -n "${RETROWALK_TEST_WORKERS:-auto}" --dist worksteal "$@"
     ;;
 *)
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'

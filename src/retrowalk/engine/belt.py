@@ -99,11 +99,15 @@ class BeltMoves:
         """Wait until `done()` is true (checked on every wake) or the deadline passes."""
         assert callable(done)
         s = self.s
-        while not done() and clock.now() < deadline:
-            s.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout_at(deadline if math.isfinite(deadline) else None):
-                    await s.wake.wait()
+        s.watching_telemetry += 1
+        try:
+            while not done() and clock.now() < deadline:
+                s.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout_at(deadline if math.isfinite(deadline) else None):
+                        await s.wake.wait()
+        finally:
+            s.watching_telemetry -= 1
 
     # ---- starting ----------------------------------------------------------------------------
 

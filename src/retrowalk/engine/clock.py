@@ -57,15 +57,30 @@ class _DelegatingSelector(selectors.BaseSelector):
 
 
 class _JumpingSelector(_DelegatingSelector):
-    """Poll without blocking; when nothing is ready, advance virtual time to the next timer."""
+    """Poll without blocking; when nothing is ready, advance virtual time to the next timer.
+
+    While callbacks are ready (`timeout == 0`) the real selector is polled at most once per
+    `_POLL_EVERY_S` of wall time: an hour of workout is about a hundred thousand passes of the
+    loop, and real I/O (a signal, a socket, a thread's wake-up) waits at most that long. Before
+    virtual time jumps it is always polled, so nothing real is ever jumped over.
+    """
+
+    _POLL_EVERY_S = 0.002
 
     def __init__(self, real: selectors.BaseSelector, advance: Callable[[float], None]) -> None:
         super().__init__(real)
         self._advance = advance
+        self._polled = 0.0
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout == 0:
+            wall = time.monotonic()
+            if wall - self._polled < self._POLL_EVERY_S:
+                return []
+            self._polled = wall
+            return self._real.select(0)
         ready = self._real.select(0)
-        if ready or timeout == 0:
+        if ready:
             return ready
         if timeout is None:
             # No timer at all: only real I/O (a thread, a socket) can wake the loop.

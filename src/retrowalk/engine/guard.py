@@ -176,13 +176,17 @@ class Guard:
     async def wait_rest(self, since: float, *, at_most_kmh: float = STILL_KMH) -> bool:
         """Wait (bounded by `rest_bound`) until the belt is at or below `at_most_kmh`."""
         deadline = clock.now() + self.rest_bound(self.observed_speed())
-        while not self.at_most(at_most_kmh, since):
-            if clock.now() >= deadline:
-                return False
-            self.s.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout_at(deadline):
-                    await self.s.wake.wait()
+        self.s.watching_telemetry += 1
+        try:
+            while not self.at_most(at_most_kmh, since):
+                if clock.now() >= deadline:
+                    return False
+                self.s.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout_at(deadline):
+                        await self.s.wake.wait()
+        finally:
+            self.s.watching_telemetry -= 1
         return True
 
     def warn(self, message: str, *, safety: bool = False) -> None:

@@ -127,7 +127,8 @@ class Monitor:
         if event.heart_rate_bpm is not None:
             s.telemetry.heart_rate_bpm = event.heart_rate_bpm
         self.guard.watch.on_telemetry()
-        s.wake.set()  # waits for rest or motion look again
+        if s.watching_telemetry:
+            s.wake.set()  # waits for rest or motion look again
 
     def _console_start(self) -> None:
         """The person pressed start on the console: their go in a window or a hold."""

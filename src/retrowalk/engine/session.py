@@ -112,6 +112,9 @@ class Session:
     heart_rate_strap: int | None = None
     strap_connected: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a command or interrupt arrived
+    # Waits that read the belt's telemetry (rest, motion): while one runs, each record wakes it.
+    # The step loop polls what it needs instead, so 4 records a second do not each run it.
+    watching_telemetry: int = 0
     resume_requested: bool = False
     resume_origin: Origin | None = None
     segment: asyncio.Task[None] | None = None

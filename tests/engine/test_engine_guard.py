@@ -193,6 +193,60 @@ async def test_a_console_speed_above_the_backward_cap_is_written_back_at_once():
     assert any("limit" in m for m in spoken(rig))
 
 
+@pytest.mark.parametrize(
+    ("machine", "faults", "within_s"),
+    [
+        # the write-back is acknowledged and ignored: HOLD two seconds after it, not at the bound
+        ("home", (Action(99.0, "ignore_speed", for_s=120.0),), 7.0),
+        # coach mode (the machine never follows targets): the person is told, then HOLD
+        ("speed-locked", (), 12.0),
+    ],
+    ids=["write-back-ignored", "coach-mode"],
+)
+async def test_a_belt_kept_above_the_cap_holds_and_stops(machine, faults, within_s):
+    """Caps hold while the belt moves: above the cap and not coming down, the belt is stopped."""
+    plan = make_plan([(FW, 20, 3.0, 0), (BW, 300, 4.0, 0)])
+    scenario = Scenario(events=(*faults, Action(100.0, "console_speed", kmh=5.0)))
+    async with (
+        engine_rig(plan, machine=machine, profile="standard", scenario=scenario) as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: HoldCause.SPEED_ABOVE_CAP in holds(rig), timeout_s=200)
+        held = rig.engine.elapsed()
+        await asyncio.sleep(30)
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
+        await quit_run(rig, run)
+    pressed = next(f.t for f in rig.trace.faults() if f.fault == "console_speed")
+    assert held - pressed < within_s  # not the rest of the step
+    assert any("limit" in m for m in spoken(rig))
+
+
+async def test_a_console_incline_above_the_cap_is_lowered_and_holds_walking_backward():
+    """Caps hold for incline: forward it is lowered to the cap; backward the belt stops first."""
+    plan = make_plan([(FW, 120, 3.0, 0), (BW, 120, 2.5, 0)])
+    scenario = Scenario(
+        events=(
+            Action(30.0, "console_incline", pct=12.0),
+            Action(180.0, "console_incline", pct=3.0),
+        )
+    )
+    async with (
+        engine_rig(plan, profile="beginner", scenario=scenario) as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: HoldCause.INCLINE_ABOVE_CAP in holds(rig), timeout_s=400)
+        await asyncio.sleep(30)
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
+        await quit_run(rig, run)
+    forward = [s.incline_pct for s in rig.trace.samples() if 60 < s.t < 120]
+    assert forward
+    assert max(forward) <= 5.0 + 0.3  # beginner's forward cap, lowered from 12 %
+    hold = next(e for e in rig.events(Hold) if e.cause == HoldCause.INCLINE_ABOVE_CAP)
+    assert hold.t > 180.0  # backward the incline is not lowered under the person: HOLD
+
+
 async def test_a_machine_too_fast_for_the_cap_is_refused_even_with_clamp():
     """Break 7: a machine whose lowest speed is above the backward cap never walks anyone back."""
     plan = make_plan([(FW, 20, 3.0, 0), (BW, 60, 2.0, 0)])
@@ -220,6 +274,27 @@ async def test_a_machine_reading_targets_as_mph_is_held_not_run_fast():
         assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
         await quit_run(rig, run)
     assert max(s.belt_kmh for s in rig.trace.samples()) < 3.0 * 1.7
+
+
+async def test_a_mph_machine_over_the_cap_is_never_written_a_faster_target():
+    """Audit: the cap written back to a machine reading mph ran it faster (8.85 km/h, cap 6)."""
+    plan = make_plan([(FW, 120, 4.0, 0)])  # read as 4 mph: 6.4 km/h, above beginner's 6.0
+    async with (
+        engine_rig(plan, machine="reads-mph", profile="beginner") as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: HoldCause.SPEED_UNITS in holds(rig), timeout_s=120)
+        await asyncio.sleep(20)
+        assert rig.trace.belt_kmh_at(rig.engine.elapsed()) <= STILL
+        await quit_run(rig, run)
+    samples = rig.trace.samples()
+    assert max(s.belt_kmh for s in samples) <= 4.0 * 1.609344 + STILL
+    over = [s.t for s in samples if s.belt_kmh > 6.0 + STILL]
+    assert over
+    assert over[-1] - over[0] < 3.5  # stopped within seconds, not left above the cap
+    speeds = [w.data for w in rig.trace.writes() if w.data[0] == 0x02]
+    assert max(int.from_bytes(d[1:3], "little") for d in speeds) <= 400  # never above 4.0
 
 
 async def test_a_machine_reading_targets_as_mph_runs_right_with_its_setting():

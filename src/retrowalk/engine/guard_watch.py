@@ -4,7 +4,9 @@ Part of the guard (engine/guard.py), which owns it as `guard.watch`:
 - `keep_stopped()` (HOLD, emergency stop): Stop is re-sent, control requested again when needed,
   with backoff and across reconnects, until telemetry shows rest; a spoken warning repeats;
 - while the belt moves: a speed or incline above the profile's cap is written back at once
-  (`on_telemetry`) and holds the workout when it stays; a belt that follows its targets by the
+  (`on_telemetry`; never above the target already written when the belt runs far faster than
+  it, as a machine reading mph would) and holds the workout when it stays, at once when the belt
+  does not slow down after the write; a belt that follows its targets by the
   mph ratio holds with advice; telemetry that stops while the belt should move warns, then holds.
 `check()` runs at the snapshot rate; `run()` is the task that carries out the writes.
 """
@@ -35,6 +37,10 @@ _INCLINE_RATE_PCT_PER_S = 0.5  # slower than EN 957-6's ~1.75 %/s: bounds stay s
 _MPH_RATIO = 1.609344
 _MPH_BAND = 0.05  # observed / commanded within 5 % of the ratio
 _MPH_STEADY_S = 3.0  # ... for this long, with the target unchanged
+# A belt this much faster than its target may read targets in other units (mph): a write-back
+# is then never above the target already written, which such a machine would run faster still.
+_FOREIGN_UNITS_RATIO = 1.3
+_WRITE_BACK_S = 2.0  # a belt not slowing this long after a write-back holds at once
 _TELEMETRY_WARN_S = 5.0
 _TELEMETRY_HOLD_S = 15.0
 _STOP_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
@@ -67,6 +73,8 @@ class GuardWatch:
         self._work = asyncio.Event()
         self._cap_write: float | None = None  # a speed to write back (above the cap)
         self._above_since: float | None = None
+        self._above_first_kmh = 0.0  # the speed first seen above the cap
+        self._wrote_back = False  # ... and the cap written back (not in coach mode)
         self._incline_above_since: float | None = None
         self._ratio_since: float | None = None
         self._quiet_told = False
@@ -112,20 +120,33 @@ class GuardWatch:
             self.s.publish(BeltAtRest(t=self.s.elapsed(), why=self.keeping or RestReason.HOLD))
         speed = self.guard.observed_speed()
         cap = self.profile.max_speed_kmh(self.s.facing)
-        over = speed is not None and cap is not None and speed > cap + _SPEED_TOLERANCE_KMH
         # Over the cap is seen on the belt itself, whatever we last commanded: a belt sped up at
         # the console while our Start was still pending is watched as well.
-        if not over or self.keeping is not None or self.s.coach:
+        if (
+            speed is None
+            or cap is None
+            or speed <= cap + _SPEED_TOLERANCE_KMH
+            or self.keeping is not None
+        ):
             self._above_since = None
             return
         if self._above_since is None:
             self._above_since = now
-            self._cap_write = cap
+            self._above_first_kmh = speed
+            limit = f"above your {self.profile.name} limit of {cap:g} km/h"
+            self._wrote_back = not self.s.coach
+            if self.s.coach:  # the person sets the speed: only they can lower it, in time
+                self.guard.warn(
+                    f"The belt runs at {speed:.1f} km/h, {limit}: slow it down at the console.",
+                    safety=True,
+                )
+                return
+            commanded = self.control.commanded_speed
+            foreign = commanded > 0 and speed > commanded * _FOREIGN_UNITS_RATIO
+            self._cap_write = min(cap, commanded) if foreign else cap
             self._work.set()
             self.guard.warn(
-                f"The belt runs at {speed:.1f} km/h, above your {self.profile.name} limit of "
-                f"{cap:g} km/h: slowing it down.",
-                safety=True,
+                f"The belt runs at {speed:.1f} km/h, {limit}: slowing it down.", safety=True
             )
 
     def check(self) -> None:
@@ -157,7 +178,11 @@ class GuardWatch:
             speed = self.guard.observed_speed() or 0.0
             cap = self.profile.max_speed_kmh(self.s.facing) or speed
             bound = 3.0 + max(0.0, speed - cap) / DECEL_KMH_PER_S
-            if now - self._above_since > bound:
+            # Written back and not slowing (a machine that ignores or misreads its targets):
+            # stop it now rather than wait out the bound with the person above their limit.
+            late = now - self._above_since >= _WRITE_BACK_S
+            ignored = self._wrote_back and late and speed >= self._above_first_kmh
+            if ignored or now - self._above_since > bound:
                 self._above_since = None
                 if self._mph_ratio(speed):
                     self._units_hold(speed)  # the better advice: the same belt, the real cause

@@ -70,8 +70,15 @@ async def flood(port: int, topic: str, stop: bytes) -> None:
         assert connack[3] == 0
         writer.write(flood_packets(topic, stop))
         await writer.drain()
-        puback = await reader.readexactly(4)  # the broker took the emergency stop
-        assert puback[0] == 0x40
+        # The broker took the emergency stop: its PUBACK, after anything else it sends unasked
+        # (amqtt delivers retained state to every client, subscribed or not).
+        while (header := await reader.readexactly(2))[0] != 0x40:
+            size, shift = header[1] & 0x7F, 7
+            while header[-1] & 0x80:
+                header = await reader.readexactly(1)
+                size, shift = size | (header[0] & 0x7F) << shift, shift + 7
+            await reader.readexactly(size)
+        assert header[1] == 2  # PUBACK carries the packet id
         writer.write(b"\xe0\x00")  # DISCONNECT
         await writer.drain()
     finally:

@@ -284,22 +284,24 @@ class SessionRecorder:
         self._dropping = False
 
     def _finish(self, *, interrupted: bool) -> None:
-        """Append the summary and write everything out, freeing the reserve if the disk is full."""
+        """Append the summary and write everything out (on a full disk, into the reserve)."""
         file = self._file
         if file is None or self.summary is not None:
             return
         self._closing_lines(interrupted=interrupted)
         written = self._flush()
-        if not written and file.release_reserve():
-            written = self._flush()
         if not written and file.path is not None:
-            # Still no room for everything: keep the summary, count the rest as lost.
+            # No room for everything: keep the summary, count the rest as lost. The lines still
+            # waiting are dropped first, so the reserve's room goes to the gap and the summary
+            # rather than to the oldest of up to MAX_PENDING_BYTES of samples.
             file.discard_pending()
             self._dropped.merge(self._unwritten)
             self._unwritten = Span()
             self._dropping = True
             self._closing_lines(interrupted=interrupted)
             written = self._flush()
+            if not written and file.release_reserve():
+                written = self._flush()
         try:
             file.close()
         except OSError as exc:

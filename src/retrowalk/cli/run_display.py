@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from retrowalk.cli.console import print_events, read_commands
 from retrowalk.cli.run_terminal import silence_stdout, stdin_fd, terminal_guard
 from retrowalk.engine.commands import Command, CommandKind, Origin
+from retrowalk.engine.guard import countdown_allowed
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from retrowalk.cli.run_options import RunOptions
     from retrowalk.cli.run_prepare import Prepared
     from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import CommandResult
@@ -65,7 +65,7 @@ async def show(
             units=options.units,
             remote_keys=options.remote_keys,
             voice=voice,
-            notes=ready_notes(options),
+            notes=ready_notes(prepared),
         )
         with terminal_guard():  # a terminal gone without a hang-up signal: one all the same
             await run_app(
@@ -106,9 +106,20 @@ async def end_engine(engine_task: asyncio.Task[object]) -> None:
     await asyncio.wait([engine_task])
 
 
-def ready_notes(options: RunOptions) -> tuple[str, ...]:
+def ready_notes(prepared: Prepared) -> tuple[str, ...]:
     """Return the READY screen's lines about how this run confirms, and what it records."""
+    options = prepared.options
     notes = ["Start on the treadmill's console also confirms a turn, a rest's end or a resume"]
+    timed = sum(
+        countdown_allowed(prepared.profile, confirm=t.turn.confirm)
+        for t in prepared.plan.transitions
+    )
+    if timed and not options.auto_confirm:
+        turns = "turn-around" if timed == 1 else "turn-arounds"
+        notes.append(
+            f"Countdown start ({prepared.profile.name}): after {timed} {turns} the belt restarts "
+            'by itself after "Starting in 5"; press Space or Esc to wait'
+        )
     if not options.record:
         notes.append("Not recording: --no-record (no session log is kept)")
     return tuple(notes)

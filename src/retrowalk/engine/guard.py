@@ -44,6 +44,11 @@ REST_MARGIN_S = 5.0
 _EPS = 1e-6
 
 
+def countdown_allowed(profile: SafetyProfile, *, confirm: bool) -> bool:
+    """Return whether a turn with this `confirm` restarts after a spoken countdown (advanced)."""
+    return not confirm and profile.name == "advanced"
+
+
 class Guard:
     """Permits, caps and watch of one workout's belt (see the module docstring)."""
 
@@ -81,7 +86,7 @@ class Guard:
 
     def countdown_allowed(self, *, confirm: bool) -> bool:
         """Return whether a start may come after a spoken countdown instead of a confirmation."""
-        return not confirm and self.profile.name == "advanced"
+        return countdown_allowed(self.profile, confirm=confirm)
 
     # ---- writes ------------------------------------------------------------------------------
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bleak import BleakClient
+from textual.widgets import Sparkline, Static
 
 from retrowalk.cli.tui import RetrowalkApp
 from retrowalk.cli.tui_screens import SummaryScreen
@@ -164,3 +166,26 @@ async def test_full_intro_cue_timeline_against_the_engine() -> None:
     # The engine saw the belt at rest after the final Stop: that is said first, then the end.
     assert texts[-2:] == ["Belt stopped. You can step off.", "Workout complete. Well done."]
     assert speaker.dropped_stale <= len(aheads) // 5  # at most one stale number per countdown
+
+
+async def test_the_summary_pictures_the_speed_with_its_backward_parts() -> None:
+    """After retro-intro the summary shows its speed line and its 3 backward parts, in order."""
+    plan = load_plan(INTRO, profile="beginner")
+    async with live(plan, EngineOptions(auto_confirm=True)) as (engine, bus, _model):
+        app = RetrowalkApp(bus.subscribe("tui"), engine.submit, plan=plan, title=plan.name)
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert isinstance(await engine.run(), Finished)
+            await until(lambda: isinstance(app.screen, SummaryScreen), within_s=10.0)
+            await pilot.pause()
+            screen = app.screen
+            speed = str(screen.query_one("#summary-speed-title", Static).render())
+            directions = str(screen.query_one("#summary-directions", Static).render())
+            line = screen.query_one("#summary-speed", Sparkline)
+    assert speed == "Speed        up to 4.0 km/h"  # retro-intro's fastest: forward 4.0
+    assert len(directions) == len(line.data or []) == 50
+    # forward, then three backward parts between forward ones, each after a turn
+    parts = [glyph for glyph, _ in itertools.groupby(directions) if glyph != "┃"]
+    assert parts == ["█", "▒", "█", "▒", "█", "▒", "█"]
+    backward = [s for s, g in zip(line.data or [], directions, strict=True) if g == "▒"]
+    forward = [s for s, g in zip(line.data or [], directions, strict=True) if g == "█"]
+    assert max(backward) < 2.5 < max(forward)  # the backward columns are the slow ones

@@ -21,8 +21,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from retrowalk.cli.tui_keys import key_display, keymap
-from retrowalk.cli.tui_screens import QuitScreen, SummaryScreen
+from retrowalk.cli.tui_screens import TRACE_COLUMNS, QuitScreen, SummaryScreen
 from retrowalk.cli.tui_timeline import Timeline
+from retrowalk.cli.tui_trace import SpeedTrace
 from retrowalk.cli.tui_view import ScreenOptions, View, closed, key_command, reduce
 from retrowalk.cli.tui_widgets import BigDigits, Metric, PlanBar
 from retrowalk.cli.tui_words import (
@@ -37,6 +38,7 @@ from retrowalk.cli.tui_words import (
     top_line,
 )
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
+from retrowalk.engine.events import Snapshot
 from retrowalk.units import speed_unit
 from retrowalk.workout.plan import Direction
 
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.events import Resize
 
-    from retrowalk.engine.bus import Channel
+    from retrowalk.engine.bus import Channel, Item
     from retrowalk.workout.plan import Plan
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
@@ -109,6 +111,7 @@ class RetrowalkApp(App[None]):
         self.options = options or ScreenOptions()
         self.view = View()
         self.timeline = Timeline()
+        self.trace = SpeedTrace()  # the summary's picture of the session
         self._quitting = False
         self._shown: dict[str, str] = {}  # selector -> text on screen (skip unchanged updates)
         self._widgets: dict[str, Widget] = {}  # selector -> widget (looked up once, 4 times a s)
@@ -159,11 +162,16 @@ class RetrowalkApp(App[None]):
 
     async def _follow(self) -> None:
         async for item in self.channel:
-            view = reduce(self.view, item)
+            view = self._take(self.view, item)
             while (more := self.channel.get_nowait()) is not None:
-                view = reduce(view, more)
+                view = self._take(view, more)
             self._show(view)
         self._show(closed(self.view))
+
+    def _take(self, view: View, item: Item) -> View:
+        if isinstance(item, Snapshot):
+            self.trace.add(item)
+        return reduce(view, item)
 
     def _show(self, view: View) -> None:
         ended_now = view.ended_or_closed and not self.view.ended_or_closed
@@ -175,7 +183,12 @@ class RetrowalkApp(App[None]):
                 self.exit()
                 return
             self._close_quit_question()
-            summary = SummaryScreen(view.ended, name=self.plan.name, units=self.options.units)
+            summary = SummaryScreen(
+                view.ended,
+                name=self.plan.name,
+                units=self.options.units,
+                trace=self.trace.columns(TRACE_COLUMNS),
+            )
             self.push_screen(summary)
 
     # --- keys -------------------------------------------------------------------------------

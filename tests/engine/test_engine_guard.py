@@ -327,8 +327,9 @@ async def test_after_a_rest_the_belt_waits_for_the_persons_go():
         outcome = await run
     assert isinstance(outcome, Finished)
     assert rig.writes().count("start") == 2
-    assert rig.trace.motion_starts() == pytest.approx(rig.trace.motion_starts())
-    assert len(rig.trace.motion_starts()) == 2
+    [(_, stopped), (restarted, _)] = rig.trace.moving_intervals()
+    # still through the 30 s rest and the 120 s the person took: the belt moved only on the go
+    assert restarted - stopped >= 30 + 120 - 1
 
 
 async def test_a_coach_mode_distance_step_that_never_moves_holds():
@@ -375,3 +376,25 @@ async def test_a_machine_that_never_reports_a_speed_runs_in_coach_mode_with_a_wa
     assert any("does not report its speed" in m for m in spoken(rig))  # at each turn
     assert holds(rig) == []
     assert outcome.steps_completed == len(plan.steps)
+
+
+async def test_telemetry_that_stops_while_the_belt_runs_warns_then_holds_and_stops_it():
+    """No speed reported for 5 s on a running belt: spoken warning; for 15 s: HOLD, belt stopped."""
+    plan = make_plan([(FW, 300, 3.0, 0)])
+    scenario = Scenario(events=(Action(60.0, "stale_telemetry", for_s=40.0),))
+    async with engine_rig(plan, scenario=scenario) as rig, asyncio.TaskGroup() as tg:
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: HoldCause.TELEMETRY_LOST in holds(rig), timeout_s=120)
+        await asyncio.sleep(60)  # the machine reports again; the workout stays on hold
+        assert rig.engine.state == EngineState.HOLD
+        await quit_run(rig, run)
+    [warned] = [n for n in rig.events(Notice) if "stopped reporting its speed" in n.message]
+    assert warned.safety
+    # measured from the last record, which came up to a second before the machine went quiet
+    assert 60.0 + 4.0 <= warned.t < 60.0 + 6.5
+    [hold] = [h for h in rig.events(Hold) if h.cause == HoldCause.TELEMETRY_LOST]
+    assert 60.0 + 14.0 <= hold.t < 60.0 + 16.5
+    # ground truth: the belt ran until the hold, then was stopped, and never restarted by itself
+    assert rig.trace.belt_kmh_at(hold.t - 1.0) > 2.5
+    [(_, stopped)] = rig.trace.moving_intervals()
+    assert stopped < hold.t + 10.0

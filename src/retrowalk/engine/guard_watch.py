@@ -17,8 +17,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import random
 from typing import TYPE_CHECKING
 
+from retrowalk.backoff import Backoff
 from retrowalk.engine import clock
 from retrowalk.engine.control import Unconfirmed
 from retrowalk.engine.events import BeltAtRest, HoldCause, RestReason
@@ -43,7 +45,10 @@ _FOREIGN_UNITS_RATIO = 1.3
 _WRITE_BACK_S = 2.0  # a belt not slowing this long after a write-back holds at once
 _TELEMETRY_WARN_S = 5.0
 _TELEMETRY_HOLD_S = 15.0
-_STOP_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
+# Stop re-sent after 1, 2, 4, then every 8 s: retrowalk's one backoff, without jitter (one
+# machine, one person waiting; nothing to spread out).
+_STOP_BACKOFF = Backoff(1.0, 8.0, jitter=0.0)
+_NO_JITTER = random.Random(0)  # noqa: S311 - unused by a backoff without jitter
 _WARN_EVERY_S = 10.0
 BELT_MOVING_WARNING = (
     "The belt is still moving. Do not turn around: hold the rails, and stop it at the console "
@@ -289,10 +294,10 @@ class GuardWatch:
 
     async def _resend_stop(self) -> None:
         if self.guard.at_rest(self._keep_since) or not self.s.link_up or not self.s.motion_writes:
-            self._next_stop_at = clock.now() + _STOP_BACKOFF_S[0]
+            self._next_stop_at = clock.now() + _STOP_BACKOFF.initial_s
             return
-        delay = _STOP_BACKOFF_S[min(self._attempt, len(_STOP_BACKOFF_S) - 1)]
         self._attempt += 1
+        delay = _STOP_BACKOFF.delay_s(self._attempt, _NO_JITTER)
         self._next_stop_at = clock.now() + delay
         try:
             async with asyncio.timeout(self.options.stop_timeout_s):

@@ -39,13 +39,16 @@ K = CommandKind
 class Recorder:
     """The engine's submit as the app sees it: records each Command, accepts or refuses it."""
 
-    def __init__(self, refuse: str = "") -> None:
+    def __init__(self, refuse: str = "", warn: str = "") -> None:
         self.commands: list[Command] = []
         self.refuse = refuse
+        self.warn = warn  # accepted, with something the person must do
 
     async def __call__(self, command: Command) -> CommandResult:
         """Record and answer."""
         self.commands.append(command)
+        if self.warn:
+            return CommandResult(command, accepted=True, reason=self.warn)
         return CommandResult(command, accepted=not self.refuse, reason=self.refuse)
 
 
@@ -315,6 +318,20 @@ async def test_escape_after_the_end_still_stops_the_belt_and_quits() -> None:
         await pilot.pause()
         assert recorder.commands == [Command(K.EMERGENCY_STOP, Origin.KEYBOARD)]
         assert not app.is_running
+
+
+async def test_escape_after_the_end_stays_when_the_belt_could_not_be_stopped() -> None:
+    """Esc after the end, the belt still seen moving: the screen stays up and says so."""
+    async with screen() as (app, pilot, bus, recorder):
+        recorder.warn = "the belt is still moving: stop it at the console or pull the safety key"
+        bus.publish(Finished(t=900.0, elapsed_s=900.0, distance_m=800.0, energy_kcal=50.0,
+                             steps_completed=8, steps_skipped=0, belt_stopped=False))  # fmt: skip
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert recorder.commands == [Command(K.EMERGENCY_STOP, Origin.KEYBOARD)]
+        assert app.is_running
+        assert [n.message for n in app._notifications] == [recorder.warn]
 
 
 async def test_ctrl_q_asks_instead_of_quitting_at_once() -> None:

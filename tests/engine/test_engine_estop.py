@@ -19,6 +19,7 @@ from retrowalk.engine.events import (
     TurnPhase,
 )
 from retrowalk.engine.runner import EngineOptions
+from retrowalk_sim.scenario import Action, Scenario
 
 
 async def _quit(rig, run) -> object:
@@ -107,3 +108,38 @@ async def test_estop_after_the_end_stops_a_belt_left_running():
         assert result.accepted
         await until(lambda: not rig.model.belt_running, timeout_s=30)
     assert rig.writes()[-1] == "stop"
+
+
+@pytest.mark.parametrize(("ignored_s", "stopped"), [(30.0, True), (400.0, False)])
+async def test_estop_after_the_end_resends_stop_until_the_belt_is_at_rest(
+    ignored_s: float, stopped: bool
+):
+    """After the end a Stop the machine ignores is sent again, on the backoff, until rest.
+
+    The machine acknowledges Stop and keeps the belt running from t=20: the first Stop after a
+    --keep-walking finish does nothing. While the fault lasts (30 s) Stop is re-sent and the belt
+    stops once it passes; when it lasts past the bound, the person is told to stop it themselves.
+    """
+    plan = make_plan([(FW, 30, 3.0, 0)])
+    options = EngineOptions(auto_confirm=True, keep_walking=True)
+    scenario = Scenario(events=(Action(20.0, "ignore_stop", for_s=ignored_s),))
+    async with engine_rig(plan, options=options, scenario=scenario) as rig:
+        outcome = await rig.engine.run()
+        assert isinstance(outcome, Finished)
+        pressed = rig.engine.elapsed()
+        before = rig.writes().count("stop")
+        result = await rig.send(CommandKind.EMERGENCY_STOP)
+        assert result.accepted
+        answered = rig.engine.elapsed()
+        belt_after = rig.trace.belt_kmh_at(answered)
+    sent = rig.writes().count("stop") - before
+    if stopped:
+        assert result.reason == ""
+        assert belt_after == 0.0
+        assert sent >= 3  # ignored twice or more, then the one that stopped it
+        assert answered <= 20.0 + ignored_s + 8.0 + 15.0  # the backoff's step, then the coast
+    else:
+        assert "still moving" in result.reason
+        assert belt_after > 2.5  # ground truth: the belt ran on, and the person was told so
+        assert sent >= 6
+        assert answered - pressed <= 3.0 / 0.25 + 5.0 + 30.0 + 10.0  # bounded

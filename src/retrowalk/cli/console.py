@@ -127,7 +127,7 @@ async def read_commands(
                 continue
             kind, value = LINE_COMMANDS[word]
             result = await submit(Command(kind, Origin.KEYBOARD, value))
-            if not result.accepted:
+            if result.reason:  # refused, or done with something the person must do
                 print(f"{kind}: {result.reason}", file=file, flush=True)
     finally:
         with contextlib.suppress(ValueError, OSError):

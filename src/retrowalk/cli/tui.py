@@ -252,7 +252,10 @@ class RetrowalkApp(App[None]):
             if self._quitting or then_exit:
                 self.exit()
             return
-        if then_exit:
+        if then_exit and result.accepted and result.reason:
+            # After the end the belt could not be seen stopping: stay, so the person reads it.
+            self.notify(result.reason, title="The belt may be moving", severity="error")
+        elif then_exit:
             self.exit()
         elif not result.accepted:
             self.notify(result.reason or "refused", title=command.kind.value, severity="warning")

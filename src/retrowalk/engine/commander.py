@@ -5,8 +5,8 @@ person reads the reason when it is not), records CommandHandled, and hands the w
 walker through the session. A confirmation goes to the guard, the only one who lets a still belt
 start. The emergency stop closes the control gate and breaks into the running segment before it
 returns to the event loop, so the Stop is the next control write; the workout then holds. It is
-never refused: after the end it still sends Stop (the belt may be running: --keep-walking, a
-final Stop lost in a link outage).
+never refused: after the end it still stops the belt (it may be running: --keep-walking, a final
+Stop lost in a link outage), re-sending Stop until telemetry shows rest or a bound passes.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from retrowalk.engine.events import (
     TurnPhase,
 )
 from retrowalk.engine.session import Interrupt
-from retrowalk.errors import DeviceError, SafetyError
+from retrowalk.errors import SafetyError
 from retrowalk.workout.plan import Direction
 
 if TYPE_CHECKING:
     from retrowalk.device.api import Treadmill
+    from retrowalk.engine.after_end import AfterEnd
     from retrowalk.engine.belt import BeltMoves
     from retrowalk.engine.control import Control
     from retrowalk.engine.guard import Guard
@@ -59,8 +60,10 @@ class Commander:
         belt: BeltMoves,
         options: EngineOptions,
         treadmill: Treadmill,
+        after_end: AfterEnd,
     ) -> None:
         self.s = session
+        self.after_end = after_end
         self.control = control
         self.guard = guard
         self.belt = belt
@@ -73,17 +76,17 @@ class Commander:
 
     async def submit(self, command: Command) -> CommandResult:
         """Decide `command`, record the decision, and (emergency stop) wait for the Stop."""
+        if command.kind == CommandKind.EMERGENCY_STOP and self.s.state in _TERMINAL:
+            # Never refused; the reason, if any, says what the person must do themselves.
+            return CommandResult(command, accepted=True, reason=await self.after_end.stop())
         if command.kind == CommandKind.EMERGENCY_STOP:
             result = self._emergency(command)
         else:
             reason = self._decide(command)
             result = CommandResult(command, accepted=not reason, reason=reason)
         self.s.publish(CommandHandled(t=self.s.elapsed(), origin=command.origin, result=result))
-        if command.kind == CommandKind.EMERGENCY_STOP:
-            if self.s.state in _TERMINAL:
-                await self._stop_after_end()
-            elif self._stopper_running:
-                await self.estop_done.wait()
+        if command.kind == CommandKind.EMERGENCY_STOP and self._stopper_running:
+            await self.estop_done.wait()
         return result
 
     async def estop_guard(self) -> None:
@@ -119,27 +122,12 @@ class Commander:
             self.estop_requested.set()
         return CommandResult(command, accepted=True)
 
-    async def _stop_after_end(self) -> None:
-        """The workout is over, but the belt may run: Stop it, bounded, once per press."""
-        if self.treadmill.is_connected:
-            await self._bounded_stop("could not stop the belt")
-        else:
-            self._warn("the treadmill is not connected: stop the belt at the console")
-
     async def _bounded_stop(self, failure: str) -> None:
         if not self.s.motion_writes:
             self._warn("stop the belt at the console: retrowalk cannot control this treadmill")
             return
-        try:
-            async with asyncio.timeout(self.options.stop_timeout_s):
-                if self.s.need_control:
-                    await self.control.request_control(bypass=True)
-                    self.s.need_control = False
-                await self.control.stop()
-        except (DeviceError, TimeoutError) as exc:
-            self._warn(
-                f"{failure}: {exc or 'no answer'}; pull the safety key or stop at the console"
-            )
+        if why := await self.guard.watch.stop_once():
+            self._warn(f"{failure}: {why}; pull the safety key or stop at the console")
 
     def _warn(self, message: str) -> None:
         self.s.publish(Notice(t=self.s.elapsed(), message=message, safety=True))

@@ -178,9 +178,12 @@ class Guard:
         speed = max(from_kmh or 0.0, self.control.commanded_speed, 1.0)
         return REST_MARGIN_S + speed / DECEL_KMH_PER_S
 
-    async def wait_rest(self, since: float, *, at_most_kmh: float = STILL_KMH) -> bool:
-        """Wait (bounded by `rest_bound`) until the belt is at or below `at_most_kmh`."""
-        deadline = clock.now() + self.rest_bound(self.observed_speed())
+    async def wait_rest(
+        self, since: float, *, at_most_kmh: float = STILL_KMH, within_s: float | None = None
+    ) -> bool:
+        """Wait (`within_s`, else `rest_bound`) until the belt is at or below `at_most_kmh`."""
+        bound = self.rest_bound(self.observed_speed()) if within_s is None else within_s
+        deadline = clock.now() + bound
         self.s.watching_telemetry += 1
         try:
             while not self.at_most(at_most_kmh, since):

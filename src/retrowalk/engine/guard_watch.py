@@ -47,7 +47,7 @@ _TELEMETRY_WARN_S = 5.0
 _TELEMETRY_HOLD_S = 15.0
 # Stop re-sent after 1, 2, 4, then every 8 s: retrowalk's one backoff, without jitter (one
 # machine, one person waiting; nothing to spread out).
-_STOP_BACKOFF = Backoff(1.0, 8.0, jitter=0.0)
+STOP_BACKOFF = Backoff(1.0, 8.0, jitter=0.0)
 _NO_JITTER = random.Random(0)  # noqa: S311 - unused by a backoff without jitter
 _WARN_EVERY_S = 10.0
 BELT_MOVING_WARNING = (
@@ -294,11 +294,16 @@ class GuardWatch:
 
     async def _resend_stop(self) -> None:
         if self.guard.at_rest(self._keep_since) or not self.s.link_up or not self.s.motion_writes:
-            self._next_stop_at = clock.now() + _STOP_BACKOFF.initial_s
+            self._next_stop_at = clock.now() + STOP_BACKOFF.initial_s
             return
         self._attempt += 1
-        delay = _STOP_BACKOFF.delay_s(self._attempt, _NO_JITTER)
+        delay = STOP_BACKOFF.delay_s(self._attempt, _NO_JITTER)
         self._next_stop_at = clock.now() + delay
+        if failure := await self.stop_once():
+            log.info("stop while keeping the belt still failed: %s", failure)
+
+    async def stop_once(self) -> str:
+        """Send Stop (bounded), requesting control first when needed; return "" or why not."""
         try:
             async with asyncio.timeout(self.options.stop_timeout_s):
                 if self.s.need_control:
@@ -307,7 +312,8 @@ class GuardWatch:
                 await self.control.stop()
         except ControlRejected as exc:
             if exc.not_permitted:
-                self.s.need_control = True
-            log.info("stop while keeping the belt still failed: %s", exc)
+                self.s.need_control = True  # the machine wants control asked for again
+            return str(exc) or "refused"
         except (DeviceError, TimeoutError) as exc:
-            log.info("stop while keeping the belt still failed: %s", exc)
+            return str(exc) or "no answer"
+        return ""

@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from retrowalk.engine import clock
+from retrowalk.engine.after_end import AfterEnd
 from retrowalk.engine.belt import BeltMoves
 from retrowalk.engine.commander import Commander
 from retrowalk.engine.control import Control
@@ -79,10 +80,23 @@ class Engine:
         self._guard = Guard(s, self._control, treadmill, profile, options)
         belt = BeltMoves(s, self._guard, self._control, options, caps)
         self._walker = Walker(s, belt, options)
-        self._commander = Commander(
-            s, self._control, guard=self._guard, belt=belt, options=options, treadmill=treadmill
-        )
         self._monitor = Monitor(s, self._control, self._guard)
+        self._commander = Commander(
+            s,
+            self._control,
+            guard=self._guard,
+            belt=belt,
+            options=options,
+            treadmill=treadmill,
+            after_end=AfterEnd(
+                s,
+                self._control,
+                self._guard,
+                treadmill=treadmill,
+                options=options,
+                read_device=self._monitor.read_device,
+            ),
+        )
         self._watch = Watch(s, belt, options, caps)
         self._ran = False
 

@@ -276,6 +276,26 @@ async def test_a_machine_reading_targets_as_mph_is_held_not_run_fast():
     assert max(s.belt_kmh for s in rig.trace.samples()) < 3.0 * 1.7
 
 
+async def test_a_hold_for_mph_targets_is_not_resumed_into_the_same_overspeed():
+    """Resuming a machine that reads mph would run it 1.6x again: refused, the belt stays still."""
+    plan = make_plan([(FW, 300, 3.0, 0)])
+    async with (
+        engine_rig(plan, machine="reads-mph", profile="standard") as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: HoldCause.SPEED_UNITS in holds(rig), timeout_s=120)
+        await asyncio.sleep(20)
+        held_at = rig.engine.elapsed()
+        result = await rig.send(CommandKind.RESUME)
+        assert not result.accepted
+        assert "mph" in result.reason
+        await asyncio.sleep(30)
+        assert rig.engine.state == EngineState.HOLD
+        await quit_run(rig, run)
+    assert not [s for s in rig.trace.samples() if s.t > held_at and s.belt_kmh > STILL]
+
+
 async def test_a_mph_machine_over_the_cap_is_never_written_a_faster_target():
     """Audit: the cap written back to a machine reading mph ran it faster (8.85 km/h, cap 6)."""
     plan = make_plan([(FW, 120, 4.0, 0)])  # read as 4 mph: 6.4 km/h, above beginner's 6.0

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _TERMINAL = {EngineState.FINISHED, EngineState.ABORTED}
 _CONFIRMABLE_PHASES = {TurnPhase.WINDOW, TurnPhase.AWAITING_CONFIRM, TurnPhase.START_COUNTDOWN}
 _EPS = 1e-6
+_UNITS = HoldCause.SPEED_UNITS
 
 
 class Commander:
@@ -190,6 +191,13 @@ class Commander:
             return f"nothing to resume: the workout is {s.state.value.replace('_', ' ')}"
         if not s.link_up or not self.treadmill.is_connected:
             return "the treadmill is not connected: wait until it reconnects, then resume"
+        if s.state == EngineState.HOLD and s.hold is not None and s.hold.cause == _UNITS:
+            # Every target would run the belt 1.6 times too fast again: only a restart with the
+            # machine's setting fixes it.
+            return (
+                "this treadmill reads target speeds as mph: resuming would run the belt 1.6 "
+                "times too fast again. Quit, add the setting the hold names, and start again"
+            )
         s.resume_requested = True
         s.resume_origin = command.origin
         s.wake.set()

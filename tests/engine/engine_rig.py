@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bleak import BleakClient
 
 from plans import plan_of
+from retrowalk.device.heart_rate import HeartRateMonitor
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, Origin
@@ -142,17 +143,25 @@ async def engine_rig(
     heart_rate: Any = None,
     scenario: Scenario | None = None,
     speed_units: SpeedUnits | None = None,
+    strap: bool = False,
 ) -> AsyncIterator[Rig]:
     """Yield a Rig whose engine is ready to `run()`; the collector runs alongside.
 
     The simulated treadmill keeps its ground-truth trace (`rig.trace`), on the engine's clock
-    when `run()` starts right away; a `scenario` plays on that clock.
+    when `run()` starts right away; a `scenario` plays on that clock. With `strap`, a simulated
+    heart-rate strap worn on this treadmill (a scenario's hr actions reach it) is read through
+    retrowalk's own monitor, as `--hr` does.
     """
     world = SimWorld()
     peripheral = world.add(
         profile=machine, tweaks=tweaks, scenario=scenario, trace=True, origin="anchor"
     )
-    async with world:
+    hr = world.add_hr_strap(linked_to=peripheral) if strap else None
+    async with world, contextlib.AsyncExitStack() as stack:
+        if hr is not None:
+            hr_client = BleakClient(hr.device, backend=SimulatedClient)
+            monitor = await stack.enter_async_context(HeartRateMonitor(hr_client))
+            heart_rate = monitor.readings()
         client = BleakClient(peripheral.device, backend=SimulatedClient)
         async with FtmsTreadmill(client, speed_units=speed_units) as treadmill:
             bus = Bus()

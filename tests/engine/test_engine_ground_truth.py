@@ -24,6 +24,7 @@ from retrowalk.engine.events import (
     CommandHandled,
     EngineState,
     Hold,
+    HoldCause,
     Notice,
     StateChanged,
     StepFinished,
@@ -37,6 +38,7 @@ from retrowalk.workout.safety import get_profile
 from retrowalk_sim.scenario import Action, Scenario
 
 PROFILE = get_profile("standard")
+HEART_RATE_LIMIT = EngineOptions(hr_max_bpm=170, hr_hold_s=5.0)
 STILL = 0.15
 HALT = bytes.fromhex("08")  # Stop or Pause, whatever its parameter
 
@@ -74,6 +76,9 @@ actions = st.one_of(
     st.builds(Action, at, st.just("console_incline"), pct=st.sampled_from([0.0, 4.0, 8.0])),
     st.builds(Action, at, st.just("garbage"), count=st.integers(1, 5)),
     st.builds(Action, at, st.just("refuse_control"), count=st.integers(1, 3)),
+    # The strap worn on this treadmill: a heart rate above the limit (170) holds the workout.
+    st.builds(Action, at, st.just("hr_bpm"), bpm=st.sampled_from([120, 185])),
+    st.builds(Action, at, st.just("hr_lost"), for_s=lasting),
 )
 scenarios = st.lists(actions, max_size=6).map(lambda a: Scenario(events=tuple(a)))
 
@@ -222,11 +227,23 @@ def _check_holds(rig) -> None:
         )
     ),
 )
+@example(  # the heart rate above the limit walking backward, back to normal, then contact lost
+    steps=[(BW, 60, 2.5, 0), (FW, 40, 3.5, 0)],
+    scenario=Scenario(
+        events=(
+            Action(20.0, "hr_bpm", bpm=185),
+            Action(40.0, "hr_bpm", bpm=120),
+            Action(50.0, "hr_lost", for_s=20.0),
+        )
+    ),
+)
 async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
     """Confirmation, caps, windows, holds and the end, checked on the simulator's trace."""
     plan = make_plan(steps, window_s=10.0, confirm=True)
     async with (
-        engine_rig(plan, profile="standard", options=EngineOptions(), scenario=scenario) as rig,
+        engine_rig(
+            plan, profile="standard", options=HEART_RATE_LIMIT, scenario=scenario, strap=True
+        ) as rig,
         asyncio.TaskGroup() as tg,
     ):
         run = tg.create_task(rig.engine.run())
@@ -241,6 +258,7 @@ async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
         await asyncio.sleep(30.0)
     event(f"outcome: {type(outcome).__name__}")
     event(f"holds: {min(len(rig.events(Hold)), 3)}")
+    event(f"heart-rate hold: {any(h.cause == HoldCause.HEART_RATE for h in rig.events(Hold))}")
     _check_no_start_without_a_go(rig)
     _check_caps(rig, end)
     _check_windows(rig)

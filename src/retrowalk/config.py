@@ -63,10 +63,11 @@ class MachineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     speed_targets: SpeedUnitName = Field(
-        "kmh", description='"mph" for a console that reads the target speeds it is sent as mph'
+        "kmh",
+        description='"kmh" or "mph" (a console that reads the target speeds it is sent as mph)',
     )
     speed_reports: SpeedUnitName = Field(
-        "kmh", description='"mph" for a machine that also reports its speeds in mph'
+        "kmh", description='"kmh" or "mph" (a machine that also reports its speeds in mph)'
     )
 
 
@@ -171,7 +172,10 @@ def parse_config(data: Mapping[str, Any], path: Path) -> UserConfig:
 
 def _problem(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     """Return `key: what is wrong; what is allowed` for one pydantic error, in our words."""
-    key = ".".join(str(part) for part in error["loc"])
+    loc = error["loc"]
+    if loc[0] == "machines" and len(loc) > 1:  # inside a [machines."NAME"] table
+        return _machine_problem(error, data)
+    key = ".".join(str(part) for part in loc)
     if error["type"] == "extra_forbidden":
         hint = did_you_mean(key, ALLOWED_KEYS)
         return f"{key}: unknown setting{hint}; allowed settings: {', '.join(ALLOWED_KEYS)}"
@@ -180,6 +184,27 @@ def _problem(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     value = data.get(str(error["loc"][0]))
     got = "" if key in _SECRET else f", not {_toml(value)}"
     return f"{key}: must be {allowed}{got}"
+
+
+def _machine_problem(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """Return the problem of one `[machines."NAME"]` table or setting, named as in the file."""
+    machine = str(error["loc"][1])
+    machines = data.get("machines")
+    table = machines.get(machine) if isinstance(machines, dict) else None
+    allowed_keys = tuple(MachineSettings.model_fields)
+    if len(error["loc"]) == 2:  # machines.NAME itself, not one of its settings
+        return (
+            f'machines."{machine}": must be a table with {", ".join(allowed_keys)}, '
+            f"not {_toml(table)}"
+        )
+    setting = str(error["loc"][2])
+    key = f'machines."{machine}".{setting}'
+    if error["type"] == "extra_forbidden":
+        hint = did_you_mean(setting, allowed_keys)
+        return f"{key}: unknown setting{hint}; allowed settings: {', '.join(allowed_keys)}"
+    field = MachineSettings.model_fields[setting]
+    value = table.get(setting) if isinstance(table, dict) else None
+    return f"{key}: must be {field.description}, not {_toml(value)}"
 
 
 def _toml(value: object) -> str:

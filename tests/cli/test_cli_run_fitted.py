@@ -98,3 +98,70 @@ def test_show_prints_the_plan_fitted_to_a_simulated_treadmill(
     assert "speed 2.74 -> 2.5 km/h" in out  # the pad's 0.5 steps, never above 4.5
     assert main(["show", str(path), "--sim", "nope"]) == 2
     assert "unknown simulator profile" in capsys.readouterr().err
+
+
+def test_fitted_targets_are_listed_in_the_persons_units(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --units imperial, `show` and `run` list each fitted target in mph, not km/h."""
+    path = tmp_path / "w.yaml"
+    path.write_text(MPH, encoding="utf-8")
+    assert main(["show", str(path), "--sim", "walking-pad", "--units", "imperial"]) == 0
+    shown = capsys.readouterr().out
+    assert "speed 2.50 -> 2.49 mph" in shown  # 2.5 mph to the pad's 4.0 km/h
+    assert "speed 1.70 -> 1.55 mph" in shown  # 1.7 mph to 2.5 km/h: the step below the cap
+    argv = ["run", str(path), "--sim", "walking-pad", "--fast", "--yes", "--units", "imperial"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    fitted = [line for line in out.splitlines() if "fitted to the machine: " in line]
+    assert len(fitted) == 3
+    assert all(line.endswith(" mph") and "km/h" not in line for line in fitted), fitted
+    (entry,) = list_sessions(tmp_path / "data" / "sessions")
+    header = read_log(entry.path).header.fields["workout"]["fitted"]
+    assert header == [line.split("fitted to the machine: ", 1)[1] for line in fitted]
+
+
+STEADY = """\
+name: Steady
+profile: standard
+intervals:
+  - forward: 1:00
+    speed: 4.0
+  - backward: 1:00
+    speed: 2.5
+"""
+
+
+def test_a_machine_reading_mph_runs_at_the_planned_speed_with_its_config_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`[machines."NAME"] speed_targets = "mph"` in config.toml: the belt walks the plan."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'units = "metric"\n[machines."JFTM 7.0AT"]\nspeed_targets = "mph"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("RETROWALK_CONFIG", str(config))
+    path = tmp_path / "w.yaml"
+    path.write_text(STEADY, encoding="utf-8")
+    trace = tmp_path / "trace.jsonl"
+    argv = ["run", str(path), "--sim", "reads-mph", "--fast", "--yes", "--sim-trace", str(trace)]
+    assert main(argv) == 0, capsys.readouterr()
+    lines = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    belt = [x["belt_kmh"] for x in lines if "belt_kmh" in x]
+    assert max(belt) == pytest.approx(4.0, abs=0.1)  # not 6.4: the console was sent 2.49 mph
+    (entry,) = list_sessions(tmp_path / "data" / "sessions")
+    assert not read_log(entry.path).events_of("Hold")
+
+
+def test_a_bad_machine_setting_in_config_names_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A speed unit retrowalk does not know is refused before anything connects (exit 2)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[machines."JFTM 7.0AT"]\nspeed_targets = "miles"\n', encoding="utf-8")
+    monkeypatch.setenv("RETROWALK_CONFIG", str(config))
+    assert main(["run", "retro-intro", "--sim", "reads-mph", "--fast", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f'{config}: machines."JFTM 7.0AT".speed_targets: must be "kmh" or "mph"' in err
+    assert '"miles"' in err
+    assert "Traceback" not in err

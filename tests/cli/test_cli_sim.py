@@ -37,6 +37,11 @@ WAIT_S = 15.0
         ),
         (["run", "retro-intro", "--adapter", "tcp-client:127.0.0.1"], "needs HOST:PORT"),
         (["scan", "--adapter", "wifi:0"], "unknown transport 'wifi'"),
+        (
+            ["show", "retro-intro", "--sim", "home", "--adapter", "tcp-client:1.2.3.4:9"],
+            "exclude each other",
+        ),
+        (["show", "retro-intro", "--adapter", "tcp:1"], "unknown transport 'tcp'"),
     ],
 )
 def test_bad_transports_are_refused_before_anything_opens(
@@ -96,3 +101,39 @@ async def _adapter_spec(stream: asyncio.StreamReader, lines: list[str]) -> str:
         lines.append(line.rstrip("\n"))
         if "--adapter " in line:
             return line.rsplit("--adapter ", 1)[1].strip()
+
+
+@pytest.mark.realtime
+def test_show_fits_the_plan_to_a_treadmill_found_through_a_real_stack(tmp_path: Path) -> None:
+    """`show W --device NAME --adapter SPEC` reads the walking pad's ranges over GATT and fits."""
+    env = {**os.environ, "RETROWALK_CONFIG": os.devnull, "RETROWALK_DATA_DIR": str(tmp_path)}
+    sim = [sys.executable, "-m", "retrowalk", "sim", "walking-pad"]
+    argv = [*sim, "--transport", "tcp-server:127.0.0.1:0"]
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as child:
+        try:
+            assert child.stdout is not None
+            spec = ""
+            for raw in child.stdout:  # the simulator says where to reach it, then serves
+                if b"--adapter " in raw:
+                    spec = raw.decode().rsplit("--adapter ", 1)[1].strip()
+                    break
+            assert spec, "retrowalk sim ended before it listened"
+            show = [sys.executable, "-m", "retrowalk", "show", "steady-balance-retro"]
+            shown = subprocess.run(
+                [*show, "--device", "CITYSPORTS-Linker", "--adapter", spec],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=WAIT_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    assert shown.returncode == 0, shown.stderr
+    first = shown.stdout.splitlines()[0]
+    assert first.startswith("fitted to CITYSPORTS-Linker: "), shown.stdout
+    assert "targets changed" in first  # the library workout is off the pad's 0.5 km/h grid

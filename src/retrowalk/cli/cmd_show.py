@@ -8,6 +8,7 @@ as `validate` does, one line each, and exits 2.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import argparse
 
     from retrowalk.device.api import Capabilities
+    from retrowalk.engine.fitting import FitChange
     from retrowalk.units import UnitSystem
     from retrowalk.workout.plan import Plan, Step
     from retrowalk.workout.safety import SafetyProfile
@@ -53,6 +55,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="ADDRESS|NAME",
         help="connect to this treadmill and show the plan fitted to it (nothing moves)",
     )
+    p.add_argument(
+        "--adapter",
+        metavar="SPEC",
+        help="reach the treadmill through bumble's Bluetooth stack on this HCI transport: "
+        "tcp-client:HOST:PORT (a `retrowalk sim --transport tcp-server:...`) or usb:0",
+    )
     p.add_argument("--clamp", action="store_true", help="fit targets beyond the machine's range")
     p.set_defaults(func=run)
 
@@ -65,6 +73,12 @@ def run(args: argparse.Namespace) -> int:
     from retrowalk.workout.energy import check_body_mass  # noqa: PLC0415
     from retrowalk.workout.library import find_workout  # noqa: PLC0415
 
+    if args.adapter is not None:
+        from retrowalk.device.hci_spec import check_adapter  # noqa: PLC0415 - no bumble in it
+
+        if args.sim is not None:
+            raise ConfigError("--adapter and --sim exclude each other: show for one or the other")
+        args.adapter = check_adapter(args.adapter)
     if not 20 <= args.width <= 400:
         raise ConfigError(f"--width must be 20 to 400 columns, not {args.width}")
     if args.weight is not None:
@@ -84,27 +98,34 @@ def run(args: argparse.Namespace) -> int:
             print(f"{checked.source}: {checked.verdict()}", file=sys.stderr)
         return EXIT_BAD_INPUT
     plan = checked.plan
-    if args.sim is not None or args.device is not None:
-        plan, notes, name = _fitted(plan, checked.choice.profile, args)
-        changed = f"{len(notes)} targets changed" if notes else "nothing to change"
-        print(f"fitted to {name}: {changed}")
-        for note in notes:
-            print(f"  {note}")
     units = chosen_units(args.units, config)
+    if args.sim is not None or args.device is not None or args.adapter is not None:
+        plan, changes, name = _fitted(plan, checked.choice.profile, args)
+        changed = f"{len(changes)} targets changed" if changes else "nothing to change"
+        print(f"fitted to {name}: {changed}")
+        for change in changes:
+            print(f"  {change.text(units)}")
     print(render(plan, width=args.width, verdict=checked.verdict(), units=units))
     return 0
 
 
 def _fitted(
     plan: Plan, profile: SafetyProfile, args: argparse.Namespace
-) -> tuple[Plan, list[str], str]:
+) -> tuple[Plan, list[FitChange], str]:
     """Return `plan` fitted to the machine the options name, how, and the machine's name."""
     from retrowalk.device import scan  # noqa: PLC0415 - bleak is heavy
     from retrowalk.engine import clock  # noqa: PLC0415
     from retrowalk.engine.fitting import fit_plan  # noqa: PLC0415
 
     async def capabilities() -> Capabilities:
-        async with scan.connect(args.device, sim=args.sim) as treadmill:
+        async with contextlib.AsyncExitStack() as stack:
+            adapter = None
+            if args.adapter is not None:
+                from retrowalk.device.bumble_adapter import BumbleAdapter  # noqa: PLC0415
+
+                adapter = await stack.enter_async_context(BumbleAdapter(args.adapter))
+            connecting = scan.connect(args.device, sim=args.sim, adapter=adapter)
+            treadmill = await stack.enter_async_context(connecting)
             return treadmill.capabilities
 
     caps = clock.run(capabilities, fast=args.sim is not None)

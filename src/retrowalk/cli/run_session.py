@@ -191,10 +191,11 @@ def _fit(prepared: Prepared, treadmill: Treadmill) -> tuple[Prepared, tuple[str,
     """Return `prepared` with its plan fitted to the treadmill, and the lines that say how."""
     from retrowalk.engine.fitting import fit_plan  # noqa: PLC0415 - lazy
 
+    options = prepared.options
     plan, changes = fit_plan(
-        prepared.plan, treadmill.capabilities, prepared.profile, clamp=prepared.options.clamp
+        prepared.plan, treadmill.capabilities, prepared.profile, clamp=options.clamp
     )
-    return dataclasses.replace(prepared, plan=plan), tuple(changes)
+    return dataclasses.replace(prepared, plan=plan), tuple(c.text(options.units) for c in changes)
 
 
 def _tell(bus: Bus, message: str) -> None:

@@ -6,7 +6,8 @@ for the step's direction (then the step below). A target outside the range refus
 a CapabilityError naming each step and the machine's range, unless the person asked to clamp;
 then it goes to the nearest edge. A machine whose lowest speed is above the cap for a direction
 the workout walks is refused either way: nobody walks backward faster than their profile allows.
-Every changed target is one line ("fitted to this treadmill"), shown before the start.
+Every changed target is one `FitChange`, shown before the start as one line in the person's
+units ("fitted to this treadmill: step 2 (forward, ...): speed 2.50 -> 2.49 mph").
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from retrowalk.device.grid import snap_incline, snap_speed
 from retrowalk.errors import CapabilityError
+from retrowalk.units import speed_in, speed_unit
 from retrowalk.workout.plan import Direction, Plan, SpeedTarget, Step
 
 if TYPE_CHECKING:
     from retrowalk.device.api import Capabilities
+    from retrowalk.units import UnitSystem
     from retrowalk.workout.safety import SafetyProfile
 
 _EPS = 1e-6
@@ -28,6 +31,34 @@ _EPS = 1e-6
 def _describe(step: Step) -> str:
     label = f" '{step.label}'" if step.label else ""
     return f"step {step.index + 1} ({step.direction.value}{label}, {step.path})"
+
+
+@dataclasses.dataclass(frozen=True)
+class FitChange:
+    """One target changed to fit the machine: km/h for speeds, % for inclines."""
+
+    step: Step
+    what: str  # "speed", "ramp start speed", "ramp end speed" or "incline"
+    before: float
+    after: float
+    why: str = ""  # beside the new value: "no incline"
+
+    @property
+    def is_speed(self) -> bool:
+        """Return whether this is a speed (else an incline)."""
+        return self.what != "incline"
+
+    def text(self, units: UnitSystem = "metric") -> str:
+        """Return the line a person reads, speeds in `units`."""
+        if self.is_speed and units == "imperial":  # mph between the grid's steps: 2 decimals
+            before, after = speed_in(self.before, units), speed_in(self.after, units)
+            change = f"{before:.2f} -> {after:.2f} {speed_unit(units)}"
+        elif self.is_speed:
+            change = f"{self.before:.3g} -> {self.after:g} km/h"
+        else:
+            change = f"{self.before:g} -> {self.after:g} %"
+        why = f" ({self.why})" if self.why else ""
+        return f"{_describe(self.step)}: {self.what} {change}{why}"
 
 
 class _Fitter:
@@ -39,7 +70,7 @@ class _Fitter:
         self.clamp = clamp
         self.refusals: list[str] = []
         self.problems: list[str] = []
-        self.changes: list[str] = []
+        self.changes: list[FitChange] = []
 
     def speed(self, step: Step, what: str, value: float) -> float:
         rng = self.caps.speed_range
@@ -66,7 +97,7 @@ class _Fitter:
             # The nearest step would break the safety profile: take the step below instead.
             fitted = snap_speed(max(rng.minimum_kmh, fitted - rng.increment_kmh), rng)
         if abs(fitted - value) > _EPS:
-            self.changes.append(f"{_describe(step)}: {what} {value:.3g} -> {fitted:g} km/h")
+            self.changes.append(FitChange(step, what, value, fitted))
         return fitted
 
     def incline(self, step: Step, value: float) -> float:
@@ -81,7 +112,7 @@ class _Fitter:
                     "the machine cannot set an incline"
                 )
                 return value
-            self.changes.append(f"{_describe(step)}: incline {value:g} -> 0 % (no incline)")
+            self.changes.append(FitChange(step, "incline", value, 0.0, "no incline"))
             return 0.0
         span = (
             f"the machine takes {rng.minimum_pct:g}-{rng.maximum_pct:g} % "
@@ -98,14 +129,14 @@ class _Fitter:
         if step.direction == Direction.BACKWARD and fitted < 0:
             fitted = snap_incline(fitted + rng.increment_pct, rng)  # never backward downhill
         if abs(fitted - value) > _EPS:
-            self.changes.append(f"{_describe(step)}: incline {value:g} -> {fitted:g} %")
+            self.changes.append(FitChange(step, "incline", value, fitted))
         return fitted
 
 
 def fit_plan(
     plan: Plan, caps: Capabilities, profile: SafetyProfile, *, clamp: bool
-) -> tuple[Plan, list[str]]:
-    """Return the plan fitted to the machine and one line per changed target.
+) -> tuple[Plan, list[FitChange]]:
+    """Return the plan fitted to the machine and each changed target.
 
     Raises CapabilityError listing every target that does not fit when `clamp` is False.
     """

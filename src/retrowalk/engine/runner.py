@@ -165,7 +165,7 @@ class Engine:
         )
         plan, changes = fit_plan(self._plan, caps, self._profile, clamp=self._options.clamp)
         s.plan = plan
-        for change in (*self._fit_notes, *changes):
+        for change in (*self._fit_notes, *(c.text() for c in changes)):
             s.publish(Notice(t=s.elapsed(), message=f"fitted to the machine: {change}"))
         s.set_state(EngineState.READY)
         if not caps.has_control_point:

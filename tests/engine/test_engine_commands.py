@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from engine_rig import BW, FW, engine_rig, make_plan, speeds, until
 
 from retrowalk.engine.commands import CommandKind, Origin
@@ -19,6 +20,7 @@ from retrowalk.engine.events import (
     TurnStarted,
 )
 from retrowalk.engine.runner import EngineOptions
+from retrowalk.units import KMH_PER_MPH
 
 
 def _started(rig) -> list[int]:
@@ -184,3 +186,31 @@ async def test_every_command_yields_commandhandled_with_a_reason_when_refused():
     assert isinstance(result, Finished)
     handled = rig.events(CommandHandled)
     assert len(handled) == len(kinds) + 2
+
+
+@pytest.mark.parametrize(
+    ("machine", "nudge_kmh", "expected_kmh"),
+    [
+        ("walking-pad", 0.1, 3.5),  # 0.1 km/h is no step on a 0.5 grid: one step up
+        ("home", 0.1 * KMH_PER_MPH, 3.4),  # the imperial key: 3.36, to the nearest 0.1
+        ("us-treadmill", 0.1 * KMH_PER_MPH, 3.36),  # one 0.1 mph step of its own grid
+    ],
+)
+async def test_a_speed_nudge_moves_by_the_machines_own_step(
+    machine: str, nudge_kmh: float, expected_kmh: float
+):
+    """The up key's nudge reaches the belt as the next speed on the machine's grid."""
+    start = 3.0 if machine == "walking-pad" else 3.2  # on each grid (US: 0.8 + 15 x 0.16)
+    plan = make_plan([(FW, 120, start, 0)])
+    async with (
+        engine_rig(plan, machine=machine, profile="standard") as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        run = tg.create_task(rig.engine.run())
+        await until(lambda: rig.started(0) and abs(rig.model.speed_kmh - start) < 0.01)
+        assert (await rig.send(CommandKind.NUDGE_SPEED, value=nudge_kmh)).accepted
+        await asyncio.sleep(10)
+        belt = rig.trace.belt_kmh_at(rig.engine.elapsed())
+        assert (await rig.send(CommandKind.STOP)).accepted
+        await run
+    assert belt == pytest.approx(expected_kmh, abs=0.011)

@@ -18,6 +18,7 @@ from retrowalk.engine.events import (
     RestReason,
     TurnPhase,
 )
+from retrowalk.engine.guard import STILL_KMH
 from retrowalk.engine.runner import EngineOptions
 from retrowalk_sim.scenario import Action, Scenario
 
@@ -143,3 +144,22 @@ async def test_estop_after_the_end_resends_stop_until_the_belt_is_at_rest(
         assert belt_after > 2.5  # ground truth: the belt ran on, and the person was told so
         assert sent >= 6
         assert answered - pressed <= 3.0 / 0.25 + 5.0 + 30.0 + 10.0  # bounded
+
+
+async def test_estop_after_the_end_during_a_link_outage_stops_the_belt_once_it_is_back():
+    """Esc after a --keep-walking finish while the link is down: Stop goes out on reconnect."""
+    plan = make_plan([(FW, 30, 3.0, 0)])
+    options = EngineOptions(auto_confirm=True, keep_walking=True)
+    async with engine_rig(plan, options=options) as rig:
+        outcome = await rig.engine.run()
+        assert isinstance(outcome, Finished)
+        rig.model.drop_link(refuse_s=15.0)
+        await asyncio.sleep(1.0)
+        assert not rig.treadmill.is_connected
+        assert rig.model.belt_running  # the belt runs on without the link, as real ones do
+        result = await rig.send(CommandKind.EMERGENCY_STOP)
+        answered = rig.engine.elapsed()
+    assert result.accepted
+    assert result.reason == ""
+    assert rig.trace.belt_kmh_at(answered) <= STILL_KMH  # at rest, as the guard judges rest
+    assert rig.writes()[-2:] == ["control", "stop"]  # control asked again on the new link

@@ -229,6 +229,11 @@ def main() -> int:
     parser.add_argument("--step-s", type=float, default=2.0)
     parser.add_argument("--stops", type=int, default=20)
     args = parser.parse_args()
+    if args.steps < _SETTLED + 2 or args.stops < 1:
+        parser.error(
+            f"--steps must be at least {_SETTLED + 2} (the first {_SETTLED} are the start "
+            "ramp) and --stops at least 1"
+        )
     print(
         f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.system()}"

@@ -1,5 +1,6 @@
-"""Hand-built plans and an engine-like event stream for the screen and cue tests.
+"""Plans from the real planner and an engine-like event stream for the screen and cue tests.
 
+`make_plan()` builds its rows through `plans.plan_of` (the one plan helper, on the real planner);
 `intro_plan()` has the shape of the library's retro-intro workout. `play()` publishes, in loop
 time, the events and snapshots the engine publishes for a plan whose turns are confirmed at
 once, in the guard's order: a turn's countdown to the slow-down, ramp down, stop, the belt seen
@@ -12,6 +13,7 @@ import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from plans import plan_of
 from retrowalk.engine.events import (
     BeltAtRest,
     ChangeAhead,
@@ -28,16 +30,7 @@ from retrowalk.engine.events import (
     TurnPhaseChanged,
     TurnStarted,
 )
-from retrowalk.errors import SourceLocation
-from retrowalk.workout.plan import (
-    Direction,
-    Plan,
-    PlanTotals,
-    SpeedTarget,
-    Step,
-    Transition,
-    TurnSpec,
-)
+from retrowalk.workout.plan import Direction, Plan, Transition
 
 if TYPE_CHECKING:
     from retrowalk.engine.bus import Bus
@@ -53,32 +46,15 @@ def make_plan(
     window_s: float = 12.0,
     countdown_s: float = 5.0,
 ) -> Plan:
-    """Build a Plan from (direction, seconds, km/h, incline %, label) tuples."""
-    steps: list[Step] = []
-    transitions: list[Transition] = []
-    start = 0.0
-    facing: Direction | None = None
-    turn = TurnSpec(window_s=window_s)
-    for index, (direction, seconds, kmh, incline, label) in enumerate(shape):
-        walking = direction is not Direction.REST
-        if walking and facing is not None and facing is not direction:
-            transitions.append(Transition(index, facing, direction, turn, start))
-            start += window_s
-        if walking:
-            facing = direction
-        speed = SpeedTarget(kmh, kmh) if kmh is not None else None
-        location = SourceLocation("workouts/retro-intro.yaml", 10 + index, 5, f"intervals[{index}]")
-        cue = "Hands on the rails, small steps." if direction is B else None
-        steps.append(
-            Step(index, direction, start, seconds, seconds, None, speed, incline, label, cue,
-                 f"intervals[{index}]", location, turn)
-        )  # fmt: skip
-        start += seconds
-    walked = sum(s.planned_s for s in steps)
-    backward = sum(s.planned_s for s in steps if s.direction is B)
-    totals = PlanTotals(walked, start, backward, len(transitions), 0.0, 0.0, 70.0, True)
-    return Plan(name, "workouts/retro-intro.yaml", "standard", countdown_s, tuple(steps),
-                tuple(transitions), totals)  # fmt: skip
+    """Return the planner's plan of (direction, seconds, km/h, incline %, label) rows."""
+    return plan_of(
+        shape,
+        name=name,
+        source="workouts/retro-intro.yaml",
+        window_s=window_s,
+        countdown_s=countdown_s,
+        cues={B: "Hands on the rails, small steps."},
+    )
 
 
 def intro_plan() -> Plan:

@@ -11,16 +11,16 @@ import pytest
 from bleak import BleakClient
 
 from mqtt_fakes import Subscriber, settings_for
+from plans import plan_of
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.runner import Engine, EngineOptions
-from retrowalk.errors import SourceLocation
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp
 from retrowalk.history import read_log
 from retrowalk.sinks.mqtt.sink import run_mqtt
 from retrowalk.sinks.recorder import SessionRecorder
-from retrowalk.workout.plan import Direction, Plan, PlanTotals, SpeedTarget, Step
+from retrowalk.workout.plan import Direction, Plan
 from retrowalk.workout.safety import get_profile
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 
@@ -37,22 +37,9 @@ pytestmark = pytest.mark.realtime
 
 def short_plan() -> Plan:
     """One forward minute at 3 km/h, started without a countdown to keep the test short."""
-    step = Step(
-        index=0,
-        direction=Direction.FORWARD,
-        start_s=0.0,
-        planned_s=60.0,
-        duration_s=60.0,
-        distance_m=None,
-        speed=SpeedTarget(3.0, 3.0),
-        incline_pct=0.0,
-        label="walk",
-        cue=None,
-        path="steps[0]",
-        location=SourceLocation("room.yaml", 1, 1),
+    return plan_of(
+        [(Direction.FORWARD, 60, 3.0, 0.0, "walk")], name="room", source="room.yaml", countdown_s=0
     )
-    totals = PlanTotals(60.0, 60.0, 0.0, 0, 50.0, 4.0, 70.0, body_mass_is_default=True)
-    return Plan("room", "room.yaml", "standard", 0.0, (step,), (), totals)
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ from retrowalk.device.heart_rate import HeartRateMonitor
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, Origin
-from retrowalk.engine.events import StepStarted, TurnPhase, TurnPhaseChanged
+from retrowalk.engine.events import Snapshot, StepStarted, TurnPhase, TurnPhaseChanged
 from retrowalk.engine.runner import Engine, EngineOptions
 from retrowalk.ftms.control_point import decode_request
 from retrowalk.ftms.models import ControlOp, StopKind
@@ -85,6 +85,15 @@ class Rig:
         while (item := self.channel.get_nowait()) is not None:
             self.collected.append(item)
         return self.collected
+
+    def snapshots(self) -> list[Snapshot]:
+        """Return the snapshots published so far, oldest first."""
+        return [i for i in self.items if isinstance(i, Snapshot)]
+
+    def step_elapsed(self) -> float:
+        """Return the current step's clock as the latest snapshot shows it (0 before any)."""
+        latest = self.bus.latest
+        return 0.0 if latest is None else latest.step_elapsed_s
 
     @property
     def trace(self) -> Trace:

@@ -35,7 +35,7 @@ async def test_belt_never_started_holds_without_running_the_step_clock():
         assert any("console" in w.message for w in rig.events(Notice))
         await asyncio.sleep(120)  # nobody there: the hold never ends by itself
         assert rig.engine.state == EngineState.HOLD
-        assert rig.engine._s.step_elapsed() == 0.0
+        assert rig.step_elapsed() == 0.0
         assert rig.bus.latest is not None
         assert rig.bus.latest.hold_cause == HoldCause.BELT_NOT_STARTED
         assert max(speeds(rig.writes())) <= _LOW

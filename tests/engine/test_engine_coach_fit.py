@@ -62,10 +62,11 @@ async def test_machine_needing_a_console_start_is_told_and_then_followed():
     async with engine_rig(plan, machine="fr30z") as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
         await until(lambda: any("console" in w.message for w in rig.events(Notice)))
-        assert not rig.engine._s.coach
+        assert rig.bus.latest is not None
+        assert not rig.bus.latest.coach_mode
         await asyncio.sleep(40)  # the person is slow to find the button (inside start_wait_s)
         assert rig.model.target_speed_kmh == 1.0  # the target of a still belt stays low
-        assert rig.engine._s.step_elapsed() == 0.0  # the step waits for the belt
+        assert rig.step_elapsed() == 0.0  # the step waits for the belt
         rig.model.console_start()
         await until(lambda: rig.model.speed_kmh >= 2.95, timeout_s=60)
         result = await run

@@ -151,17 +151,10 @@ async def test_hold_keeps_the_belt_stopped_across_a_reconnect_whatever_its_cause
         )
     )
     options = EngineOptions(auto_confirm=True, hr_max_bpm=170, hr_hold_s=5.0)
-
-    async def strap():
-        while True:
-            yield 185 if rig.engine.elapsed() >= 30 else 110
-            await asyncio.sleep(1.0)
-
     async with (
-        engine_rig(plan, options=options, scenario=scenario) as rig,
+        engine_rig(plan, options=options, scenario=scenario, strap=True) as rig,
         asyncio.TaskGroup() as tg,
     ):
-        rig.engine._heart_rate = strap()
         run = tg.create_task(rig.engine.run())
         await until(lambda: HoldCause.HEART_RATE in holds(rig), timeout_s=120)
         await asyncio.sleep(120)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from engine_rig import FW, engine_rig, make_plan, until
 
-from retrowalk.engine.commands import CommandKind, Origin
+from retrowalk.engine.commands import CommandKind, CommandResult, Origin
 from retrowalk.engine.events import (
     Aborted,
     EngineState,
@@ -21,7 +21,7 @@ from retrowalk.engine.events import (
 from retrowalk.engine.runner import EngineOptions
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from engine_rig import Rig
 
@@ -62,13 +62,13 @@ def _heart_rate(rig: Rig, strap: _Strap) -> None:
     strap.bpm = 185
 
 
-def _speed_lock(rig: Rig, strap: _Strap) -> None:
+def _speed_lock(rig: Rig, strap: _Strap) -> Awaitable[CommandResult]:
     rig.model.ignore_speed(True)
-    rig.engine._s.speed_override = 4.5  # the person asks for more; the belt will not follow
-    rig.engine._s.wake.set()
+    # The person asks for more (the up key); the belt will not follow.
+    return rig.send(CommandKind.NUDGE_SPEED, value=1.5)
 
 
-CAUSES: dict[HoldCause, Callable[[Rig, _Strap], None]] = {
+CAUSES: dict[HoldCause, Callable[[Rig, _Strap], Awaitable[CommandResult] | None]] = {
     HoldCause.CONSOLE_STOP: _console_stop,
     HoldCause.CONSOLE_PAUSE: _console_pause,
     HoldCause.SAFETY_KEY: _safety_key,
@@ -90,7 +90,8 @@ async def test_hold_never_restarts_the_belt_until_resume(cause: HoldCause):
             run = tg.create_task(rig.engine.run())
             await until(lambda: rig.model.speed_kmh >= 2.95)
             await asyncio.sleep(5)
-            CAUSES[cause](rig, strap)
+            if (pending := CAUSES[cause](rig, strap)) is not None:
+                assert (await pending).accepted
             await until(lambda: rig.engine.state == EngineState.HOLD, timeout_s=60)
             held_at = len(rig.writes())
             holds = rig.events(Hold)

@@ -38,8 +38,12 @@ class Backoff:
         if not 0 <= self.jitter < 1:
             raise ConfigError(f"retry jitter must be in [0, 1), got {self.jitter:g}")
 
-    def delay_s(self, attempt: int, rng: random.Random) -> float:
-        """Return how long to wait before the 1-based `attempt`."""
+    def delay_s(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Return how long to wait before the 1-based `attempt` (`rng` only with jitter)."""
         exponent = min(max(attempt, 1) - 1, _MAX_EXPONENT)
         base = min(self.max_s, self.initial_s * self.factor**exponent)
+        if rng is None:
+            if self.jitter:
+                raise ValueError("a backoff with jitter needs a random source")
+            return base
         return base * rng.uniform(1.0 - self.jitter, 1.0)

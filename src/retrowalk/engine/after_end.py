@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from typing import TYPE_CHECKING, Any
 
 from retrowalk.engine import clock
@@ -22,35 +21,23 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine
 
     from retrowalk.device.api import DeviceEvent, Treadmill
-    from retrowalk.engine.control import Control
     from retrowalk.engine.guard import Guard
-    from retrowalk.engine.options import EngineOptions
     from retrowalk.engine.session import Session
 
     ReadDevice = Callable[[AsyncIterator[DeviceEvent]], Coroutine[Any, Any, None]]
 
 TRIES_S = 30.0  # Stop is re-sent this much longer than the belt may take to stop
-_NO_JITTER = random.Random(0)  # noqa: S311 - unused by a backoff without jitter
 
 
 class AfterEnd:
     """Stops a belt left running after the end, until it is seen at rest (bounded)."""
 
-    def __init__(  # noqa: PLR0913 - the parts a Stop after the end needs
-        self,
-        session: Session,
-        control: Control,
-        guard: Guard,
-        *,
-        treadmill: Treadmill,
-        options: EngineOptions,
-        read_device: ReadDevice,
+    def __init__(
+        self, session: Session, guard: Guard, *, treadmill: Treadmill, read_device: ReadDevice
     ) -> None:
         self.s = session
-        self.control = control
         self.guard = guard
         self.treadmill = treadmill
-        self.options = options
         self.read_device = read_device  # applies telemetry while Stop is re-sent
 
     async def stop(self) -> str:
@@ -74,7 +61,7 @@ class AfterEnd:
             attempt += 1
             sent_at = clock.now()
             failure = await self._try_stop()
-            wait = min(STOP_BACKOFF.delay_s(attempt, _NO_JITTER), deadline - clock.now())
+            wait = min(STOP_BACKOFF.delay_s(attempt), deadline - clock.now())
             if await guard.wait_rest(sent_at, within_s=max(wait, 0.0)):
                 return ""
             if clock.now() >= deadline:

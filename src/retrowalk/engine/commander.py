@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 _TERMINAL = {EngineState.FINISHED, EngineState.ABORTED}
 _CONFIRMABLE_PHASES = {TurnPhase.WINDOW, TurnPhase.AWAITING_CONFIRM, TurnPhase.START_COUNTDOWN}
 _EPS = 1e-6
-_UNITS = HoldCause.SPEED_UNITS
 
 
 class Commander:
@@ -191,7 +190,8 @@ class Commander:
             return f"nothing to resume: the workout is {s.state.value.replace('_', ' ')}"
         if not s.link_up or not self.treadmill.is_connected:
             return "the treadmill is not connected: wait until it reconnects, then resume"
-        if s.state == EngineState.HOLD and s.hold is not None and s.hold.cause == _UNITS:
+        held = s.hold.cause if s.state == EngineState.HOLD and s.hold is not None else None
+        if held == HoldCause.SPEED_UNITS:
             # Every target would run the belt 1.6 times too fast again: only a restart with the
             # machine's setting fixes it.
             return (

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import random
 from typing import TYPE_CHECKING
 
 from retrowalk.backoff import Backoff
@@ -48,7 +47,6 @@ _TELEMETRY_HOLD_S = 15.0
 # Stop re-sent after 1, 2, 4, then every 8 s: retrowalk's one backoff, without jitter (one
 # machine, one person waiting; nothing to spread out).
 STOP_BACKOFF = Backoff(1.0, 8.0, jitter=0.0)
-_NO_JITTER = random.Random(0)  # noqa: S311 - unused by a backoff without jitter
 _WARN_EVERY_S = 10.0
 BELT_MOVING_WARNING = (
     "The belt is still moving. Do not turn around: hold the rails, and stop it at the console "
@@ -297,7 +295,7 @@ class GuardWatch:
             self._next_stop_at = clock.now() + STOP_BACKOFF.initial_s
             return
         self._attempt += 1
-        delay = STOP_BACKOFF.delay_s(self._attempt, _NO_JITTER)
+        delay = STOP_BACKOFF.delay_s(self._attempt)
         self._next_stop_at = clock.now() + delay
         if failure := await self.stop_once():
             log.info("stop while keeping the belt still failed: %s", failure)

@@ -89,12 +89,7 @@ class Engine:
             options=options,
             treadmill=treadmill,
             after_end=AfterEnd(
-                s,
-                self._control,
-                self._guard,
-                treadmill=treadmill,
-                options=options,
-                read_device=self._monitor.read_device,
+                s, self._guard, treadmill=treadmill, read_device=self._monitor.read_device
             ),
         )
         self._watch = Watch(s, belt, options, caps)

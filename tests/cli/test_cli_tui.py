@@ -60,7 +60,7 @@ async def screen(
     bus = Bus()
     recorder = Recorder(refuse)
     app = RetrowalkApp(bus.subscribe("tui"), recorder, plan=PLAN, title="Retro intro")
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:
         yield app, pilot, bus, recorder
         bus.close()
 
@@ -173,15 +173,30 @@ async def test_quit_confirmed_stops_and_exits_when_the_engine_ends() -> None:
         assert not app.is_running
 
 
+async def toasts(pilot: Pilot[Any]) -> list[str]:
+    """Return the messages of the notifications on the screen, oldest first.
+
+    A notification is a message, then a scheduled call, then a mount: three turns of the app.
+    """
+    for _ in range(3):
+        await pilot.pause()
+    return [str(toast.render()).splitlines()[-1] for toast in pilot.app.screen.query("Toast")]
+
+
 async def test_refused_stop_keeps_the_app_open_and_says_why() -> None:
     """If the engine refuses STOP, the app stays and shows the engine's reason."""
     async with screen(refuse="not now") as (app, pilot, bus, _recorder):
         bus.publish(snapshot(PLAN))
         await pilot.press("q", "y")
         await pilot.pause()
-        assert [n.message for n in app._notifications] == ["not now"]
+        assert await toasts(pilot) == ["not now"]
         assert app.is_running
-        assert not app._quitting
+        # The quit was withdrawn: at the end the summary shows instead of the app exiting.
+        bus.publish(Finished(t=60.0, elapsed_s=60.0, distance_m=60.0, energy_kcal=3.0,
+                             steps_completed=1, steps_skipped=0, belt_stopped=True))  # fmt: skip
+        await pilot.pause()
+        assert app.is_running
+        assert isinstance(app.screen, SummaryScreen)
 
 
 async def test_summary_after_finish_then_any_key_quits() -> None:
@@ -331,7 +346,7 @@ async def test_escape_after_the_end_stays_when_the_belt_could_not_be_stopped() -
         await pilot.pause()
         assert recorder.commands == [Command(K.EMERGENCY_STOP, Origin.KEYBOARD)]
         assert app.is_running
-        assert [n.message for n in app._notifications] == [recorder.warn]
+        assert await toasts(pilot) == [recorder.warn]
 
 
 async def test_ctrl_q_asks_instead_of_quitting_at_once() -> None:

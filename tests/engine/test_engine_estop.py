@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from engine_rig import BW, FW, engine_rig, make_plan, until
+from engine_rig import BW, FW, Rig, engine_rig, make_plan, until
 
 from retrowalk.engine.commands import CommandKind, Origin
 from retrowalk.engine.events import (
@@ -20,6 +20,7 @@ from retrowalk.engine.events import (
 )
 from retrowalk.engine.guard import STILL_KMH
 from retrowalk.engine.runner import EngineOptions
+from retrowalk_sim.bleak_backend import LINK_LATENCY_S
 from retrowalk_sim.scenario import Action, Scenario
 
 
@@ -70,12 +71,22 @@ async def test_estop_in_a_turn_window_holds_and_resume_restarts_low():
     assert isinstance(outcome, Finished)
 
 
+def _in_flight(rig: Rig) -> str | None:
+    """Return the control point write whose response is still on the simulated link, if any."""
+    timed = rig.timed_writes()
+    if not timed:
+        return None
+    t, write = timed[-1]
+    on_link = asyncio.get_running_loop().time() < t + LINK_LATENCY_S / 2
+    return write if on_link else None
+
+
 async def test_estop_was_in_flight_at_least_once():
     """The in-flight case is real: the probe catches a device call in flight."""
     plan = make_plan([(FW, 600, 6.0, 0)])
     async with engine_rig(plan) as rig, asyncio.TaskGroup() as tg:
         run = tg.create_task(rig.engine.run())
-        await until(lambda: rig.engine._control.busy and "speed 2.0" in rig.writes(), step_s=0.001)
+        await until(lambda: _in_flight(rig) == "speed 2.0", step_s=0.001)
         at = len(rig.writes())
         assert (await rig.send(CommandKind.EMERGENCY_STOP)).accepted
         await _quit(rig, run)

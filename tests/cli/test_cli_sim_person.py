@@ -83,7 +83,7 @@ async def test_the_person_never_resumes_an_emergency_stop() -> None:
         return CommandResult(command, accepted=True)  # type: ignore[arg-type]
 
     bus = Bus()
-    channel = bus.subscribe("person")
+    channel = bus.subscribe("person", snapshots="none")
     task = asyncio.create_task(run_sim_person(channel, [], submit))
     bus.publish(StateChanged(t=0.0, state=EngineState.HOLD, previous=EngineState.RUNNING))
     bus.publish(Hold(t=0.0, cause=HoldCause.EMERGENCY_STOP, detail="", advice=""))

@@ -72,7 +72,7 @@ async def test_slow_simulated_person_resumes_a_belt_not_started_hold():
     """The --yes stand-in, too slow for the wait, presses start and resumes the hold: finished."""
     plan = make_plan([(FW, 60, 3.0, 0)])
     async with engine_rig(plan, machine="fr30z") as rig:
-        person = rig.bus.subscribe("person")
+        person = rig.bus.subscribe("person", snapshots="none")
         async with asyncio.TaskGroup() as tg:
             tg.create_task(run_sim_person(person, [rig.model], rig.engine.submit, reaction_s=70))
             result = await rig.engine.run()

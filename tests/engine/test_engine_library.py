@@ -82,7 +82,7 @@ MACHINES = [
 
 async def _run_with_person(rig: Rig) -> object:
     """Run the engine with the simulated person who presses the console's start when asked."""
-    person = rig.bus.subscribe("person")
+    person = rig.bus.subscribe("person", snapshots="none")
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(run_sim_person(person, [rig.model], rig.engine.submit))

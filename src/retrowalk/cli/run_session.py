@@ -90,7 +90,8 @@ async def session(prepared: Prepared) -> RunResult:
         try:
             async with recorder, asyncio.TaskGroup() as tg:
                 # Every sink subscribes before the engine runs, so none misses the first events.
-                display = bus.subscribe("display")
+                # Plain output prints events only; the screen app draws the newest snapshot.
+                display = bus.subscribe("display", snapshots="none" if options.plain else "latest")
                 _start_sinks(
                     tg, prepared, bus, engine.submit, tally=tally, recorder=recorder,
                     treadmill=treadmill, world=world, fitted=fitted,
@@ -275,7 +276,7 @@ def _simulated_person(
         return None
     from retrowalk.cli.sim_person import consoles_in, run_sim_person  # noqa: PLC0415 - sim only
 
-    channel = bus.subscribe("sim-person")
+    channel = bus.subscribe("sim-person", snapshots="none")
     acting = run_sim_person(channel, consoles_in(world), submit)
     return _guarded("simulated person", acting, bus, channel)
 

@@ -9,8 +9,9 @@ a reaction time after the engine asks (it only ever touches simulated treadmills
   starts a standing belt and keys the speed in; a speed of 0 or none (a turn, a rest) stops
   the belt; an incline is keyed in. An event with neither (the notice on entering coach mode)
   asks for nothing. On a machine retrowalk cannot control at all, the belt is the person's to
-  stop at the end too: when the screen shows `END_LEAD_S` left (or the engine counts the end
-  down), they press stop.
+  stop at the end too: when the engine counts the end down to `END_LEAD_S`, they press stop
+  (with --keep-walking it counts nothing down, and the belt is meant to keep going). The person
+  acts on events only: their channel takes no snapshots (subscribe it with snapshots="none").
 - Holds: a person waits a little, sets right what the hold names (the safety key back in) and
   resumes, never after an emergency stop (that is for whoever pressed it); a resume the engine
   refuses (the link still down) is tried again. After `GIVE_UP_AFTER` holds without a step
@@ -33,7 +34,6 @@ from retrowalk.engine.events import (
     Hold,
     HoldCause,
     Notice,
-    Snapshot,
     StateChanged,
     StepFinished,
 )
@@ -131,9 +131,7 @@ class _Person:
 
     def note(self, item: object) -> None:
         """Take in what the screen and the engine's events show."""
-        if isinstance(item, Snapshot):
-            self.watch(item)
-        elif isinstance(item, StateChanged):
+        if isinstance(item, StateChanged):
             self.state = item.state
         elif isinstance(item, Connected):
             self.owns_belt = not item.controllable
@@ -150,12 +148,6 @@ class _Person:
         elif isinstance(item, CoachMode):
             await asyncio.sleep(self.reaction_s)
             self.coach(item.speed_kmh, item.incline_pct)
-
-    def watch(self, snapshot: Snapshot) -> None:
-        """Read the screen: near the end of a workout on an uncontrollable machine, stop."""
-        running = snapshot.state == EngineState.RUNNING
-        if running and snapshot.workout_remaining_s <= END_LEAD_S:
-            self.stop_for_the_end()
 
     def stop_for_the_end(self) -> None:
         """Press stop once for the end of the workout, if the belt is the person's to stop."""

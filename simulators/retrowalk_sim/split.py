@@ -2,48 +2,65 @@
 
 Public API: `split_treadmill_data(record, max_payload=20) -> list[bytes]`. Every part but the
 last has More Data set (no speed); the last carries speed (docs/reference/ftms.md). Field groups
-are never cut; each part is the encoding of the record's values in its groups, so the bytes come
-from the one codec in `retrowalk.ftms.treadmill_data`.
+are never cut. The record is encoded once by the one codec in `retrowalk.ftms.treadmill_data`;
+each part is its own flags and the byte ranges of its groups cut from that encoding (a group's
+bytes do not depend on which other groups are present), the cut cached per flags layout.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from retrowalk.ftms.models import TreadmillData
-from retrowalk.ftms.treadmill_data import GROUPS, encode_treadmill_data, record_flags
+from retrowalk.ftms.treadmill_data import GROUPS, MORE_DATA, encode_treadmill_data
+
+if TYPE_CHECKING:
+    from retrowalk.ftms.models import TreadmillData
 
 _SIZES: Final = {bit: sum(f.size for f in group) for bit, group in GROUPS}
-_NAMES: Final = {bit: tuple(f.name for f in group) for bit, group in GROUPS}
 _CACHE_LIMIT: Final = 4096
 
-# (flags of the whole record, max payload) -> the field names each part holds, in order
-_LAYOUTS: dict[tuple[int, int], tuple[tuple[str, ...], ...]] = {}
+# One part: its flags word, and the (start, end) byte ranges of the whole record's encoding.
+_Part = tuple[bytes, tuple[tuple[int, int], ...]]
+# (flags of the whole record, max payload) -> its parts, in order
+_LAYOUTS: dict[tuple[int, int], tuple[_Part, ...]] = {}
 
 
 def split_treadmill_data(record: TreadmillData, max_payload: int = 20) -> list[bytes]:
     """Return More-Data parts of at most `max_payload` bytes; the last one carries speed."""
-    parts = _layout(record_flags(record), max_payload)
-    return [
-        encode_treadmill_data(
-            TreadmillData.from_values({name: getattr(record, name) for name in names})
-        )
-        for names in parts
-    ]
+    whole = encode_treadmill_data(record)
+    parts = _layout(whole[0] | whole[1] << 8, max_payload)
+    return [flags + b"".join(whole[a:b] for a, b in ranges) for flags, ranges in parts]
 
 
-def _layout(flags: int, max_payload: int) -> tuple[tuple[str, ...], ...]:
-    """Return (cached) the field names of each part for a record with these flags."""
+def _layout(flags: int, max_payload: int) -> tuple[_Part, ...]:
+    """Return (cached) the parts of a record with these flags."""
     key = (flags, max_payload)
     found = _LAYOUTS.get(key)
     if found is None:
-        speed = not flags & 1
+        speed = not flags & MORE_DATA
         present = [bit for bit, _ in GROUPS if (bit == 0 and speed) or (bit and flags >> bit & 1)]
-        chunks = _chunks(present, max_payload) or [[]]
-        found = tuple(tuple(name for bit in chunk for name in _NAMES[bit]) for chunk in chunks)
+        offsets, at = {}, 2  # where each group's bytes start in the whole record
+        for bit in present:
+            offsets[bit] = at
+            at += _SIZES[bit]
+        found = tuple(
+            (
+                _part_flags(chunk).to_bytes(2, "little"),
+                tuple((offsets[bit], offsets[bit] + _SIZES[bit]) for bit in sorted(chunk)),
+            )
+            for chunk in _chunks(present, max_payload) or [[]]
+        )
         if len(_LAYOUTS) < _CACHE_LIMIT:
             _LAYOUTS[key] = found
     return found
+
+
+def _part_flags(bits: list[int]) -> int:
+    """Return the flags of a part holding these groups (More Data unless it carries speed)."""
+    flags = 0 if 0 in bits else MORE_DATA
+    for bit in bits:
+        flags |= 1 << bit if bit else 0
+    return flags
 
 
 def _chunks(bits: list[int], max_payload: int) -> list[list[int]]:

@@ -1,7 +1,9 @@
 """Figures of `retrowalk run` against the simulator (prints them; never asserts).
 
 1. fast mode: wall time of a 60-minute workout (20 turn-arounds) through the full byte path,
-   in process (imports done) and as a cold `retrowalk run` process. Target <= 1 s.
+   in process (imports done) and as a cold `retrowalk run` process. Target <= 1 s. Then the
+   floor: the loop work that run did (callbacks, timers, passes of the loop, counted in one
+   more run) replayed with callbacks that do nothing, and the session's ratio to it.
 2. real time: when each step's speed command reaches the treadmill, minus when the plan
    scheduled it (p50/p99/max and the drift over the run). Target p99 <= 5 ms, no drift.
 3. real time: emergency-stop command to the Stop write at the treadmill (p50/p99/max).
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from retrowalk.cli.main import main as cli_main
 from retrowalk.device.scan import connect
@@ -119,6 +122,93 @@ def bench_fast(folder: Path) -> None:
     print(f"1. fast mode, {minutes:.0f}-minute workout, {plan.totals.turns} turns (exit {code}):")
     print(f"   in process {in_process:.2f} s; cold `retrowalk run` process {cold:.2f} s")
     print("   (target <= 1 s)")
+    work = count_loop_work(argv)
+    floor = min(timed_floor(work) for _ in range(3))
+    print(
+        f"   floor: {work.callbacks:,} callbacks ({work.timers:,} of them timers) in "
+        f"{work.passes:,} passes of the loop, each doing nothing, take {floor:.2f} s;"
+    )
+    print(f"   the session is {in_process / floor:.1f}x its floor")
+
+
+@dataclasses.dataclass
+class LoopWork:
+    """What one run asked of the event loop."""
+
+    callbacks: int = 0  # handles run (task steps, future callbacks, timers)
+    timers: int = 0  # timers scheduled (call_at, through call_later and sleep)
+    passes: int = 0  # passes of the loop (_run_once)
+
+
+def count_loop_work(argv: list[str]) -> LoopWork:
+    """Run `retrowalk argv` once more, counting the loop's work (patched asyncio, restored)."""
+    work = LoopWork()
+    handle_run = asyncio.events.Handle._run  # noqa: SLF001 - counting asyncio's own work
+    call_at = asyncio.base_events.BaseEventLoop.call_at
+    run_once = getattr(asyncio.base_events.BaseEventLoop, "_run_once")  # noqa: B009 - private
+
+    def counted_run(self: asyncio.Handle) -> None:
+        work.callbacks += 1
+        handle_run(self)
+
+    def counted_call_at(self: asyncio.BaseEventLoop, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - asyncio's signature
+        work.timers += 1
+        return call_at(self, *args, **kwargs)
+
+    def counted_run_once(self: asyncio.BaseEventLoop) -> None:
+        work.passes += 1
+        run_once(self)
+
+    patches = {
+        (asyncio.events.Handle, "_run"): counted_run,
+        (asyncio.base_events.BaseEventLoop, "call_at"): counted_call_at,
+        (asyncio.base_events.BaseEventLoop, "_run_once"): counted_run_once,
+    }
+    originals = {key: getattr(*key) for key in patches}
+    try:
+        for (owner, name), patch in patches.items():
+            setattr(owner, name, patch)
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli_main(argv)
+    finally:
+        for (owner, name), original in originals.items():
+            setattr(owner, name, original)
+    return work
+
+
+def timed_floor(work: LoopWork) -> float:
+    """Return the wall time of `work` on a virtual-time loop with callbacks that do nothing.
+
+    A chain of timers 0.25 s of virtual time apart (each a jump of the clock, as in a session),
+    each followed by its share of the other callbacks through call_soon.
+    """
+
+    async def replay() -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        timers = max(1, work.timers)
+        share, extra = divmod(max(0, work.callbacks - timers), timers)
+        fired = 0
+
+        def nothing() -> None:
+            pass
+
+        def timer() -> None:
+            nonlocal fired
+            fired += 1
+            for _ in range(share + (fired <= extra)):
+                loop.call_soon(nothing)
+            if fired < timers:
+                loop.call_later(0.25, timer)
+            else:
+                done.set_result(None)
+
+        loop.call_later(0.25, timer)
+        await done
+
+    started = time.perf_counter()
+    clock.run(replay, fast=True)
+    return time.perf_counter() - started
 
 
 # --- 2. command time minus scheduled time -----------------------------------------------

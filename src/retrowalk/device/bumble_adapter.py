@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 HOST_ADDRESS = "C0:52:57:00:00:01"  # a random static address (top bits 11): "RW"
 POWER_ON_TIMEOUT_S = 10.0
 DEFAULT_MTU = 517
+_CANCEL_CONNECT_TIMEOUT_S = 2.0
 _T = TypeVar("_T")
 _AD = AdvertisingData.Type
 _UUID_LISTS = (
@@ -235,6 +236,9 @@ class BumbleClient(BaseBleakClient):
         async with self._adapter.connecting:
             try:
                 connection = await host.connect(address, timeout=self._timeout)
+            except asyncio.CancelledError:
+                await _cancel_connecting(host)
+                raise
             except (TimeoutError, core.BaseBumbleError) as exc:
                 reason = str(exc) or f"nobody answered within {self._timeout:g} s"
                 raise BleakDeviceNotFoundError(self.address, f"{self.address}: {reason}") from exc
@@ -346,3 +350,12 @@ class BumbleClient(BaseBleakClient):
             raise
         except core.BaseBumbleError as exc:
             raise BleakError(f"GATT procedure failed: {exc}") from exc
+
+
+async def _cancel_connecting(host: Device) -> None:
+    # bumble withdraws a pending LE connect only when its own timeout fires; cancelled from
+    # outside (bleak's timeout, a reconnect's deadline) the controller keeps it and refuses
+    # every later connect with Command Disallowed, so withdraw it here.
+    with contextlib.suppress(Exception):  # nothing pending any more, or the transport is gone
+        async with asyncio.timeout(_CANCEL_CONNECT_TIMEOUT_S):
+            await host.send_command(hci.HCI_LE_Create_Connection_Cancel_Command())

@@ -110,7 +110,7 @@ class _Port:
     def __init__(self, served: Served, connection: Connection) -> None:
         self.served = served
         self.connection = connection
-        self.outbox: asyncio.Queue[tuple[gatt.Characteristic[Any], bytes]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[tuple[gatt.Characteristic[Any], bytes] | None] = asyncio.Queue()
         self.drop_requested = asyncio.Event()
         self.lost = asyncio.Event()
 
@@ -267,7 +267,10 @@ class Served:
             dropper = group.create_task(port.drop_requested.wait(), name="retrowalk-sim-drop")
             lost = group.create_task(port.lost.wait(), name="retrowalk-sim-lost")
             await asyncio.wait({dropper, lost}, return_when=asyncio.FIRST_COMPLETED)
+            # A cancel alone can be lost (3.11's wait_for returns if bumble's indication is
+            # confirmed as it lands; no advertising again, ever): the end mark None ends it.
             sender.cancel()
+            port.outbox.put_nowait(None)
             dropper.cancel()
             if not lost.done():
                 await _disconnect(port.connection)
@@ -277,7 +280,10 @@ class Served:
 
     async def _send_all(self, port: _Port) -> None:
         while True:
-            characteristic, data = await port.outbox.get()
+            item = await port.outbox.get()
+            if item is None:
+                return
+            characteristic, data = item
             uuid = bleak_uuid(characteristic.uuid)
             try:
                 if self.cccd(port.connection, uuid) & 0x02:

@@ -68,29 +68,34 @@ class Room:
 
 
 def treadmill(
-    profile: str, *, tweaks: Mapping[str, object] | None = None, trace: bool = False
+    profile: str,
+    *,
+    tweaks: Mapping[str, object] | None = None,
+    trace: bool = False,
+    record_traffic: bool = False,
 ) -> TreadmillModel:
     """Return a simulated treadmill of `profile` (KeyError lists the names), with a trace."""
     machine = get_profile(profile)
     if tweaks:
         machine = machine.with_tweaks(**tweaks)
-    model = TreadmillModel(machine)
+    model = TreadmillModel(machine, record_traffic=record_traffic)
     if trace:
         model.trace = Trace()
     return model
 
 
 @contextlib.asynccontextmanager
-async def bumble_room(
+async def bumble_room(  # noqa: PLR0913 - keyword-only knobs of the simulated machine
     profile: str = "home",
     *,
     name: str | None = None,
     tweaks: Mapping[str, object] | None = None,
     trace: bool = False,
+    record_traffic: bool = False,
     on_event: Callable[[ServerEvent], None] | None = None,
 ) -> AsyncIterator[Room]:
     """Serve one simulated treadmill on a fresh local link (see the module docstring)."""
-    model = treadmill(profile, tweaks=tweaks, trace=trace)
+    model = treadmill(profile, tweaks=tweaks, trace=trace, record_traffic=record_traffic)
     label = name or model.profile.local_name
     link = LocalLink()  # type: ignore[no-untyped-call] # bumble leaves its __init__ unannotated
     device, controller = local_device(link, label, SIM_ADDRESS)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from bleak import BleakClient
+from sim_target import BACKENDS, open_sim
 
 from retrowalk.device.scan import find_treadmill
 from retrowalk.device.treadmill import FtmsTreadmill
@@ -21,9 +22,10 @@ from retrowalk.errors import DeviceError
 from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
 
-    from retrowalk_sim.bleak_backend import SimPeripheral
+    from sim_target import OpenSim
+
     from retrowalk_sim.model import TreadmillModel
 
 log = logging.getLogger(__name__)
@@ -36,32 +38,18 @@ NOT_A_HARDWARE_TEST = (
 )
 
 
-@contextlib.asynccontextmanager
-async def _sim_treadmill(
-    profile: str = "home",
-    *,
-    tweaks: dict[str, object] | None = None,
-    record_traffic: bool = False,
-    **options: Any,
-) -> AsyncIterator[tuple[SimPeripheral[TreadmillModel], FtmsTreadmill]]:
-    world = SimWorld()
-    peripheral = world.add(profile=profile, tweaks=tweaks, record_traffic=record_traffic)
-    async with world:
-        client = BleakClient(peripheral.device, backend=SimulatedClient)
-        async with FtmsTreadmill(client, **options) as treadmill:
-            yield peripheral, treadmill
-
-
-@pytest.fixture
-def sim_treadmill() -> Callable[
-    ..., contextlib.AbstractAsyncContextManager[tuple[SimPeripheral[TreadmillModel], FtmsTreadmill]]
-]:
+@pytest.fixture(params=BACKENDS)
+def sim_treadmill(
+    request: pytest.FixtureRequest,
+) -> OpenSim:
     """Return `open(profile, tweaks=..., record_traffic=..., **options)`: a connected simulator.
 
-    `record_traffic` keeps what the machine sent in `peripheral.model.sent`; the other options
-    go to FtmsTreadmill.
+    Each test using it runs twice: through the fast in-process backend and through bumble's
+    host stack on a virtual controller (handles, CCCD writes, MTU, ATT errors for real).
+    `record_traffic` keeps what the machine sent in `target.model.sent`; the other options go
+    to FtmsTreadmill.
     """
-    return _sim_treadmill
+    return functools.partial(open_sim, request.param)
 
 
 def hardware_target(config: pytest.Config) -> str | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from bleak.exc import BleakDeviceNotFoundError
+from sim_target import BACKENDS, open_sim
 
 from retrowalk.device.api import LinkLost, LinkRestored
 from retrowalk.device.bumble_adapter import BumbleAdapter
@@ -19,14 +20,12 @@ from retrowalk.device.link import ReconnectPolicy
 from retrowalk.device.scan import find_treadmill
 from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.errors import ControlRejected, ControlTimeout, Disconnected
-from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 from retrowalk_sim.bumble_room import Room, bumble_room
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from retrowalk_sim.bumble_server import ServerEvent
-    from retrowalk_sim.model import TreadmillModel
 
 ONE_TRY = ReconnectPolicy(initial_delay_s=0.5, max_attempts=1, connect_timeout_s=2.0)
 
@@ -107,6 +106,22 @@ async def test_a_connect_to_nobody_times_out_and_the_next_connect_works() -> Non
             assert treadmill.is_connected
 
 
+async def test_a_connect_cancelled_from_outside_leaves_the_host_able_to_connect() -> None:
+    """A connect cut short by the caller (a reconnect's deadline, Ctrl-C) is withdrawn.
+
+    Otherwise the controller keeps the attempt and refuses every later connect.
+    """
+    from bleak import BleakClient  # noqa: PLC0415 - only here
+
+    async with _over_bumble() as (_room, adapter):
+        nobody = BleakClient("F0:00:00:00:00:99", backend=adapter.client_backend, timeout=10.0)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5):  # the caller gives up before bleak or bumble does
+                await nobody.connect()
+        async with await _treadmill(adapter) as treadmill:
+            assert treadmill.is_connected
+
+
 async def test_a_link_that_times_out_is_reported_and_restored() -> None:
     """A supervision timeout while idle: LinkLost, then the device layer reconnects over bumble."""
     async with _over_bumble() as (room, adapter):
@@ -125,25 +140,11 @@ async def test_a_link_that_times_out_is_reported_and_restored() -> None:
         assert room.model.control_point_log[-1] == b"\x00"
 
 
-@contextlib.asynccontextmanager
-async def _on(backend: str) -> AsyncIterator[tuple[TreadmillModel, FtmsTreadmill]]:
-    """A connected home treadmill through the fast backend or through bumble."""
-    if backend == "fake":
-        world = SimWorld()
-        peripheral = world.add("home")
-        async with world:
-            treadmill = FtmsTreadmill.from_device(peripheral.device, backend=SimulatedClient)
-            async with treadmill:
-                yield peripheral.model, treadmill
-        return
-    async with _over_bumble() as (room, adapter), await _treadmill(adapter) as treadmill:
-        yield room.model, treadmill
-
-
-@pytest.mark.parametrize("backend", ["fake", "bumble"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_refused_procedure_is_control_rejected_on_both_backends(backend: str) -> None:
     """The machine answers 0x04: ControlRejected with that code, through either stack."""
-    async with _on(backend) as (model, treadmill):
+    async with open_sim(backend) as (target, treadmill):
+        model = target.model
         await treadmill.request_control()
         model.reject_next(1, 0x04)
         with pytest.raises(ControlRejected) as refused:
@@ -152,10 +153,11 @@ async def test_a_refused_procedure_is_control_rejected_on_both_backends(backend:
     assert model.control_point_log[-1] == b"\x07"
 
 
-@pytest.mark.parametrize("backend", ["fake", "bumble"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_an_unanswered_procedure_is_control_timeout_on_both_backends(backend: str) -> None:
     """The machine takes the write and never indicates: ControlTimeout, through either stack."""
-    async with _on(backend) as (model, treadmill):
+    async with open_sim(backend) as (target, treadmill):
+        model = target.model
         await treadmill.request_control()
         model.mute_control_point()
         with pytest.raises(ControlTimeout):

@@ -27,19 +27,14 @@ from retrowalk.ftms.models import STATUS_UUID, StatusOp
 from retrowalk.ftms.status import decode_status
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
-    from contextlib import AbstractAsyncContextManager
+    from collections.abc import AsyncIterator
+
+    from sim_target import OpenSim, SimTarget
 
     from retrowalk.device.api import DeviceEvent
     from retrowalk.device.treadmill import FtmsTreadmill
-    from retrowalk_sim.bleak_backend import SimPeripheral
-    from retrowalk_sim.model import TreadmillModel
 
-    OpenSim = Callable[
-        ..., AbstractAsyncContextManager[tuple[SimPeripheral[TreadmillModel], FtmsTreadmill]]
-    ]
-
-    Peripheral = SimPeripheral[TreadmillModel]
+    Peripheral = SimTarget
 
 SETTLE_S = 5.0  # start countdown and ramp, or a coast to rest, of the simulated machines
 

@@ -17,16 +17,10 @@ from retrowalk.ftms.treadmill_data import encode_treadmill_data
 from retrowalk_sim.profiles import PROFILES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from contextlib import AbstractAsyncContextManager
+    from sim_target import OpenSim, SimTarget
 
     from retrowalk.device.treadmill import FtmsTreadmill
-    from retrowalk_sim.bleak_backend import SimPeripheral
-    from retrowalk_sim.model import TreadmillModel
 
-    OpenSim = Callable[
-        ..., AbstractAsyncContextManager[tuple[SimPeripheral[TreadmillModel], FtmsTreadmill]]
-    ]
 
 SILENCE_S = 30.0
 
@@ -41,7 +35,7 @@ SPEED_PART = bytes.fromhex("0000" "9001")  # the last part: 4.0 km/h  # fmt: ski
 
 
 async def first_telemetry(
-    peripheral: SimPeripheral[TreadmillModel], treadmill: FtmsTreadmill, *notifications: bytes
+    peripheral: SimTarget, treadmill: FtmsTreadmill, *notifications: bytes
 ) -> Telemetry:
     """Return the first Telemetry made of `notifications` (the machine's own records silenced)."""
     events = treadmill.events()

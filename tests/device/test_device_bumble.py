@@ -186,3 +186,41 @@ async def test_cancelling_a_write_cancels_and_a_drop_during_a_read_is_a_bleak_er
             room.controller.time_out_links()
             with pytest.raises(BleakError, match="link dropped"):
                 await read
+
+
+async def test_a_cancel_landing_with_bumbles_answer_still_cancels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write whose answer and cancel land together ends cancelled (never a lost cancel).
+
+    bumble awaits ATT answers with `asyncio.wait_for`, which on Python 3.11 returns an answer
+    that lands in the same loop pass as a cancel and drops the cancel; the TaskGroup that
+    cancelled the write (Ctrl-C mid-run) then waited forever.
+    """
+    from bleak import BleakClient  # noqa: PLC0415 - only here
+    from bumble.device import Peer  # noqa: PLC0415
+
+    from retrowalk.ftms.models import CONTROL_POINT_UUID  # noqa: PLC0415
+
+    async def answered_with_the_cancel(_peer: Peer, *_args: object, **_kw: object) -> None:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[None] = loop.create_future()
+        me = asyncio.current_task()
+        assert me is not None
+
+        def both() -> None:  # the answer and the cancel in one pass, as seen mid-run
+            answer.set_result(None)
+            me.cancel()
+
+        loop.call_soon(both)
+        return await asyncio.wait_for(answer, 10.0)
+
+    async with _over_bumble() as (_room, adapter):
+        device = await find_treadmill(None, via=adapter.scanner_backend)
+        async with BleakClient(device, backend=adapter.client_backend) as client:
+            monkeypatch.setattr(Peer, "write_value", answered_with_the_cancel)
+            write = asyncio.ensure_future(
+                client.write_gatt_char(CONTROL_POINT_UUID, b"\x00", response=True)
+            )
+            await asyncio.wait([write])
+            assert write.cancelled()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid as std_uuid
+import weakref
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from bleak.backends.client import BaseBleakClient
@@ -42,6 +43,7 @@ HOST_ADDRESS = "C0:52:57:00:00:01"  # a random static address (top bits 11): "RW
 POWER_ON_TIMEOUT_S = 10.0
 DEFAULT_MTU = 517
 _CANCEL_CONNECT_TIMEOUT_S = 2.0
+_LOST = "its transport closed (did `retrowalk sim` stop?); retrying reopens it"
 _T = TypeVar("_T")
 _AD = AdvertisingData.Type
 _UUID_LISTS = (
@@ -95,6 +97,8 @@ class BumbleAdapter:
         self.addresses: dict[str, hci.Address] = {}  # as scanned: the type each one had
         self.connecting = asyncio.Lock()  # one pending LE connection per host
         self._transport: Transport | None = None
+        self._owns_host = device is None  # built on our transport: rebuilt if the transport dies
+        self._clients: weakref.WeakSet[BumbleClient] = weakref.WeakSet()
         self._heard: Heard | None = None
         self._state = "new"
         adapter = self
@@ -113,9 +117,41 @@ class BumbleAdapter:
     @property
     def host(self) -> Device:
         """Return the powered-on bumble device (raise if the adapter is not open)."""
+        if self._state == "lost":
+            raise BleakError(f"the Bluetooth adapter {self.spec} is gone: {_LOST}")
         if self.device is None or self._state != "open":
             raise BleakError(f"the Bluetooth adapter {self.spec} is not open")
         return self.device
+
+    async def reopen_if_lost(self) -> None:
+        """Open the transport again after it closed (`retrowalk sim` restarted); BleakError if not.
+
+        Every link on the old transport is already reported lost; clients reconnect by address
+        (the address types learned by scanning are kept).
+        """
+        if self._state != "lost":
+            return
+        await self._close_transport()
+        try:
+            await self._power_on()
+        except (ConfigError, DeviceError) as exc:
+            await self._close_transport()
+            raise BleakError(f"the Bluetooth adapter {self.spec} is still gone: {exc}") from exc
+        self._state = "open"
+
+    def attach(self, client: BumbleClient) -> None:
+        """Remember a connected client, to report its link lost if the transport closes."""
+        self._clients.add(client)
+
+    def _watch(self, transport: Transport) -> None:
+        def closed(_: object) -> None:
+            if self._transport is not transport or self._state != "open":
+                return  # closed by us, or an old transport
+            self._state = "lost"
+            for client in list(self._clients):
+                client.transport_lost()
+
+        transport.source.terminated.add_done_callback(closed)
 
     def address_of(self, address: str) -> hci.Address:
         """Return the address to connect to: as scanned, else as written (`/P`: public)."""
@@ -130,6 +166,8 @@ class BumbleAdapter:
         """Stop reporting to `heard`; stop scanning."""
         if self._heard is heard:
             self._heard = None
+        if self._state == "lost":
+            return  # nothing scans on a closed transport
         with contextlib.suppress(core.BaseBumbleError):  # the transport went away meanwhile
             await self.host.stop_scanning()
 
@@ -144,29 +182,34 @@ class BumbleAdapter:
             raise RuntimeError("a BumbleAdapter is single use: create a new one")
         self._state = "opening"
         try:
-            if self.device is None:
-                self._transport = await self._open()
-                source, sink = self._transport.source, self._transport.sink
-                self.device = Device.with_hci("retrowalk", hci.Address(HOST_ADDRESS), source, sink)
-            self.device.on(self.device.EVENT_ADVERTISEMENT, self._on_advertisement)
-            async with asyncio.timeout(POWER_ON_TIMEOUT_S):
-                await self.device.power_on()
-        except TimeoutError as exc:
-            await self._close_transport()
-            raise DeviceError(
-                f"the Bluetooth controller at {self.spec} did not answer within "
-                f"{POWER_ON_TIMEOUT_S:g} s; is it a Bluetooth HCI transport?"
-            ) from exc
+            await self._power_on()
         except BaseException:
             await self._close_transport()
             raise
         self._state = "open"
         return self
 
+    async def _power_on(self) -> None:
+        if self._owns_host:
+            transport = self._transport = await self._open()
+            source, sink = transport.source, transport.sink
+            self.device = Device.with_hci("retrowalk", hci.Address(HOST_ADDRESS), source, sink)
+            self._watch(transport)
+        assert self.device is not None
+        self.device.on(self.device.EVENT_ADVERTISEMENT, self._on_advertisement)
+        try:
+            async with asyncio.timeout(POWER_ON_TIMEOUT_S):
+                await self.device.power_on()
+        except TimeoutError as exc:
+            raise DeviceError(
+                f"the Bluetooth controller at {self.spec} did not answer within "
+                f"{POWER_ON_TIMEOUT_S:g} s; is it a Bluetooth HCI transport?"
+            ) from exc
+
     async def __aexit__(self, *exc_info: object) -> None:
-        self._state = "closed"
+        lost, self._state = self._state == "lost", "closed"
         device = self.device
-        if device is not None:
+        if device is not None and not lost:
             for connection in list(device.connections.values()):
                 with contextlib.suppress(Exception):  # a link or transport already gone
                     await asyncio.wait_for(connection.disconnect(), 2.0)
@@ -232,7 +275,10 @@ class BumbleClient(BaseBleakClient):
         if self._peer is not None:
             return
         address = self._peer_address or self._adapter.address_of(self.address)
+        await self._adapter.reopen_if_lost()
         host = self._adapter.host
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         async with self._adapter.connecting:
             try:
                 connection = await host.connect(address, timeout=self._timeout)
@@ -240,10 +286,12 @@ class BumbleClient(BaseBleakClient):
                 await _cancel_connecting(host)
                 raise
             except (TimeoutError, core.BaseBumbleError) as exc:
+                _resurface_cancel(task, cancels)
                 reason = str(exc) or f"nobody answered within {self._timeout:g} s"
                 raise BleakDeviceNotFoundError(self.address, f"{self.address}: {reason}") from exc
         peer = Peer(connection)
         self._peer = peer
+        self._adapter.attach(self)
         connection.on(connection.EVENT_DISCONNECTION, lambda _reason: self._lost(peer))
         try:
             await self._gatt(peer.request_mtu(DEFAULT_MTU))
@@ -328,6 +376,11 @@ class BumbleClient(BaseBleakClient):
             raise BleakError("Not connected")
         return self._peer
 
+    def transport_lost(self) -> None:
+        """The adapter's transport closed: the link is gone without a disconnect event."""
+        if self._peer is not None:
+            self._lost(self._peer)
+
     def _lost(self, peer: Peer) -> None:
         """The link went down (either side): forget it, then tell bleak's user once."""
         if self._peer is not peer:
@@ -339,17 +392,33 @@ class BumbleClient(BaseBleakClient):
 
     async def _gatt(self, call: Awaitable[_T]) -> _T:
         """Await one GATT procedure, in bleak's errors (see the module docstring)."""
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
-            return await call
+            result = await call
         except att.ATT_Error as exc:
+            _resurface_cancel(task, cancels)
             raise BleakGATTProtocolError(exc.error_code) from exc
         except asyncio.CancelledError:
-            task = asyncio.current_task()
             if self._peer is None and task is not None and not task.cancelling():
                 raise BleakError("the link dropped during a GATT procedure") from None
             raise
         except core.BaseBumbleError as exc:
+            _resurface_cancel(task, cancels)
             raise BleakError(f"GATT procedure failed: {exc}") from exc
+        _resurface_cancel(task, cancels)
+        return result
+
+
+def _resurface_cancel(task: asyncio.Task[object] | None, cancels: int) -> None:
+    """Raise CancelledError if `task` was cancelled during a bumble call that hid it.
+
+    bumble awaits its ATT answers with `asyncio.wait_for`, which on Python 3.11 returns the
+    answer (or raises its error) instead of the cancel when both land in one loop pass: the
+    cancel was lost, and the task's owner (a TaskGroup, Ctrl-C) waited for it forever.
+    """
+    if task is not None and task.cancelling() > cancels:
+        raise asyncio.CancelledError
 
 
 async def _cancel_connecting(host: Device) -> None:

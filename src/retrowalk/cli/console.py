@@ -167,8 +167,8 @@ def format_event(  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the e
         case ev.Connected(name=name, address=address, controllable=controllable):
             mode = "" if controllable else " (no control: coach mode)"
             return f"connected to {name} [{address}]{mode}"
-        case ev.ConnectionLost(reason=reason):
-            return f"LINK LOST: {reason}"
+        case ev.ConnectionLost(reason=reason, belt_kmh=kmh, seen_ago_s=ago):
+            return f"LINK LOST: {reason}; {_last_seen(kmh, ago, units)}"
         case ev.Reconnected(attempts=attempts):
             return f"link restored after {attempts} attempt(s); belt NOT restarted"
         case ev.StepStarted():
@@ -244,6 +244,16 @@ def format_event(  # noqa: C901, PLR0911, PLR0912 - one flat dispatch over the e
             return f"ABORTED after {clock(elapsed)}: {first}{_origin(event)}"
         case _:
             return type(event).__name__
+
+
+def _last_seen(kmh: float | None, ago: float | None, units: UnitSystem) -> str:
+    """Return what was last known of the belt before a drop (nothing is seen until it is back)."""
+    if kmh is None or ago is None:
+        return "the belt was never reported: check it at the console"
+    when = f"{ago:.0f} s before" if ago >= 1 else "just before"
+    if kmh <= 0:
+        return f"the belt was standing {when}"
+    return f"the belt was running at {format_speed(kmh, units)} {when}: check it at the console"
 
 
 def _step(event: ev.StepStarted, units: UnitSystem) -> str:

@@ -65,9 +65,15 @@ class Connected(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ConnectionLost(Event):
-    """The link to the treadmill dropped (retrowalk reconnects; the workout holds)."""
+    """The link to the treadmill dropped (retrowalk reconnects; the workout holds).
+
+    `belt_kmh` is the belt's speed as last reported (None: never reported), `seen_ago_s` how
+    long before the drop: what the person must check at the console, since nothing is seen now.
+    """
 
     reason: str
+    belt_kmh: float | None = None
+    seen_ago_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -98,7 +98,17 @@ class Monitor:
                 self._console_incline(event.incline_pct)
         elif isinstance(event, LinkLost):
             s.link_up = False
-            s.publish(ConnectionLost(t=s.elapsed(), origin=Origin.DEVICE, reason=event.reason))
+            seen = s.telemetry
+            ago = clock.now() - seen.at if seen.speed_kmh is not None else None
+            s.publish(
+                ConnectionLost(
+                    t=s.elapsed(),
+                    origin=Origin.DEVICE,
+                    reason=event.reason,
+                    belt_kmh=seen.speed_kmh,
+                    seen_ago_s=ago,
+                )
+            )
             self.control.mark_stopped()
             self.guard.revoke()
             s.hold_for(

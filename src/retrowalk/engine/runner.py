@@ -275,12 +275,29 @@ class Engine:
         """Stop the belt and see it at rest, both bounded; return whether telemetry showed rest."""
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._monitor.read_device(events), name="retrowalk-last-read")
+        # The screen and the session log keep seeing the belt slow down to its stop.
+        ticker = loop.create_task(self._snapshots(), name="retrowalk-last-snapshots")
         try:
             return await self._stop_and_see_rest()
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for task in (reader, ticker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _snapshots(self) -> None:
+        """Publish a snapshot every snapshot interval (no watching: the workout is over)."""
+        s, control = self._s, self._control
+        deadline = clock.now()
+        while True:
+            deadline += self._options.snapshot_interval_s
+            await clock.sleep_until(deadline)
+            s.bus.publish(
+                s.snapshot(
+                    commanded_speed=control.commanded_speed,
+                    commanded_incline=control.commanded_incline,
+                )
+            )
 
     async def _stop_and_see_rest(self) -> bool:
         s = self._s

@@ -1,15 +1,17 @@
 """A simulated treadmill on a virtual Bluetooth LE link, served by bumble's host stack.
 
 Public API:
-- `bumble_room(profile="home", *, name=None, tweaks=None, trace=False, on_event=None)`: an async
-  context manager: one `TreadmillModel` served by `bumble_server.serve` on its own virtual
-  controller of a fresh `LocalLink`; yields a `Room`. Runs in virtual time as in real time.
+- `bumble_room(profile="home", *, name=None, tweaks=None, trace=False, on_event=None,
+  time_factor=1.0)`: an async context manager: one `TreadmillModel` served by
+  `bumble_server.serve` on its own virtual controller of a fresh `LocalLink`; yields a `Room`.
+  Runs in virtual time as in real time; `time_factor` is only what Device Information says.
 - `Room`: `.model`, `.served`, `.link`, `.controller` (the treadmill's, `vanish()` it to make
   the peripheral disappear mid-anything), `.name`, `.address`, and `central(name)`: a new
   bumble `Device` (not powered on) with its own controller on the link, for a
   `BumbleAdapter(device=...)`.
-- `serve_on(spec, profile="home", *, on_event=None, on_client=None, ready=None, tweaks=None)`:
-  the same treadmill on an HCI transport until cancelled (`retrowalk sim --transport SPEC`):
+- `serve_on(spec, profile="home", *, on_event=None, on_client=None, ready=None, tweaks=None,
+  time_factor=1.0)`: the same treadmill on an HCI transport until cancelled (`retrowalk sim
+  --transport SPEC`; run it in a loop `time_factor` times faster than real time):
   `tcp-server:HOST:PORT` behind `bumble_radio.hci_hub` (a controller per client), any other
   spec a real controller (`usb:0`).
 """
@@ -93,9 +95,11 @@ async def bumble_room(  # noqa: PLR0913 - keyword-only knobs of the simulated ma
     trace: bool = False,
     record_traffic: bool = False,
     on_event: Callable[[ServerEvent], None] | None = None,
+    time_factor: float = 1.0,
 ) -> AsyncIterator[Room]:
     """Serve one simulated treadmill on a fresh local link (see the module docstring)."""
     model = treadmill(profile, tweaks=tweaks, trace=trace, record_traffic=record_traffic)
+    model.time_factor = time_factor  # what its Device Information says (run --speedup checks)
     label = name or model.profile.local_name
     link = LocalLink()  # type: ignore[no-untyped-call] # bumble leaves its __init__ unannotated
     device, controller = local_device(link, label, SIM_ADDRESS)
@@ -114,6 +118,7 @@ async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
     on_client: Callable[[str, bool], None] | None = None,
     ready: Callable[[str], None] | None = None,
     tweaks: Mapping[str, object] | None = None,
+    time_factor: float = 1.0,
 ) -> None:
     """Serve the treadmill on the HCI transport `spec` until cancelled (see the module).
 
@@ -126,7 +131,7 @@ async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
     if kind == "tcp-server":
         host, _, port = rest.rpartition(":")
         async with (
-            bumble_room(profile, tweaks=tweaks, on_event=on_event) as room,
+            bumble_room(profile, tweaks=tweaks, on_event=on_event, time_factor=time_factor) as room,
             hci_hub(room.link, host, int(port), on_client) as server,
         ):
             if ready is not None:
@@ -142,6 +147,7 @@ async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
         raise DeviceError(f"cannot open the Bluetooth controller {spec}: {exc}") from exc
     try:
         model = treadmill(profile, tweaks=tweaks)
+        model.time_factor = time_factor
         label = model.profile.local_name
         device = Device.with_hci(label, Address(SIM_ADDRESS), transport.source, transport.sink)
         await device.power_on()

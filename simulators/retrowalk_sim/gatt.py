@@ -30,9 +30,6 @@ def uuid16(value: int) -> str:
 
 
 CCCD_UUID = uuid16(0x2902)
-DEVICE_INFORMATION_UUID = uuid16(0x180A)
-MANUFACTURER_NAME_UUID = uuid16(0x2A29)
-MODEL_NUMBER_UUID = uuid16(0x2A24)
 
 
 class AttError(Exception):

@@ -1,8 +1,8 @@
 """The GATT table and advertisement of a simulated FTMS treadmill, from its profile.
 
-Public API: `ftms_services(profile, read_training_status, write_control_point)` (the FTMS
-service with the characteristics the profile has, then Device Information) and
-`ftms_service_data(profile)` (the FTMS advertisement's service data).
+Public API: `ftms_services(profile, read_training_status, write_control_point, *,
+time_factor=1.0)` (the FTMS service with the characteristics the profile has, then Device
+Information) and `ftms_service_data(profile)` (the FTMS advertisement's service data).
 """
 
 from __future__ import annotations
@@ -10,6 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from retrowalk.ftms.advertisement import encode_advertisement
+from retrowalk.ftms.device_info import (
+    DEVICE_INFORMATION_UUID,
+    MANUFACTURER_NAME_UUID,
+    MODEL_NUMBER_UUID,
+    SIMULATOR_MANUFACTURER,
+    SOFTWARE_REVISION_UUID,
+    simulator_software_revision,
+)
 from retrowalk.ftms.feature import encode_features
 from retrowalk.ftms.models import (
     CONTROL_POINT_UUID,
@@ -24,14 +32,7 @@ from retrowalk.ftms.models import (
     MachineType,
 )
 from retrowalk.ftms.ranges import encode_incline_range, encode_speed_range
-from retrowalk_sim.gatt import (
-    DEVICE_INFORMATION_UUID,
-    MANUFACTURER_NAME_UUID,
-    MODEL_NUMBER_UUID,
-    CharSpec,
-    Property,
-    ServiceSpec,
-)
+from retrowalk_sim.gatt import CharSpec, Property, ServiceSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,8 +44,14 @@ def ftms_services(
     p: MachineProfile,
     read_training_status: Callable[[], bytes],
     write_control_point: Callable[[bytes], None],
+    *,
+    time_factor: float = 1.0,
 ) -> list[ServiceSpec]:
-    """Return the GATT table `p` exposes, in handle order."""
+    """Return the GATT table `p` exposes, in handle order.
+
+    Device Information names the simulator and its time scale (`retrowalk sim --speedup N`),
+    which is what lets `retrowalk run --yes` accept it as a simulator.
+    """
     chars: list[CharSpec] = [
         CharSpec(FEATURE_UUID, ("read",), read=lambda: encode_features(p.features)),
         CharSpec(TREADMILL_DATA_UUID, ("notify",)),
@@ -68,9 +75,11 @@ def ftms_services(
             )
         )
         chars.append(CharSpec(STATUS_UUID, ("notify",)))
+    software = simulator_software_revision(time_factor)
     info = (
-        CharSpec(MANUFACTURER_NAME_UUID, ("read",), read=lambda: b"retrowalk simulator"),
+        CharSpec(MANUFACTURER_NAME_UUID, ("read",), read=SIMULATOR_MANUFACTURER.encode),
         CharSpec(MODEL_NUMBER_UUID, ("read",), read=p.name.encode),
+        CharSpec(SOFTWARE_REVISION_UUID, ("read",), read=software.encode),
     )
     return [
         ServiceSpec(FTMS_SERVICE_UUID, tuple(chars)),

@@ -56,6 +56,7 @@ class FtmsServer(abc.ABC):
 
     def __init__(self, profile: MachineProfile, *, record_traffic: bool = False) -> None:
         self.profile = profile
+        self.time_factor = 1.0  # served in Device Information: `retrowalk sim --speedup N`
         self.control_granted = False
         self.training_status: int = (
             profile.training_status_fixed
@@ -80,7 +81,8 @@ class FtmsServer(abc.ABC):
 
     def services(self) -> list[ServiceSpec]:
         """Return the GATT table this profile exposes."""
-        return ftms_services(self.profile, self._training_bytes, self.write_control_point)
+        write, factor = self.write_control_point, self.time_factor
+        return ftms_services(self.profile, self._training_bytes, write, time_factor=factor)
 
     def service_data(self) -> dict[str, bytes]:
         """Return the FTMS advertisement: available, treadmill (`01 01 00`)."""

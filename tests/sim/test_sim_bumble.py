@@ -12,6 +12,7 @@ from bleak.exc import BleakGATTProtocolError
 
 from retrowalk.device.bumble_adapter import BumbleAdapter
 from retrowalk.device.scan import ftms_result
+from retrowalk.ftms.device_info import MANUFACTURER_NAME_UUID
 from retrowalk.ftms.models import (
     CONTROL_POINT_UUID,
     FEATURE_UUID,
@@ -20,7 +21,6 @@ from retrowalk.ftms.models import (
 )
 from retrowalk_sim.bumble_room import Room, bumble_room
 from retrowalk_sim.bumble_server import ServerEvent, advertising_data
-from retrowalk_sim.gatt import MANUFACTURER_NAME_UUID
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -4,11 +4,13 @@ The simulator runs as its own process behind a real Bluetooth host stack (bumble
 Bluetooth LE central can use it: `retrowalk run --adapter`, `retrowalk scan --adapter`, or
 another FTMS app. It prints each client that attaches, each central that connects or leaves
 and every control point write; Ctrl-C drops the link cleanly (the central hears a normal
-disconnect) and exits 0.
+disconnect) and exits 0. `--speedup N` runs the treadmill N times faster than real time and
+says so in its Device Information, where `retrowalk run --speedup N --yes` looks for it.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,6 +20,10 @@ if TYPE_CHECKING:
     import argparse
 
     from retrowalk_sim.bumble_server import ServerEvent
+
+# Beyond this the radio's own timing (connection events, scans, TCP) no longer keeps up with
+# the treadmill's time: a notification every 10 ms of real time at the home profile's 1 Hz.
+MAX_SPEEDUP = 100.0
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,17 +50,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="SPEC",
         help="tcp-server:127.0.0.1:PORT (port 0 picks a free one) or a controller: usb:0",
     )
+    p.add_argument(
+        "--speedup",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="run the treadmill N times faster than real time (up to 100); the runner gives the "
+        "same --speedup N, checked against what the simulator says of itself",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the profile and transport, then serve until Ctrl-C."""
-    import asyncio  # noqa: PLC0415 - heavy imports only when running
-
     from retrowalk.device.hci_spec import check_transport  # noqa: PLC0415
     from retrowalk.device.scan import simulator_profiles  # noqa: PLC0415
+    from retrowalk.engine import clock  # noqa: PLC0415
 
     spec = check_transport(args.transport)
+    speedup = float(args.speedup)
+    if not (math.isfinite(speedup) and 0 < speedup <= MAX_SPEEDUP):
+        raise ConfigError(
+            f"--speedup must be a number above 0 and up to {MAX_SPEEDUP:g}, got {speedup:g}"
+        )
     known = simulator_profiles()
     if args.profile not in known:
         raise ConfigError(
@@ -62,13 +80,13 @@ def run(args: argparse.Namespace) -> int:
         )
     out = sys.stdout
     try:
-        asyncio.run(_serve(spec, args.profile, out))
+        clock.run(lambda: _serve(spec, args.profile, out, speedup), speedup=speedup)
     except KeyboardInterrupt:
         print("retrowalk sim: stopped; the link was dropped cleanly", file=out, flush=True)
     return EXIT_OK
 
 
-async def _serve(spec: str, profile: str, out: TextIO) -> None:
+async def _serve(spec: str, profile: str, out: TextIO, speedup: float) -> None:
     from retrowalk.errors import DeviceError  # noqa: PLC0415
     from retrowalk_sim.bumble_room import serve_on  # noqa: PLC0415 - the simulator on demand
 
@@ -76,17 +94,24 @@ async def _serve(spec: str, profile: str, out: TextIO) -> None:
         print(f"retrowalk sim: {line}", file=out, flush=True)
 
     def ready(served_on: str) -> None:
-        say(f"{profile} treadmill on {served_on}; Ctrl-C stops it")
+        pace = "" if speedup == 1.0 else f", {speedup:g} times faster than real time"
+        say(f"{profile} treadmill on {served_on}{pace}; Ctrl-C stops it")
         if served_on.startswith("tcp-server:"):
             adapter = served_on.replace("tcp-server:", "tcp-client:", 1)
-            say(f"connect with: retrowalk run WORKOUT --adapter {adapter}")
+            same = "" if speedup == 1.0 else f" --speedup {speedup:g}"
+            say(f"connect with: retrowalk run WORKOUT --adapter {adapter}{same}")
 
     def client(peer: str, attached: bool) -> None:  # noqa: FBT001 - the hub's callback
         say(f"HCI client {peer} {'attached' if attached else 'left'}")
 
     try:
         await serve_on(
-            spec, profile, on_event=lambda e: say(describe(e)), on_client=client, ready=ready
+            spec,
+            profile,
+            on_event=lambda e: say(describe(e)),
+            on_client=client,
+            ready=ready,
+            time_factor=speedup,
         )
     except OSError as exc:  # the port is taken, the address is not this machine's
         raise DeviceError(f"cannot serve on {spec}: {exc}") from exc

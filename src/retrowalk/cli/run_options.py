@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from retrowalk.broker.credentials import Password
     from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
-    from retrowalk.device.api import SpeedUnits
+    from retrowalk.device.api import Capabilities, SpeedUnits
     from retrowalk.units import UnitSystem
     from retrowalk_sim.scenario import Scenario
 
@@ -89,11 +89,16 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
     if sim is None:
         if args.fast:
             raise ConfigError("--fast needs --sim: a real treadmill runs in real time")
-        if speedup != 1.0:
-            raise ConfigError("--speedup needs --sim: a real treadmill runs in real time")
-        if args.yes:
+        # Through --adapter the peer may be `retrowalk sim`: check_peer() asks it after connecting.
+        if speedup != 1.0 and adapter is None:
             raise ConfigError(
-                "--yes needs --sim: on a real treadmill you confirm the start and each turn"
+                "--speedup needs --sim, or `retrowalk sim` behind --adapter: a real treadmill "
+                "runs in real time"
+            )
+        if args.yes and adapter is None:
+            raise ConfigError(
+                "--yes needs --sim, or `retrowalk sim` behind --adapter: on a real treadmill you "
+                "confirm the start and each turn"
             )
     if args.fast and not args.yes:
         raise ConfigError("--fast runs with nobody on the belt to confirm: add --yes")
@@ -165,6 +170,40 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
         adapter=adapter,
         mqtt_password=_mqtt_password(args, config) if mqtt is not None else None,
     )
+
+
+def check_peer(options: RunOptions, caps: Capabilities) -> None:
+    """Refuse --yes and --speedup against anything but the simulator; match its time scale.
+
+    Called after connecting, before the engine starts (nothing has moved): the peer's Device
+    Information says whether it is `retrowalk sim` and how fast its time runs. A simulator run
+    at another speed than this one would see its belt ramp and its notifications at the wrong
+    pace, so the two must agree (ConfigError, exit 2, naming the command that fixes it).
+    """
+    if options.sim is not None:
+        return
+    factor = caps.info.time_factor
+    if factor is None:
+        asked = [flag for flag, on in (("--yes", options.auto_confirm),
+                 ("--speedup", options.speedup != 1.0)) if on]  # fmt: skip
+        if asked:
+            verb = "is" if len(asked) == 1 else "are"
+            raise ConfigError(
+                f"{' and '.join(asked)} {verb} for the simulator, and {caps.name} is a treadmill "
+                f"({caps.info.describe()}): on a real belt you confirm the start and each turn, "
+                "in real time. Leave out " + " and ".join(asked)
+            )
+        return
+    if not math.isclose(factor, options.speedup, rel_tol=1e-6):
+        raise ConfigError(
+            f"the simulator {caps.name} runs {_pace(factor)} and this run {_pace(options.speedup)}"
+            f": give --speedup {factor:g} (or start it with "
+            f"`retrowalk sim --speedup {options.speedup:g}`)"
+        )
+
+
+def _pace(factor: float) -> str:
+    return "in real time" if factor == 1.0 else f"{factor:g} times faster than real time"
 
 
 def _mqtt_password(args: argparse.Namespace, config: UserConfig) -> Password | None:

@@ -99,8 +99,11 @@ def header(
         "device": {
             "name": caps.name,
             "address": caps.address,
-            "simulated": options.sim is not None,
-            "sim_profile": options.sim,
+            "simulated": options.sim is not None or caps.info.is_simulator,
+            "sim_profile": options.sim or (caps.info.model if caps.info.is_simulator else None),
+            "manufacturer": caps.info.manufacturer,
+            "model": caps.info.model,
+            "software": caps.info.software,
             "speed_range": _range(caps.speed_range),
             "incline_range": _range(caps.incline_range),
             "controllable": caps.has_control_point,

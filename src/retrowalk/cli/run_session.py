@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from retrowalk.cli import sim_script
 from retrowalk.cli.console import format_summary
 from retrowalk.cli.run_display import show
+from retrowalk.cli.run_options import check_peer
 from retrowalk.cli.run_outcome import exit_code, run_summary
 from retrowalk.cli.run_prepare import header, mqtt_settings
 from retrowalk.cli.run_terminal import (
@@ -138,7 +139,8 @@ async def session(prepared: Prepared) -> RunResult:
         _print_summary(summary)
     else:
         say(_closed_output_line(summary))
-    if options.export_dir is not None and options.sim is None and recorder.path is not None:
+    real = options.sim is None and not treadmill.capabilities.info.is_simulator
+    if options.export_dir is not None and real and recorder.path is not None:
         # After the log is closed, off the loop; one line whatever happens (cmd_export).
         from retrowalk.cli.cmd_export import export_after_run  # noqa: PLC0415 - real runs only
 
@@ -236,6 +238,7 @@ async def _connect(
         treadmill = await stack.enter_async_context(
             scan.connect(options.device, speed_units=options.speed_units, adapter=adapter)
         )
+        check_peer(options, treadmill.capabilities)  # --yes, --speedup: the simulator only
     if options.hr is None:
         return treadmill, None, world
     strap = None if options.hr == "auto" else options.hr

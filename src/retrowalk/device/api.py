@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from retrowalk.ftms.device_info import DeviceInfo
 from retrowalk.ftms.models import (
     Features,
     InclineRange,
@@ -34,6 +35,9 @@ class Capabilities:
     speed_range: SpeedRange | None
     incline_range: InclineRange | None
     has_control_point: bool
+    info: DeviceInfo = field(
+        default_factory=DeviceInfo
+    )  # Device Information: maker, model, the simulator's tag
 
     @property
     def can_set_speed(self) -> bool:

@@ -13,6 +13,14 @@ from bleak.exc import BleakError
 
 from retrowalk.backoff import Backoff
 from retrowalk.errors import ConfigError, DeviceError, ProtocolError
+from retrowalk.ftms.device_info import (
+    DEVICE_INFORMATION_UUID,
+    MANUFACTURER_NAME_UUID,
+    MODEL_NUMBER_UUID,
+    SOFTWARE_REVISION_UUID,
+    DeviceInfo,
+    decode_text,
+)
 from retrowalk.ftms.feature import decode_features
 from retrowalk.ftms.models import (
     CONTROL_POINT_UUID,
@@ -164,3 +172,20 @@ async def read_descriptions(
     speed = await read_optional(client, gatt.speed_range, decode_speed_range)
     incline = await read_optional(client, gatt.incline_range, decode_incline_range)
     return features, speed, incline
+
+
+async def read_device_info(client: BleakClient) -> DeviceInfo:
+    """Read what Device Information says (each field None when missing or unreadable)."""
+    service = client.services.get_service(DEVICE_INFORMATION_UUID)
+    if service is None:
+        return DeviceInfo()
+
+    async def text(uuid: str) -> str | None:
+        found = await read_optional(client, service.get_characteristic(uuid), decode_text)
+        return found or None
+
+    return DeviceInfo(
+        manufacturer=await text(MANUFACTURER_NAME_UUID),
+        model=await text(MODEL_NUMBER_UUID),
+        software=await text(SOFTWARE_REVISION_UUID),
+    )

@@ -23,7 +23,13 @@ from retrowalk.device.api import Capabilities, LinkLost, LinkRestored, SpeedUnit
 from retrowalk.device.control import DEFAULT_CONTROL_TIMEOUT_S, ControlPointRunner
 from retrowalk.device.echoes import Expected, StatusInterpreter
 from retrowalk.device.grid import snap_incline, snap_speed
-from retrowalk.device.link import FtmsGatt, ReconnectPolicy, find_ftms, read_descriptions
+from retrowalk.device.link import (
+    FtmsGatt,
+    ReconnectPolicy,
+    find_ftms,
+    read_descriptions,
+    read_device_info,
+)
 from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscription
 from retrowalk.device.telemetry import TelemetryDecoder
 from retrowalk.errors import ConfigError, DeviceError, Disconnected
@@ -306,6 +312,7 @@ class FtmsTreadmill:
             await self._client.start_notify(gatt.training_status, self._on_training_status)
         await self._client.start_notify(gatt.treadmill_data, self._on_treadmill_data)
         features, speed_range, incline_range = await read_descriptions(self._client, gatt)
+        info = await read_device_info(self._client)
         # Ranges are declared in the numbers the machine takes as targets; the engine sees km/h,
         # and the reports are checked against the range in the numbers the machine reports.
         real_range = _scaled(speed_range, self._units.target_factor)
@@ -320,6 +327,7 @@ class FtmsTreadmill:
             speed_range=speed_range,
             incline_range=incline_range,
             has_control_point=gatt.control_point is not None,
+            info=info,
         )
         self._connected = True
 

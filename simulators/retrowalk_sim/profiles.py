@@ -7,7 +7,8 @@ Public API:
 - `PROFILES: dict[str, MachineProfile]`: "home" (spec-faithful home treadmill, the default),
   "walking-pad" (CITYSPORTS CS-WP8 capture), "kingsmith", "fr30z", "truncating", "split",
   "data-only", "speed-locked", "us-treadmill" (0.1 mph grid), "reads-mph" (targets read as mph).
-- `get_profile(name) -> MachineProfile` (KeyError naming the allowed names).
+- `get_profile(name) -> MachineProfile` (KeyError naming the allowed names); a name ending in
+  .json is a capture file (`retrowalk probe -o FILE`, `is_capture(name)`).
 
 Every number here is taken from docs/reference/ftms.md and the public captures it cites; the
 profiles added for issue 12 name their sources beside their fields.
@@ -16,8 +17,10 @@ profiles added for issue 12 name their sources beside their fields.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal, get_args
 
+from retrowalk.errors import ConfigError
 from retrowalk.ftms.models import (
     Features,
     InclineRange,
@@ -303,8 +306,33 @@ PROFILES: dict[str, MachineProfile] = {
 }
 
 
+def check_profile(name: str) -> str:
+    """Return `name` if it is a profile or a valid capture file; ConfigError saying why not."""
+    if is_capture(name):
+        get_profile(name)  # ConfigError naming the file and what is wrong in it
+    elif name not in PROFILES:
+        raise ConfigError(
+            f"unknown simulator profile {name!r}; choose one of: {', '.join(PROFILES)}, "
+            "or a capture file (FILE.json, from `retrowalk probe`)"
+        )
+    return name
+
+
+def is_capture(name: str) -> bool:
+    """Return whether `name` names a capture file (`retrowalk probe -o FILE.json`)."""
+    return name.endswith(".json")
+
+
 def get_profile(name: str) -> MachineProfile:
-    """Return the named profile; KeyError lists the allowed names."""
+    """Return the named profile, or a capture file's; KeyError lists the allowed names.
+
+    A name ending in .json is a capture file (retrowalk_sim.from_capture): ConfigError names
+    the file and what is wrong with it.
+    """
+    if is_capture(name):
+        from retrowalk_sim.from_capture import load_profile  # noqa: PLC0415 - a cycle otherwise
+
+        return load_profile(Path(name).expanduser())
     try:
         return PROFILES[name]
     except KeyError:

@@ -48,7 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         metavar="PROFILE",
         help="use the simulated treadmill (profile: home, the default, walking-pad, "
-        "kingsmith, ...); a WORKOUT right after --sim is taken as the workout",
+        "kingsmith, ..., or a capture file FILE.json from `retrowalk probe`); a WORKOUT right "
+        "after --sim is taken as the workout",
     )
     p.add_argument(
         "--adapter",

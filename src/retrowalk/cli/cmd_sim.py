@@ -42,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         nargs="?",
         default="home",
         metavar="PROFILE",
-        help="simulator profile (default home; `retrowalk run --help` lists them)",
+        help="simulator profile (default home; `retrowalk run --help` lists them) or a capture "
+        "file FILE.json (`retrowalk probe -o FILE.json`)",
     )
     p.add_argument(
         "--transport",
@@ -64,8 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Check the profile and transport, then serve until Ctrl-C."""
     from retrowalk.device.hci_spec import check_transport  # noqa: PLC0415
-    from retrowalk.device.scan import simulator_profiles  # noqa: PLC0415
     from retrowalk.engine import clock  # noqa: PLC0415
+    from retrowalk_sim.profiles import check_profile  # noqa: PLC0415
 
     spec = check_transport(args.transport)
     speedup = float(args.speedup)
@@ -73,11 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--speedup must be a number above 0 and up to {MAX_SPEEDUP:g}, got {speedup:g}"
         )
-    known = simulator_profiles()
-    if args.profile not in known:
-        raise ConfigError(
-            f"unknown simulator profile {args.profile!r}; choose one of: {', '.join(known)}"
-        )
+    check_profile(args.profile)
     out = sys.stdout
     try:
         clock.run(lambda: _serve(spec, args.profile, out, speedup), speedup=speedup)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from retrowalk.broker.credentials import Password
     from retrowalk.cli.tui_keys import RemoteKeys
     from retrowalk.config import UserConfig
-    from retrowalk.device.api import Capabilities, SpeedUnits
+    from retrowalk.device.api import SpeedUnits
+    from retrowalk.ftms.device_info import DeviceInfo
     from retrowalk.units import UnitSystem
     from retrowalk_sim.scenario import Scenario
 
@@ -172,33 +173,29 @@ def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:
     )
 
 
-def check_peer(options: RunOptions, caps: Capabilities) -> None:
+def check_peer(name: str, info: DeviceInfo, *, yes: bool, speedup: float) -> None:
     """Refuse --yes and --speedup against anything but the simulator; match its time scale.
 
-    Called after connecting, before the engine starts (nothing has moved): the peer's Device
+    Called after connecting to a peer outside this process, before anything moves: its Device
     Information says whether it is `retrowalk sim` and how fast its time runs. A simulator run
     at another speed than this one would see its belt ramp and its notifications at the wrong
     pace, so the two must agree (ConfigError, exit 2, naming the command that fixes it).
     """
-    if options.sim is not None:
-        return
-    factor = caps.info.time_factor
+    factor = info.time_factor
     if factor is None:
-        asked = [flag for flag, on in (("--yes", options.auto_confirm),
-                 ("--speedup", options.speedup != 1.0)) if on]  # fmt: skip
+        asked = [flag for flag, on in (("--yes", yes), ("--speedup", speedup != 1.0)) if on]
         if asked:
             verb = "is" if len(asked) == 1 else "are"
             raise ConfigError(
-                f"{' and '.join(asked)} {verb} for the simulator, and {caps.name} is a treadmill "
-                f"({caps.info.describe()}): on a real belt you confirm the start and each turn, "
+                f"{' and '.join(asked)} {verb} for the simulator, and {name} is a treadmill "
+                f"({info.describe()}): on a real belt you confirm the start and each turn, "
                 "in real time. Leave out " + " and ".join(asked)
             )
         return
-    if not math.isclose(factor, options.speedup, rel_tol=1e-6):
+    if not math.isclose(factor, speedup, rel_tol=1e-6):
         raise ConfigError(
-            f"the simulator {caps.name} runs {_pace(factor)} and this run {_pace(options.speedup)}"
-            f": give --speedup {factor:g} (or start it with "
-            f"`retrowalk sim --speedup {options.speedup:g}`)"
+            f"the simulator {name} runs {_pace(factor)} and this run {_pace(speedup)}"
+            f": give --speedup {factor:g} (or start it with `retrowalk sim --speedup {speedup:g}`)"
         )
 
 
@@ -255,12 +252,17 @@ def workout_and_sim(workout: str | None, sim: str | None) -> tuple[str, str | No
 
     `--sim` has an optional value, so `run --sim retro-intro` parses retro-intro as the profile.
     A value that is not a simulator profile, with no WORKOUT after it, is the workout instead.
+    A value ending in .json is a capture file, the simulated machine made from it.
     """
     if sim is not None:
         from retrowalk.device.scan import simulator_profiles  # noqa: PLC0415 - simulator on demand
 
         profiles = simulator_profiles()
-        if sim not in profiles:
+        if sim.endswith(".json"):
+            from retrowalk_sim.profiles import check_profile  # noqa: PLC0415
+
+            check_profile(sim)  # a capture file (`retrowalk probe`): checked now, exit 2
+        elif sim not in profiles:
             if workout is None and not _close_to(sim, profiles):
                 return sim, DEFAULT_SIM
             raise ConfigError(

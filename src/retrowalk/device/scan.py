@@ -228,14 +228,11 @@ async def simulated_world(
     `first_treadmill` holds more `SimWorld.add` keywords for the first one (a fault scenario).
     """
     from retrowalk_sim.bleak_backend import SimWorld  # noqa: PLC0415 - only when asked for
+    from retrowalk_sim.profiles import check_profile  # noqa: PLC0415
 
-    known = simulator_profiles()
     profiles = profiles or ("home",)
     for profile in profiles:
-        if profile not in known:
-            raise ConfigError(
-                f"unknown simulator profile {profile!r}; choose one of: {', '.join(known)}"
-            )
+        check_profile(profile)
     world = SimWorld()
     peripherals = []
     for index, profile in enumerate(profiles):

@@ -15,17 +15,13 @@ from typing import TYPE_CHECKING
 import pytest
 from sim_process import Process, start_sim
 
-from retrowalk.cli.main import build_parser
-from retrowalk.cli.run_options import check_peer, resolve_options
-from retrowalk.config import UserConfig
-from retrowalk.device.api import Capabilities
+from retrowalk.cli.run_options import check_peer
 from retrowalk.errors import ConfigError
 from retrowalk.ftms.device_info import DeviceInfo, simulator_software_revision
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from retrowalk.cli.run_options import RunOptions
 
 # Forward, a turn, backward, a turn, forward: 3.5 minutes of workout, 3.5 s at x60.
 SHORT = """\
@@ -153,10 +149,6 @@ async def test_a_killed_runner_leaves_the_simulator_ready_for_the_next_one(tmp_p
     assert "FINISHED" in second.text
 
 
-def _caps(info: DeviceInfo) -> Capabilities:
-    return Capabilities("Belt", "AA:BB", None, None, None, has_control_point=True, info=info)
-
-
 @pytest.mark.parametrize(
     ("info", "words"),
     [
@@ -166,26 +158,17 @@ def _caps(info: DeviceInfo) -> Capabilities:
         (DeviceInfo("Acme", "X", "time x60"), "is a treadmill (Acme X)"),
     ],
 )
-def test_yes_is_refused_against_anything_but_the_simulator(
-    info: DeviceInfo, words: str, run_options: RunOptions
-) -> None:
+def test_yes_is_refused_against_anything_but_the_simulator(info: DeviceInfo, words: str) -> None:
     """--yes through an adapter: only a peer naming itself the simulator takes it."""
     with pytest.raises(ConfigError, match="Leave out --yes") as refused:
-        check_peer(run_options, _caps(info))
+        check_peer("Belt", info, yes=True, speedup=1.0)
     assert words in str(refused.value)
 
 
-def test_the_simulators_own_tag_is_accepted_at_its_own_speed(run_options: RunOptions) -> None:
+def test_the_simulators_own_tag_is_accepted_at_its_own_speed() -> None:
     """The tag the simulator serves at x1 passes a real-time --yes run (the default speed)."""
     info = DeviceInfo("retrowalk simulator", "home", simulator_software_revision(1.0))
-    check_peer(run_options, _caps(info))  # no error
+    check_peer("Belt", info, yes=True, speedup=1.0)  # no error
     tagged = DeviceInfo("retrowalk simulator", "home", simulator_software_revision(60))
     with pytest.raises(ConfigError, match="give --speedup 60"):
-        check_peer(run_options, _caps(tagged))
-
-
-@pytest.fixture
-def run_options() -> RunOptions:
-    """Return the options of `run retro-intro --adapter ... --yes` (real time)."""
-    argv = ["run", "retro-intro", "--adapter", "tcp-client:127.0.0.1:9", "--yes"]
-    return resolve_options(build_parser().parse_args(argv), UserConfig())
+        check_peer("Belt", tagged, yes=True, speedup=1.0)

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "schema": "print the JSON Schema of the workout format",
     "scan": "list nearby FTMS treadmills and other fitness machines",
     "sim": "serve the simulated treadmill on a Bluetooth HCI transport",
+    "probe": "capture a treadmill into a file the simulator can replay",
     "decode": "decode FTMS bytes into JSON",
     "sessions": "list recorded sessions",
     "export": "export sessions as FIT, TCX or CSV files",

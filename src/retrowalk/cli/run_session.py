@@ -238,7 +238,9 @@ async def _connect(
         treadmill = await stack.enter_async_context(
             scan.connect(options.device, speed_units=options.speed_units, adapter=adapter)
         )
-        check_peer(options, treadmill.capabilities)  # --yes, --speedup: the simulator only
+        # --yes and --speedup: against the simulator only, at its own speed
+        caps = treadmill.capabilities
+        check_peer(caps.name, caps.info, yes=options.auto_confirm, speedup=options.speedup)
     if options.hr is None:
         return treadmill, None, world
     strap = None if options.hr == "auto" else options.hr

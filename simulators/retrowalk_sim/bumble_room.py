@@ -10,8 +10,9 @@ Public API:
   bumble `Device` (not powered on) with its own controller on the link, for a
   `BumbleAdapter(device=...)`.
 - `serve_on(spec, profile="home", *, on_event=None, on_client=None, ready=None, tweaks=None,
-  time_factor=1.0)`: the same treadmill on an HCI transport until cancelled (`retrowalk sim
-  --transport SPEC`; run it in a loop `time_factor` times faster than real time):
+  time_factor=1.0, on_pace=None)`: the same treadmill on an HCI transport until cancelled
+  (`retrowalk sim --transport SPEC`; run it in a loop `time_factor` times faster than real time,
+  and at each pace `on_pace` is told a central set):
   `tcp-server:HOST:PORT` behind `bumble_radio.hci_hub` (a controller per client), any other
   spec a real controller (`usb:0`).
 """
@@ -33,6 +34,7 @@ from retrowalk.errors import DeviceError
 from retrowalk_sim.bumble_radio import hci_hub, local_device
 from retrowalk_sim.bumble_server import Served, ServerEvent, serve
 from retrowalk_sim.model import TreadmillModel
+from retrowalk_sim.pace import Pace
 from retrowalk_sim.profiles import get_profile
 from retrowalk_sim.trace import Trace
 
@@ -99,7 +101,7 @@ async def bumble_room(  # noqa: PLR0913 - keyword-only knobs of the simulated ma
 ) -> AsyncIterator[Room]:
     """Serve one simulated treadmill on a fresh local link (see the module docstring)."""
     model = treadmill(profile, tweaks=tweaks, trace=trace, record_traffic=record_traffic)
-    model.time_factor = time_factor  # what its Device Information says (run --speedup checks)
+    model.pace = Pace(time_factor)  # what its Device Information says (run --speedup checks)
     label = name or model.profile.local_name
     link = LocalLink()  # type: ignore[no-untyped-call] # bumble leaves its __init__ unannotated
     device, controller = local_device(link, label, SIM_ADDRESS)
@@ -119,8 +121,12 @@ async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
     ready: Callable[[str], None] | None = None,
     tweaks: Mapping[str, object] | None = None,
     time_factor: float = 1.0,
+    on_pace: Callable[[float], None] | None = None,
 ) -> None:
     """Serve the treadmill on the HCI transport `spec` until cancelled (see the module).
+
+    `on_pace(factor)` is told each pace a central sets (and the return to `time_factor` when it
+    leaves): the caller runs its event loop at it (retrowalk_sim.pace).
 
     `tcp-server:HOST:PORT` is the virtual radio: each TCP client is a host given a controller of
     its own on the treadmill's link. Any other spec (`usb:0`, `serial:...`) is a controller for
@@ -134,6 +140,7 @@ async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
             bumble_room(profile, tweaks=tweaks, on_event=on_event, time_factor=time_factor) as room,
             hci_hub(room.link, host, int(port), on_client) as server,
         ):
+            room.model.pace.on_change = on_pace
             if ready is not None:
                 ready(f"tcp-server:{host}:{server.sockets[0].getsockname()[1]}")
             try:
@@ -147,7 +154,8 @@ async def serve_on(  # noqa: PLR0913 - keyword-only hooks and knobs
         raise DeviceError(f"cannot open the Bluetooth controller {spec}: {exc}") from exc
     try:
         model = treadmill(profile, tweaks=tweaks)
-        model.time_factor = time_factor
+        model.pace = Pace(time_factor)
+        model.pace.on_change = on_pace
         label = model.profile.local_name
         device = Device.with_hci(label, Address(SIM_ADDRESS), transport.source, transport.sink)
         await device.power_on()

@@ -1,8 +1,9 @@
 """The GATT table and advertisement of a simulated FTMS treadmill, from its profile.
 
-Public API: `ftms_services(profile, read_training_status, write_control_point, *,
-time_factor=1.0)` (the FTMS service with the characteristics the profile has, then Device
-Information) and `ftms_service_data(profile)` (the FTMS advertisement's service data).
+Public API: `ftms_services(profile, read_training_status, write_control_point, *, pace=None)`
+(the FTMS service with the characteristics the profile has, Device Information, and the
+simulator's own service with its pace) and `ftms_service_data(profile)` (the FTMS
+advertisement's service data).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from retrowalk.ftms.device_info import (
     MANUFACTURER_NAME_UUID,
     MODEL_NUMBER_UUID,
     SIMULATOR_MANUFACTURER,
+    SIMULATOR_PACE_UUID,
+    SIMULATOR_SERVICE_UUID,
     SOFTWARE_REVISION_UUID,
     simulator_software_revision,
 )
@@ -33,6 +36,7 @@ from retrowalk.ftms.models import (
 )
 from retrowalk.ftms.ranges import encode_incline_range, encode_speed_range
 from retrowalk_sim.gatt import CharSpec, Property, ServiceSpec
+from retrowalk_sim.pace import Pace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,12 +49,13 @@ def ftms_services(
     read_training_status: Callable[[], bytes],
     write_control_point: Callable[[bytes], None],
     *,
-    time_factor: float = 1.0,
+    pace: Pace | None = None,
 ) -> list[ServiceSpec]:
     """Return the GATT table `p` exposes, in handle order.
 
-    Device Information names the simulator and its time scale (`retrowalk sim --speedup N`),
-    which is what lets `retrowalk run --yes` accept it as a simulator.
+    Device Information names the simulator and its pace (`retrowalk sim --speedup N`), which is
+    what lets `retrowalk run --yes` accept it as a simulator; the simulator's own service holds
+    that pace for a central to set (retrowalk_sim.pace).
     """
     chars: list[CharSpec] = [
         CharSpec(FEATURE_UUID, ("read",), read=lambda: encode_features(p.features)),
@@ -75,15 +80,21 @@ def ftms_services(
             )
         )
         chars.append(CharSpec(STATUS_UUID, ("notify",)))
-    software = simulator_software_revision(time_factor)
+    keeper = pace or Pace()
     info = (
         CharSpec(MANUFACTURER_NAME_UUID, ("read",), read=SIMULATOR_MANUFACTURER.encode),
         CharSpec(MODEL_NUMBER_UUID, ("read",), read=p.name.encode),
-        CharSpec(SOFTWARE_REVISION_UUID, ("read",), read=software.encode),
+        CharSpec(
+            SOFTWARE_REVISION_UUID,
+            ("read",),
+            read=lambda: simulator_software_revision(keeper.factor).encode(),
+        ),
     )
+    own = CharSpec(SIMULATOR_PACE_UUID, ("read", "write"), read=keeper.read, write=keeper.write)
     return [
         ServiceSpec(FTMS_SERVICE_UUID, tuple(chars)),
         ServiceSpec(DEVICE_INFORMATION_UUID, info),
+        ServiceSpec(SIMULATOR_SERVICE_UUID, (own,)),
     ]
 
 

@@ -3,8 +3,8 @@
 `FtmsServer` is the base class of `retrowalk_sim.model.TreadmillModel`; read that module for the
 public API. This module owns what crosses the GATT boundary: the characteristic handlers, the
 control point procedure (permission, result codes, status before indication), Fitness Machine
-Status and Training Status notifications, and record splitting or truncation for the MTU.
-All bytes come from the `retrowalk.ftms` codecs.
+Status and Training Status notifications, record splitting or truncation for the MTU (the
+bytes from the `retrowalk.ftms` codecs), and the pace a central may set.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from retrowalk.ftms.status import encode_status
 from retrowalk.ftms.training_status import encode_training_status
 from retrowalk_sim.gatt import ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, AttError
 from retrowalk_sim.gatt_table import ftms_service_data, ftms_services
+from retrowalk_sim.pace import Pace
 from retrowalk_sim.timers import Timers
 
 if TYPE_CHECKING:
@@ -56,13 +57,10 @@ class FtmsServer(abc.ABC):
 
     def __init__(self, profile: MachineProfile, *, record_traffic: bool = False) -> None:
         self.profile = profile
-        self.time_factor = 1.0  # served in Device Information: `retrowalk sim --speedup N`
+        self.pace = Pace()  # served: `retrowalk sim --speedup N`, or the central's own
         self.control_granted = False
-        self.training_status: int = (
-            profile.training_status_fixed
-            if profile.training_status_fixed is not None
-            else TrainingStatusCode.IDLE
-        )
+        fixed = profile.training_status_fixed
+        self.training_status: int = TrainingStatusCode.IDLE if fixed is None else fixed
         self.control_point_log: list[bytes] = []
         self.control_point_writes: list[tuple[float, bytes]] = []
         self.sent: list[tuple[float, str, bytes]] = []
@@ -81,8 +79,8 @@ class FtmsServer(abc.ABC):
 
     def services(self) -> list[ServiceSpec]:
         """Return the GATT table this profile exposes."""
-        write, factor = self.write_control_point, self.time_factor
-        return ftms_services(self.profile, self._training_bytes, write, time_factor=factor)
+        p, write = self.profile, self.write_control_point
+        return ftms_services(p, self._training_bytes, write, pace=self.pace)
 
     def service_data(self) -> dict[str, bytes]:
         """Return the FTMS advertisement: available, treadmill (`01 01 00`)."""
@@ -101,6 +99,7 @@ class FtmsServer(abc.ABC):
         """The central is gone: control permission ends with the connection."""
         self._port = None
         self.control_granted = False
+        self.pace.reset()
         if self.timers.running:
             self._on_detach()
 

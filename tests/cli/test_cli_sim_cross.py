@@ -83,11 +83,27 @@ async def test_a_workout_finishes_across_two_processes_at_the_simulators_speed(
 
 
 @pytest.mark.realtime
-async def test_a_run_at_another_speed_than_the_simulator_is_refused_before_the_belt_moves(
+async def test_a_simulator_in_real_time_runs_at_the_pace_of_a_run_at_60x(tmp_path: Path) -> None:
+    """`sim home` and `run --speedup 60 --yes`: the runner sets the pace, the workout finishes.
+
+    When the runner leaves, the simulator returns to its own pace for the next central.
+    """
+    code, run, sim = await _run_once(tmp_path, sim_speedup="1", run_speedup="60")
+    assert code == 0, run.text
+    assert "FINISHED" in run.text
+    paces = [line for line in sim.lines if "pace:" in line]
+    assert paces == [
+        "retrowalk sim: pace: 60 times real time",
+        "retrowalk sim: pace: 1 times real time (its own again)",
+    ]
+
+
+@pytest.mark.realtime
+async def test_a_pace_the_simulator_refuses_is_refused_before_the_belt_moves(
     tmp_path: Path,
 ) -> None:
-    """The two speeds differ: exit 2, the fix named, and no control point write at all."""
-    code, run, sim = await _run_once(tmp_path, sim_speedup="60", run_speedup="20")
+    """The simulator takes no pace over 100: exit 2, the fix named, no control point write."""
+    code, run, sim = await _run_once(tmp_path, sim_speedup="60", run_speedup="500")
     assert code == 2
     assert "give --speedup 60" in run.text
     assert "Traceback" not in run.text
@@ -112,7 +128,7 @@ async def test_killing_the_simulator_holds_the_run_and_its_return_never_restarts
         assert re.search(r"the belt was running at [1-4]\.\d km/h", lost), lost
         await run.wait_for("HOLD (disconnected)")
         port = int(spec.rsplit(":", 1)[1])
-        again, _ = await start_sim(tmp_path, "home", "--speedup", "10", port=port)
+        again, _ = await start_sim(tmp_path, "home", port=port)  # in real time: paced again
         await run.wait_for("link restored")
         await run.wait_for("belt at rest (hold)")  # seen standing (a Stop sent if it was not)
         run.child.send_signal(signal.SIGINT)
@@ -125,6 +141,7 @@ async def test_killing_the_simulator_holds_the_run_and_its_return_never_restarts
     assert code == 130
     assert "belt NOT restarted" in run.text
     assert "belt      stopped" in run.text
+    assert "pace: 10 times real time" in again.text  # the run's pace, set again on reconnect
     assert START not in again.text  # the simulator's own record: the belt never restarted
     assert "set target speed" not in again.text
     assert "Traceback" not in run.text

@@ -140,6 +140,7 @@ async def _capture(args: argparse.Namespace, seconds: float) -> Capture:
             progress=say,
             source=f"retrowalk probe {__version__}",
             with_address=args.with_address,
+            pace=args.speedup,
         )
     raise AssertionError("unreachable")  # pragma: no cover - the stack returns or raises
 

@@ -5,7 +5,8 @@ Bluetooth LE central can use it: `retrowalk run --adapter`, `retrowalk scan --ad
 another FTMS app. It prints each client that attaches, each central that connects or leaves
 and every control point write; Ctrl-C drops the link cleanly (the central hears a normal
 disconnect) and exits 0. `--speedup N` runs the treadmill N times faster than real time and
-says so in its Device Information, where `retrowalk run --speedup N --yes` looks for it.
+says so in its Device Information; a runner at another `--speedup` writes its own pace to the
+simulator's pace characteristic, and the treadmill runs at it until that runner leaves.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     check_profile(args.profile)
     out = sys.stdout
     try:
-        clock.run(lambda: _serve(spec, args.profile, out, speedup), speedup=speedup)
+        clock.run(lambda: _serve(spec, args.profile, out, speedup), speedup=speedup, scalable=True)
     except KeyboardInterrupt:
         print("retrowalk sim: stopped; the link was dropped cleanly", file=out, flush=True)
     return EXIT_OK
@@ -101,6 +102,12 @@ async def _serve(spec: str, profile: str, out: TextIO, speedup: float) -> None:
     def client(peer: str, attached: bool) -> None:  # noqa: FBT001 - the hub's callback
         say(f"HCI client {peer} {'attached' if attached else 'left'}")
 
+    def pace(factor: float) -> None:
+        from retrowalk.engine import clock  # noqa: PLC0415
+
+        clock.set_speedup(factor)  # the treadmill's time, for whoever is connected
+        say(f"pace: {factor:g} times real time" + (" (its own again)" if factor == speedup else ""))
+
     try:
         await serve_on(
             spec,
@@ -109,6 +116,7 @@ async def _serve(spec: str, profile: str, out: TextIO, speedup: float) -> None:
             on_client=client,
             ready=ready,
             time_factor=speedup,
+            on_pace=pace,
         )
     except OSError as exc:  # the port is taken, the address is not this machine's
         raise DeviceError(f"cannot serve on {spec}: {exc}") from exc

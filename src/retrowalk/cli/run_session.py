@@ -238,7 +238,9 @@ async def _connect(
         treadmill = await stack.enter_async_context(
             scan.connect(options.device, speed_units=options.speed_units, adapter=adapter)
         )
-        # --yes and --speedup: against the simulator only, at its own speed
+        if treadmill.capabilities.info.is_simulator:
+            await treadmill.pace_simulator(options.speedup)  # `retrowalk sim` follows this run
+        # --yes and --speedup: against the simulator only, at this run's pace
         caps = treadmill.capabilities
         check_peer(caps.name, caps.info, yes=options.auto_confirm, speedup=options.speedup)
     if options.hr is None:

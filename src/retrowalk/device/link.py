@@ -17,9 +17,12 @@ from retrowalk.ftms.device_info import (
     DEVICE_INFORMATION_UUID,
     MANUFACTURER_NAME_UUID,
     MODEL_NUMBER_UUID,
+    SIMULATOR_PACE_UUID,
+    SIMULATOR_SERVICE_UUID,
     SOFTWARE_REVISION_UUID,
     DeviceInfo,
     decode_text,
+    encode_pace,
 )
 from retrowalk.ftms.feature import decode_features
 from retrowalk.ftms.models import (
@@ -189,3 +192,13 @@ async def read_device_info(client: BleakClient) -> DeviceInfo:
         model=await text(MODEL_NUMBER_UUID),
         software=await text(SOFTWARE_REVISION_UUID),
     )
+
+
+async def write_pace(client: BleakClient, factor: float) -> bool:
+    """Ask `retrowalk sim` to run `factor` times faster; False if the peer has no pace to set."""
+    service = client.services.get_service(SIMULATOR_SERVICE_UUID)
+    char = None if service is None else service.get_characteristic(SIMULATOR_PACE_UUID)
+    if char is None:
+        return False
+    await client.write_gatt_char(char, encode_pace(factor), response=True)
+    return True

@@ -94,13 +94,14 @@ async def probe_machine(  # noqa: PLR0913 - keyword-only parts of one capture
     progress: Callable[[str], None],
     source: str,
     with_address: bool = False,
+    pace: float = 1.0,
 ) -> Capture:
     """Find the machine (`target`: address, name or None for the first), connect, capture it.
 
     `accept` raises to refuse the machine (`--yes` against anything but the simulator) before
-    anything is recorded or moved.
+    anything is recorded or moved. A `retrowalk sim` is asked to run at `pace` first.
     """
-    from retrowalk.device.link import read_device_info  # noqa: PLC0415 - a cycle otherwise
+    from retrowalk.device.link import read_device_info, write_pace  # noqa: PLC0415 - a cycle
     from retrowalk.device.scan import find_treadmill  # noqa: PLC0415
 
     via = None if adapter is None else adapter.scanner_backend
@@ -110,6 +111,10 @@ async def probe_machine(  # noqa: PLR0913 - keyword-only parts of one capture
     backend = None if adapter is None else adapter.client_backend
     async with BleakClient(device, backend=backend) as client:
         info = await read_device_info(client)
+        if info.time_factor not in (None, pace):
+            with contextlib.suppress(BleakError):  # refused: `accept` names the mismatch
+                await write_pace(client, pace)
+            info = await read_device_info(client)
         accept(name, info)
         return await probe(
             client,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from typing import TYPE_CHECKING, Literal, Self
@@ -29,6 +30,7 @@ from retrowalk.device.link import (
     find_ftms,
     read_descriptions,
     read_device_info,
+    write_pace,
 )
 from retrowalk.device.stream import DEFAULT_QUEUE_SIZE, EventHub, EventSubscription
 from retrowalk.device.telemetry import TelemetryDecoder
@@ -80,6 +82,7 @@ class FtmsTreadmill:
             raise ConfigError(f"link check interval must be positive, got {link_check_interval_s}")
         self._client = client
         self._units = speed_units or SpeedUnits()
+        self._pace: float | None = None  # the simulator's pace this run asked for
         self._runner = ControlPointRunner(self._write_control, timeout_s=control_timeout_s)
         self._hub = EventHub()
         self._echoes = StatusInterpreter(speed_factor=self._units.target_factor)
@@ -163,6 +166,18 @@ class FtmsTreadmill:
         if self._capabilities is None:
             raise RuntimeError("capabilities are known only inside `async with FtmsTreadmill(...)`")
         return self._capabilities
+
+    async def pace_simulator(self, factor: float) -> None:
+        """Ask `retrowalk sim` to run at this run's pace, now and after every reconnect."""
+        try:
+            if not (self.capabilities.info.is_simulator and await write_pace(self._client, factor)):
+                return
+        except BleakError as exc:  # refused (the simulator's limit): the pace check says so
+            log.warning("the simulator did not take the pace x%g: %s", factor, exc)
+            return
+        self._pace = factor
+        info = await read_device_info(self._client)
+        self._capabilities = dataclasses.replace(self.capabilities, info=info)
 
     @property
     def is_connected(self) -> bool:
@@ -312,6 +327,8 @@ class FtmsTreadmill:
             await self._client.start_notify(gatt.training_status, self._on_training_status)
         await self._client.start_notify(gatt.treadmill_data, self._on_treadmill_data)
         features, speed_range, incline_range = await read_descriptions(self._client, gatt)
+        if self._pace is not None:  # a simulator forgets a central's pace when it leaves
+            await write_pace(self._client, self._pace)
         info = await read_device_info(self._client)
         # Ranges are declared in the numbers the machine takes as targets; the engine sees km/h,
         # and the reports are checked against the range in the numbers the machine reports.

@@ -122,47 +122,88 @@ class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
 class _ScaledSelector(_DelegatingSelector):
     def __init__(self, real: selectors.BaseSelector, factor: float) -> None:
         super().__init__(real)
-        self._factor = factor
+        self.factor = factor
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        return self._real.select(None if timeout is None else timeout / self._factor)
+        return self._real.select(None if timeout is None else timeout / self.factor)
 
 
 class ScaledTimeEventLoop(asyncio.SelectorEventLoop):
-    """An event loop whose clock runs `factor` times faster than the monotonic clock."""
+    """An event loop whose clock runs `factor` times faster than the monotonic clock.
+
+    `set_factor()` changes the rate from now on: the clock keeps its value and never goes back,
+    and timers already set fire at their loop times, sooner or later in real time.
+    """
 
     def __init__(self, factor: float) -> None:
-        if not factor > 0:
-            msg = f"speed-up factor must be positive, got {factor}"
-            raise ValueError(msg)
+        _check_factor(factor)
         self._factor = factor
         self._origin = time.monotonic()
-        super().__init__(_ScaledSelector(selectors.DefaultSelector(), factor))
+        self._base = 0.0  # the loop time at `_origin`
+        self._selector_scale = _ScaledSelector(selectors.DefaultSelector(), factor)
+        super().__init__(self._selector_scale)
+
+    @property
+    def factor(self) -> float:
+        """Return how many times faster than real time the clock runs."""
+        return self._factor
 
     def time(self) -> float:
         """Return scaled time in seconds."""
-        return (time.monotonic() - self._origin) * self._factor
+        return self._base + (time.monotonic() - self._origin) * self._factor
+
+    def set_factor(self, factor: float) -> None:
+        """Run `factor` times faster than real time from now on."""
+        _check_factor(factor)
+        now, origin = self.time(), time.monotonic()
+        self._base, self._origin, self._factor = now, origin, factor
+        self._selector_scale.factor = factor
+
+
+def _check_factor(factor: float) -> None:
+    if not factor > 0:
+        msg = f"speed-up factor must be positive, got {factor}"
+        raise ValueError(msg)
 
 
 def loop_factory(
-    *, fast: bool = False, speedup: float = 1.0
+    *, fast: bool = False, speedup: float = 1.0, scalable: bool = False
 ) -> Callable[[], asyncio.AbstractEventLoop]:
-    """Return the factory for a real-time, virtual-time (`fast`) or scaled event loop."""
+    """Return the factory for a real-time, virtual-time (`fast`) or scaled event loop.
+
+    `scalable`: a scaled loop even at 1.0, whose rate `set_speedup()` can change later.
+    """
     if fast:
         return VirtualTimeEventLoop
-    if speedup != 1.0:
+    if speedup != 1.0 or scalable:
         return lambda: ScaledTimeEventLoop(speedup)
     return asyncio.new_event_loop
 
 
-def run(main: Callable[[], Awaitable[T]], *, fast: bool = False, speedup: float = 1.0) -> T:
+def run(
+    main: Callable[[], Awaitable[T]],
+    *,
+    fast: bool = False,
+    speedup: float = 1.0,
+    scalable: bool = False,
+) -> T:
     """Run `main()` to completion on the loop that the time mode asks for."""
 
     async def _main() -> T:
         return await main()
 
-    with asyncio.Runner(loop_factory=loop_factory(fast=fast, speedup=speedup)) as runner:
+    factory = loop_factory(fast=fast, speedup=speedup, scalable=scalable)
+    with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(_main())
+
+
+def set_speedup(factor: float) -> None:
+    """Make the running loop (a scalable one) run `factor` times faster than real time."""
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, ScaledTimeEventLoop):
+        msg = "set_speedup needs a loop from run(..., scalable=True)"
+        raise TypeError(msg)
+    loop.set_factor(factor)
 
 
 def now() -> float:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from retrowalk import __version__
 from retrowalk.errors import EXIT_OK, ConfigError
+from retrowalk.ftms.device_info import MAX_PACE
 
 if TYPE_CHECKING:
     import argparse
@@ -81,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS):
         raise ConfigError(f"--seconds must be above 0 and at most {MAX_SECONDS:g}, got {seconds:g}")
     speedup = float(args.speedup)
-    if not (math.isfinite(speedup) and 0 < speedup <= 100):
-        raise ConfigError(f"--speedup must be above 0 and at most 100, got {speedup:g}")
+    if not (math.isfinite(speedup) and 0 < speedup <= MAX_PACE):
+        raise ConfigError(f"--speedup must be above 0 and at most {MAX_PACE:g}, got {speedup:g}")
     if args.adapter is not None:
         from retrowalk.device.hci_spec import check_adapter  # noqa: PLC0415
 
@@ -149,12 +150,14 @@ async def _ask(speeds: SpeedRange) -> bool:
     """Ask on screen before the belt moves; no terminal to ask on means no check."""
     import asyncio  # noqa: PLC0415
 
+    from retrowalk.device.probe import check_speeds  # noqa: PLC0415
+
     if not sys.stdin.isatty():
         say("no terminal to confirm the control check on: skipped (the belt did not move)")
         return False
-    step = min(speeds.maximum_kmh, speeds.minimum_kmh + max(speeds.increment_kmh, 0.5))
+    slowest, step = check_speeds(speeds)
     say(
-        f"control check: the belt starts at {speeds.minimum_kmh:.1f} km/h, goes to "
+        f"control check: the belt starts at {slowest:.1f} km/h, goes to "
         f"{step:.1f} km/h, and stops (about 30 s). Nobody on the belt: stand beside it with "
         "the safety key at hand."
     )

@@ -16,15 +16,12 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from retrowalk.errors import EXIT_OK, ConfigError, ProtocolError
+from retrowalk.ftms.device_info import MAX_PACE
 
 if TYPE_CHECKING:
     import argparse
 
     from retrowalk_sim.bumble_server import ServerEvent
-
-# Beyond this the radio's own timing (connection events, scans, TCP) no longer keeps up with
-# the treadmill's time: a notification every 10 ms of real time at the home profile's 1 Hz.
-MAX_SPEEDUP = 100.0
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,8 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=float,
         default=1.0,
         metavar="N",
-        help="run the treadmill N times faster than real time (up to 100); the runner gives the "
-        "same --speedup N, checked against what the simulator says of itself",
+        help=f"the simulator's own pace: N times faster than real time (up to {MAX_PACE:g}); "
+        "a runner with --speedup sets its own pace while it is connected",
     )
     p.set_defaults(func=run)
 
@@ -71,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
     spec = check_transport(args.transport)
     speedup = float(args.speedup)
-    if not (math.isfinite(speedup) and 0 < speedup <= MAX_SPEEDUP):
+    if not (math.isfinite(speedup) and 0 < speedup <= MAX_PACE):
         raise ConfigError(
-            f"--speedup must be a number above 0 and up to {MAX_SPEEDUP:g}, got {speedup:g}"
+            f"--speedup must be a number above 0 and up to {MAX_PACE:g}, got {speedup:g}"
         )
     check_profile(args.profile)
     out = sys.stdout

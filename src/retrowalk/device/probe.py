@@ -211,6 +211,12 @@ async def _record(
         progress(f"{what} {done:.0f} s of {seconds:g}: {data} Treadmill Data records in all")
 
 
+def check_speeds(speeds: SpeedRange) -> tuple[float, float]:
+    """Return the control check's two speeds: the slowest declared, then one step up."""
+    slowest = speeds.minimum_kmh
+    return slowest, min(speeds.maximum_kmh, slowest + max(speeds.increment_kmh, 0.5))
+
+
 async def _control_check(
     client: BleakClient,
     control: BleakGATTCharacteristic,
@@ -230,8 +236,7 @@ async def _control_check(
                 while (await recorder.answers.get())[:2] != bytes([ControlOp.RESPONSE, payload[0]]):
                     pass
 
-    slowest = speeds.minimum_kmh
-    step = min(speeds.maximum_kmh, slowest + max(speeds.increment_kmh, 0.5))
+    slowest, step = check_speeds(speeds)
     try:
         await send(cp.encode_request(cp.request_control()), "control check: Request Control")
         await send(cp.encode_request(cp.start_or_resume()), "control check: Start")

@@ -30,7 +30,9 @@ SIMULATOR_MANUFACTURER = "retrowalk simulator"
 # `--speedup 60` writes 60 and the simulator runs 60 times faster until that central leaves.
 SIMULATOR_SERVICE_UUID = "5257534d-0001-4c39-9a52-72657472f001"
 SIMULATOR_PACE_UUID = "5257534d-0002-4c39-9a52-72657472f001"
-MAX_PACE = 100.0  # beyond this the radio's own timing no longer keeps up
+# Beyond this the radio's own timing (connection events, scans, TCP) no longer keeps up with
+# the treadmill's time: a notification every 10 ms of real time at a 1 Hz machine.
+MAX_PACE = 100.0
 _TIME = re.compile(r"\btime x(\d+(?:\.\d+)?)\b")
 _MAX_TEXT = 64  # longer strings are cut: they end up on screen and in the session log
 

@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+from fresh import fresh_env, warm
+
 WARMUP_S = 5.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -97,7 +99,8 @@ def main() -> int:
         print("this benchmark reads /proc: Linux only")
         return 1
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "RETROWALK_DATA_DIR": data, "RETROWALK_CONFIG": os.devnull}
+        env = fresh_env(data)
+        warm(env)
         argv = [sys.executable, "-m", "retrowalk", "run", args.workout, "--sim", "--voice", "off"]
         started = time.monotonic()
         if args.screen:

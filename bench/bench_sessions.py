@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench_run import HOUR_WORKOUT
+from fresh import fresh_env
+from fresh import warm as compile_sources
 from retrowalk.cli.main import main as cli_main
 from retrowalk.history import read_log
 
@@ -100,6 +102,7 @@ def bench_listing(scratch: Path, count: int) -> None:
         (folder / ".index.json").unlink(missing_ok=True)
         cold.append(time_listing(folder))
     warm = [time_listing(folder) for _ in range(3)]
+    compile_sources(fresh_env(str(folder)))
     fresh = [_process(folder) for _ in range(3)]
     empty = [_process(scratch / "no-sessions") for _ in range(3)]
     print(f"2. `retrowalk sessions` over {count} logs ({size / 1e6:.0f} MB), medians of 3:")
@@ -118,6 +121,7 @@ def _process(folder: Path) -> float:
     started = time.perf_counter()
     subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
         [sys.executable, "-m", "retrowalk", "sessions", "--dir", str(folder)],
+        env=fresh_env(str(folder)),
         capture_output=True,
         check=True,
     )
@@ -130,7 +134,7 @@ def bench_kills(scratch: Path, kills: int) -> None:
     lost: list[float] = []
     for i in range(kills):
         folder = scratch / f"kill-{i}"
-        env = {**os.environ, "RETROWALK_DATA_DIR": str(folder), "RETROWALK_CONFIG": os.devnull}
+        env = fresh_env(str(folder))
         argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
         argv += ["--plain", "--voice", "off", "--speedup", str(speedup)]
         child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)  # noqa: S603

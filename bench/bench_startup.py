@@ -31,6 +31,8 @@ import termios
 import time
 from pathlib import Path
 
+from fresh import fresh_env, warm
+
 TARGETS = {"--help": 0.080, "validate": 0.200, "show": None, "screen": 0.700}
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
@@ -134,7 +136,8 @@ def main() -> int:
     args = parser.parse_args()
     base = command()
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "RETROWALK_DATA_DIR": data, "RETROWALK_CONFIG": os.devnull}
+        env = fresh_env(data)
+        warm(env)
         env.pop("NO_COLOR", None)
         cases = {
             "--help": [*base, "--help"],

@@ -4,7 +4,8 @@
 `intro_plan()` has the shape of the library's retro-intro workout. `play()` publishes, in loop
 time, the events and snapshots the engine publishes for a plan whose turns are confirmed at
 once, in the guard's order: a turn's countdown to the slow-down, ramp down, stop, the belt seen
-at rest, the window; the end's countdown, the belt at rest, then Finished.
+at rest, the window; the end's countdown, the belt at rest, then Finished. `toasts()` reads the
+notifications the screen app shows.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from retrowalk.engine.events import (
 from retrowalk.workout.plan import Direction, Plan, Transition
 
 if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
     from retrowalk.engine.bus import Bus
 
 F, B, R = Direction.FORWARD, Direction.BACKWARD, Direction.REST
@@ -184,3 +187,13 @@ async def _turn(bus: Bus, transition: Transition, t: Any, until: Any) -> None:
     await until(start + 6.0 + transition.turn.window_s)
     bus.publish(TurnPhaseChanged(t=t(), phase=TurnPhase.RAMP_UP, remaining_s=None))
     bus.publish(TurnEnded(t=t(), direction=transition.to_direction))
+
+
+async def toasts(pilot: Pilot[Any]) -> list[str]:
+    """Return the messages of the notifications on the screen, oldest first.
+
+    A notification is a message, then a scheduled call, then a mount: three turns of the app.
+    """
+    for _ in range(3):
+        await pilot.pause()
+    return [str(toast.render()).splitlines()[-1] for toast in pilot.app.screen.query("Toast")]

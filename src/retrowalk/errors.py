@@ -24,10 +24,12 @@ and what to do next. The CLI maps classes to exit codes through `exit_code`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+_E = TypeVar("_E", bound=BaseException)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -214,3 +216,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     # 0.8: a typo or two (retro-into, walkng-pad), not a different name (retro-extreme).
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def first_error(group: BaseExceptionGroup[_E]) -> _E:
+    """Return the first error of `group` (from `except*`), however deeply task groups nest it."""
+    first = group.exceptions[0]
+    return first_error(first) if isinstance(first, BaseExceptionGroup) else first

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from retrowalk.cli.tui import RetrowalkApp, digit_scale
+from retrowalk.cli.tui import RetrowalkApp
 from retrowalk.cli.tui_screens import QuitScreen, SummaryScreen
-from retrowalk.cli.tui_widgets import BigDigits, PlanBar, scale_glyphs
+from retrowalk.cli.tui_widgets import BigDigits, PlanBar, digit_scale, scale_glyphs
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
 from retrowalk.engine.events import (
@@ -24,7 +24,7 @@ from retrowalk.engine.events import (
     TurnPhase,
     TurnStarted,
 )
-from screen_plans import B, F, intro_plan, snapshot
+from screen_plans import B, F, intro_plan, snapshot, toasts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -171,16 +171,6 @@ async def test_quit_confirmed_stops_and_exits_when_the_engine_ends() -> None:
         bus.close()
         await pilot.pause()
         assert not app.is_running
-
-
-async def toasts(pilot: Pilot[Any]) -> list[str]:
-    """Return the messages of the notifications on the screen, oldest first.
-
-    A notification is a message, then a scheduled call, then a mount: three turns of the app.
-    """
-    for _ in range(3):
-        await pilot.pause()
-    return [str(toast.render()).splitlines()[-1] for toast in pilot.app.screen.query("Toast")]
 
 
 async def test_refused_stop_keeps_the_app_open_and_says_why() -> None:

@@ -175,6 +175,8 @@ def _configure_logging(*, plain: bool) -> None:
     if root.handlers:
         return  # the embedding program (or a test harness) configured logging
     handler: logging.Handler = logging.StreamHandler(sys.stderr) if plain else logging.NullHandler()
-    handler.setFormatter(logging.Formatter("retrowalk: %(message)s"))
+    from retrowalk.cli.run_terminal import OneLineFormatter  # noqa: PLC0415 - lazy CLI import
+
+    handler.setFormatter(OneLineFormatter("retrowalk: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.WARNING)

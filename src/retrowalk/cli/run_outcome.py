@@ -12,7 +12,8 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING
 
-from retrowalk.cli.console import RunSummary
+from retrowalk.cli.console import RunSummary, format_summary
+from retrowalk.cli.run_terminal import say, silence_stdout
 from retrowalk.engine.events import Aborted, Finished
 from retrowalk.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
@@ -60,3 +61,32 @@ def exit_code(summary: RunSummary, interrupted: int) -> int:
         # As shells report a signal: 128 + its number (130 INT, 143 TERM, 129 HUP).
         return EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
     return EXIT_OK if summary.ended == "finished" else EXIT_FAILURE
+
+
+def report(summary: RunSummary, *, shown: bool) -> None:
+    """Print the summary; if the output closed mid-run (`shown` False), one line on stderr."""
+    if shown:
+        _print_summary(summary)
+    else:
+        say(_closed_output_line(summary))
+
+
+def _print_summary(summary: RunSummary) -> None:
+    try:
+        print(format_summary(summary), flush=True)
+    except (OSError, ValueError):  # closed just now: the session log has the summary
+        silence_stdout()  # and the interpreter's last flush must not fail on it again
+
+
+def _closed_output_line(summary: RunSummary) -> str:
+    """Return the one line said on stderr when the output closed mid-run."""
+    closed = "the output was closed (broken pipe or closed terminal)"
+    how = "the workout had finished" if summary.ended == "finished" else "the workout was stopped"
+    if summary.belt_stopped:
+        belt = "belt stopped"
+    elif summary.keep_walking and summary.ended == "finished":
+        belt = "belt still running (you chose to keep walking)"
+    else:
+        belt = "belt NOT confirmed stopped: stop it at its console"
+    saved = f"session saved in {summary.session_log}" if summary.session_log else "not recorded"
+    return f"{closed}: {how}; {belt}; {saved}"

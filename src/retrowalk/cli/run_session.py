@@ -1,6 +1,8 @@
 """The wiring of `retrowalk run`: treadmill + engine + sinks, one TaskGroup, one bus.
 
-`session()` connects, subscribes every sink before the engine starts, runs the engine, and on
+`session()` starts the display first (the screen app shows CONNECTING while the treadmill is
+found; a stop there ends the run before anything started, run_display.EngineLink), connects,
+subscribes every sink before the engine starts, runs the engine, and on
 Ctrl-C cancels only the engine (whose every exit path stops the belt) so the sinks still receive
 its last events and the session log gets its summary. The summary and the exit code come from
 the engine's own end (run_outcome), whatever the sinks managed to do.
@@ -11,26 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrowalk.cli import sim_script
-from retrowalk.cli.console import format_summary
-from retrowalk.cli.run_display import show
+from retrowalk.cli.run_display import EngineLink, show
 from retrowalk.cli.run_options import check_peer
-from retrowalk.cli.run_outcome import exit_code, run_summary
+from retrowalk.cli.run_outcome import exit_code, report, run_summary
 from retrowalk.cli.run_prepare import header, mqtt_settings
 from retrowalk.cli.run_terminal import (
     announce_stop,
     detach_if_hung_up,
     on_stop_signals,
     say,
-    silence_stdout,
 )
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import Notice
-from retrowalk.errors import RetrowalkError
+from retrowalk.errors import RetrowalkError, first_error
 from retrowalk.sinks.recorder import SessionRecorder
 from retrowalk.sinks.tally import EventTally
 
@@ -44,6 +43,8 @@ if TYPE_CHECKING:
     from retrowalk.device.api import Treadmill
     from retrowalk.engine.bus import Channel
     from retrowalk.engine.commands import Command, CommandResult
+    from retrowalk.engine.runner import Engine
+    from retrowalk.workout import Plan
     from retrowalk_sim.bleak_backend import SimWorld
 
     Submit = Callable[[Command], Awaitable[CommandResult]]
@@ -60,92 +61,139 @@ class RunResult:
 
 async def session(prepared: Prepared) -> RunResult:
     """Connect, run the workout with every sink, print the summary; return the result."""
-    from retrowalk.engine.runner import Engine, EngineOptions  # noqa: PLC0415 - lazy
-
     options = prepared.options
-    # The screen app's import (Textual, about half a second) runs while the treadmill connects.
-    screen_app = None if options.plain else _import_in_background("retrowalk.cli.tui")
-    async with contextlib.AsyncExitStack() as devices:
-        treadmill, heart_rate, world = await _connect(devices, options)
-        # One plan: fitted to this treadmill once, and what the engine and every sink see.
-        prepared, fitted = _fit(prepared, treadmill)
-        bus = Bus()
-        engine = Engine(
-            prepared.plan,
-            treadmill,
-            bus=bus,
-            profile=prepared.profile,
-            options=EngineOptions(
-                clamp=options.clamp,
-                auto_confirm=options.auto_confirm,
-                remote_control=options.remote_control,
-                keep_walking=options.keep_walking,
-                hr_max_bpm=options.hr_max_bpm,
-            ),
-            heart_rate=heart_rate,
-            fit_notes=fitted,
-        )
-        tally = EventTally()
-        recorder = SessionRecorder(on_problem=lambda message: _tell(bus, message))
-        interrupted = 0  # the signal that asked us to stop, if any
-        try:
-            async with recorder, asyncio.TaskGroup() as tg:
-                # Every sink subscribes before the engine runs, so none misses the first events.
-                # Plain output prints events only; the screen app draws the newest snapshot.
-                display = bus.subscribe("display", snapshots="none" if options.plain else "latest")
-                _start_sinks(
-                    tg, prepared, bus, engine.submit, tally=tally, recorder=recorder,
-                    treadmill=treadmill, world=world, fitted=fitted,
-                )  # fmt: skip
-                _announce_remote_control(options, bus)
-                sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
-                engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
+    bus = Bus()
+    # The display follows the bus from before the connection: the screen shows CONNECTING at once.
+    display = bus.subscribe("display", snapshots="none" if options.plain else "latest")
+    link = EngineLink()
+    stop = _Stop()
 
-                def interrupt(signum: int) -> None:
-                    nonlocal interrupted
-                    if engine_task.done():  # the workout is over: only the app was left
-                        detach_if_hung_up(signum)
-                        screen.cancel()
-                        return
-                    if interrupted:
-                        return
-                    interrupted = signum
-                    engine_task.cancel()  # first: a hung-up terminal must not keep the belt going
-                    announce_stop(signum)
+    def interrupt(signum: int) -> None:
+        if link.ended:  # the workout is over: only the app was left
+            detach_if_hung_up(signum)
+            screen.cancel()
+            return
+        if stop.signum:
+            return
+        stop.signum = signum
+        if not link.attached:  # still connecting: give up, nothing has started
+            detach_if_hung_up(signum)
+            link.give_up(signum)
+            return
+        link.give_up(signum)  # first: a hung-up terminal must not keep the belt going
+        announce_stop(signum)
 
-                screen = tg.create_task(
-                    show(prepared, display, engine.submit, engine_task, screen_app=screen_app),
-                    name="display",
-                )
-                with on_stop_signals(interrupt):
-                    await asyncio.wait([engine_task])
-                    if interrupted and not options.plain:
-                        # The screen app waits for the person to quit; a signal means nobody will.
-                        screen.cancel()
-                    await asyncio.wait([screen])
-        except* RetrowalkError as group:
-            # An expected failure (a plan that does not fit the machine, a lost device before
-            # the start): one clear line from the CLI, not an exception group.
-            raise group.exceptions[0] from None
+    try:
+        with on_stop_signals(interrupt):
+            async with contextlib.AsyncExitStack() as devices, asyncio.TaskGroup() as screens:
+                # On any error the group cancels the screen: the app gives the terminal back.
+                screen = screens.create_task(show(prepared, display, link), name="display")
+                ran = await _run(prepared, devices, bus, link, screen=screen, stop=stop)
+    except* RetrowalkError as group:
+        # An expected failure (a plan that does not fit the machine, a lost device before the
+        # start, a stop while connecting): one clear line from the CLI, not an exception group.
+        raise first_error(group) from None
     shown = screen.cancelled() or screen.result()  # False: the output closed mid-run
     summary = run_summary(
-        tally,
-        prepared.plan,
-        session_log=recorder.path,
+        ran.tally,
+        ran.plan,
+        session_log=ran.log,
         keep_walking=options.keep_walking,
         units=options.units,
     )
-    if shown:
-        _print_summary(summary)
-    else:
-        say(_closed_output_line(summary))
+    report(summary, shown=shown)
+    if ran.real:
+        await _export(options, ran.log)
+    return RunResult(exit_code(summary, stop.signum), summary, ran.log)
+
+
+@dataclass
+class _Stop:
+    """The signal that asked the run to stop (Ctrl-C, SIGTERM, a hang-up), or 0."""
+
+    signum: int = 0
+
+
+@dataclass(frozen=True)
+class _Ran:
+    """What a run that started leaves for its summary."""
+
+    tally: EventTally
+    plan: Plan  # as fitted to the treadmill
+    log: Path | None
+    real: bool  # a real treadmill (not the simulator)
+
+
+async def _run(  # noqa: PLR0913 - the parts session() owns
+    prepared: Prepared,
+    devices: contextlib.AsyncExitStack,
+    bus: Bus,
+    link: EngineLink,
+    *,
+    screen: asyncio.Task[bool],
+    stop: _Stop,
+) -> _Ran:
+    """Connect, then run the engine with every sink until it and the display are done."""
+    options = prepared.options
+    treadmill, heart_rate, world = await link.connecting(_connect(devices, options))
+    # One plan: fitted to this treadmill once, and what the engine and every sink see.
+    prepared, fitted = _fit(prepared, treadmill)
+    engine = _engine(prepared, treadmill, bus, heart_rate, fitted)
+    tally = EventTally()
+    recorder = SessionRecorder(on_problem=lambda message: _tell(bus, message))
+    async with recorder, asyncio.TaskGroup() as tg:
+        # Every sink subscribes before the engine runs, so none misses the first events.
+        _start_sinks(
+            tg, prepared, bus, engine.submit, tally=tally, recorder=recorder,
+            treadmill=treadmill, world=world, fitted=fitted,
+        )  # fmt: skip
+        _announce_remote_control(options, bus)
+        sim_script.anchor(world)  # the simulator's clock: the engine's `t` from now
+        engine_task = tg.create_task(_drive(engine.run(), bus), name="engine")
+        link.attach(engine.submit, engine_task, prepared.plan)
+        await asyncio.wait([engine_task])
+        if stop.signum and not options.plain:
+            # The screen app waits for the person to quit; a signal means nobody will.
+            screen.cancel()
+        await asyncio.wait([screen])
     real = options.sim is None and not treadmill.capabilities.info.is_simulator
-    if options.export_dir is not None and real and recorder.path is not None:
-        # After the log is closed, off the loop; one line whatever happens (cmd_export).
+    return _Ran(tally, prepared.plan, recorder.path, real)
+
+
+async def _export(options: RunOptions, log: Path | None) -> None:
+    """Export a real run's log when --export asks (after the log is closed, off the loop)."""
+    if options.export_dir is not None and log is not None:
         from retrowalk.cli.cmd_export import export_after_run  # noqa: PLC0415 - real runs only
 
-        say(await asyncio.to_thread(export_after_run, recorder.path, options.export_dir))
-    return RunResult(exit_code(summary, interrupted), summary, recorder.path)
+        say(await asyncio.to_thread(export_after_run, log, options.export_dir))  # one line
+
+
+def _engine(
+    prepared: Prepared,
+    treadmill: Treadmill,
+    bus: Bus,
+    heart_rate: AsyncIterator[int | None] | None,
+    fitted: tuple[str, ...],
+) -> Engine:
+    """Return the engine of this run (prepared's plan, fitted to `treadmill` already)."""
+    from retrowalk.engine.runner import Engine, EngineOptions  # noqa: PLC0415 - lazy
+
+    options = prepared.options
+    return Engine(
+        prepared.plan,
+        treadmill,
+        bus=bus,
+        profile=prepared.profile,
+        options=EngineOptions(
+            clamp=options.clamp,
+            auto_confirm=options.auto_confirm,
+            remote_control=options.remote_control,
+            keep_walking=options.keep_walking,
+            hr_max_bpm=options.hr_max_bpm,
+        ),
+        heart_rate=heart_rate,
+        fit_notes=fitted,
+    )
 
 
 def _start_sinks(  # noqa: PLR0913 - the parts a run wires together
@@ -252,12 +300,6 @@ async def _connect(
     return treadmill, monitor.readings(), world
 
 
-def _import_in_background(module: str) -> asyncio.Future[object]:
-    """Start importing `module` in a worker thread; the future is done when it is imported."""
-    loop = asyncio.get_running_loop()
-    return loop.run_in_executor(None, importlib.import_module, module)
-
-
 def _announce_remote_control(options: RunOptions, bus: Bus) -> None:
     """Tell the person, on screen and by voice, that remote commands may move the belt."""
     if not options.remote_control:
@@ -303,24 +345,3 @@ async def _guarded(what: str, run: Awaitable[object], bus: Bus, channel: Channel
     except Exception as exc:  # noqa: BLE001 - a failing sink must not stop the belt's owner
         say(f"{what} stopped: {exc}")
         bus.unsubscribe(channel)  # a dead sink's channel must not grow for the rest of the run
-
-
-def _print_summary(summary: RunSummary) -> None:
-    try:
-        print(format_summary(summary), flush=True)
-    except (OSError, ValueError):  # closed just now: the session log has the summary
-        silence_stdout()  # and the interpreter's last flush must not fail on it again
-
-
-def _closed_output_line(summary: RunSummary) -> str:
-    """Return the one line said on stderr when the output closed mid-run."""
-    closed = "the output was closed (broken pipe or closed terminal)"
-    how = "the workout had finished" if summary.ended == "finished" else "the workout was stopped"
-    if summary.belt_stopped:
-        belt = "belt stopped"
-    elif summary.keep_walking and summary.ended == "finished":
-        belt = "belt still running (you chose to keep walking)"
-    else:
-        belt = "belt NOT confirmed stopped: stop it at its console"
-    saved = f"session saved in {summary.session_log}" if summary.session_log else "not recorded"
-    return f"{closed}: {how}; {belt}; {saved}"

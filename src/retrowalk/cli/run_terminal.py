@@ -5,13 +5,16 @@ Ctrl-C, `kill` and a closed terminal window (hang-up) all stop the belt and save
 spot (by default SIGTERM and SIGHUP would, with the belt still running). After a hang-up, the
 dead terminal is detached; after a closed output, later writes go nowhere instead of failing.
 `terminal_guard()` turns a terminal that goes away without a hang-up signal into one.
+`OneLineFormatter` writes a library's warning as one plain line on stderr.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import re
 import signal
 import stat
 import sys
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 # After a hang-up, how long the belt stop and the session log may take before a process whose
 # screen app cannot shut down on the dead terminal is ended anyway (it would otherwise keep the
@@ -156,3 +161,20 @@ def terminal_guard() -> Iterator[None]:
         yield
     finally:
         sys.__stderr__ = original  # type: ignore[misc]  # typeshed: Final
+
+
+class OneLineFormatter(logging.Formatter):
+    """A library's warning as one plain line: no traceback, no terminal colours.
+
+    What went wrong reaches the person as retrowalk's own error line; the traceback of an error
+    a library handled itself (bumble logs one for a lost transport) would only bury it.
+    """
+
+    def formatException(self, ei: object) -> str:  # noqa: N802 - logging's own name
+        """Leave the traceback out."""
+        del ei
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as one line without colour codes."""
+        return _COLOUR.sub("", super().format(record)).strip()

@@ -5,7 +5,8 @@ item into a `View` (cli/tui_view.py) and redraws with the words of cli/tui_words
 becomes `submit(Command(kind, KEYBOARD, value))`. Esc (or S, or Ctrl+C) is an emergency stop in
 every state, also over the quit question; while the belt counts down to start by itself, every
 other key pauses it. With `--remote-keys` a handheld remote's keys confirm, pause and stop
-(cli/tui_keys.py). The app holds no workout logic: what the belt does is the engine's decision.
+(cli/tui_keys.py). The app starts before the treadmill connects (CONNECTING; Esc or a quit then
+gives up connecting). It holds no workout logic: what the belt does is the engine's decision.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from retrowalk.cli.tui_screens import TRACE_COLUMNS, QuitScreen, SummaryScreen
 from retrowalk.cli.tui_timeline import Timeline
 from retrowalk.cli.tui_trace import SpeedTrace
 from retrowalk.cli.tui_view import ScreenOptions, View, closed, key_command, reduce
-from retrowalk.cli.tui_widgets import BigDigits, Metric, PlanBar
+from retrowalk.cli.tui_widgets import BigDigits, Metric, PlanBar, digit_scale
 from retrowalk.cli.tui_words import (
     Banner,
     coach_line,
@@ -66,13 +67,6 @@ ADVICE = (
 FIXED_HEIGHT = frozenset({"#top", "#direction", "#next", "#stats"})
 
 
-def digit_scale(columns: int, rows: int) -> int:
-    """Return how many times larger than 3 rows the digits fit ("12:34" is 13 cells wide)."""
-    by_width = (columns // 3 - 6) // 13
-    by_height = (rows - 24) // 2
-    return max(1, min(by_width, by_height, 4))
-
-
 class RetrowalkApp(App[None]):
     """The live workout screen."""
 
@@ -94,7 +88,7 @@ class RetrowalkApp(App[None]):
     ]
     PAIRED: ClassVar[dict[str, str]] = {"faster": "slower", "steeper": "flatter"}
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - as run_app
         self,
         channel: Channel,
         submit: Submit,
@@ -102,11 +96,13 @@ class RetrowalkApp(App[None]):
         plan: Plan,
         title: str,
         options: ScreenOptions | None = None,
+        fitted: Awaitable[Plan] | None = None,
     ) -> None:
         super().__init__()
         self.channel = channel
         self.submit = submit
         self.plan = plan
+        self._fitted = fitted  # the plan fitted to the machine, once it has connected
         self.title = title
         self.options = options or ScreenOptions()
         self.view = View()
@@ -152,6 +148,8 @@ class RetrowalkApp(App[None]):
         """Draw the empty view and start following the engine."""
         self._redraw()
         self.run_worker(self._follow(), name="follow-engine", group="engine", exit_on_error=True)
+        if self._fitted is not None:
+            self.run_worker(self._use_fitted(self._fitted), name="fitted-plan", group="engine")
 
     def on_resize(self, event: Resize) -> None:
         """Draw the digits as large as the terminal allows (3 rows at 80x24)."""
@@ -159,6 +157,12 @@ class RetrowalkApp(App[None]):
         for digits in self.query(BigDigits):
             digits.set_scale(scale)
         self.set_class(scale > 1, "big")
+
+    async def _use_fitted(self, fitted: Awaitable[Plan]) -> None:
+        """Draw the plan as fitted to the machine (speeds within its range) once it is known."""
+        self.plan = await fitted
+        self._widget("#plan", PlanBar).use_plan(self.plan)
+        self._redraw()
 
     async def _follow(self) -> None:
         async for item in self.channel:
@@ -328,13 +332,15 @@ class RetrowalkApp(App[None]):
         count.set_class(main.count is None, "hidden")
 
 
-async def run_app(
+async def run_app(  # noqa: PLR0913 - the bus, the engine, the plan before and after fitting
     channel: Channel,
     submit: Submit,
     *,
     plan: Plan,
     title: str,
     options: ScreenOptions | None = None,
+    fitted: Awaitable[Plan] | None = None,
 ) -> None:
-    """Run the screen until the workout has ended and the person quits."""
-    await RetrowalkApp(channel, submit, plan=plan, title=title, options=options).run_async()
+    """Run the screen (from CONNECTING, `plan` until `fitted` is known) until the person quits."""
+    app = RetrowalkApp(channel, submit, plan=plan, title=title, options=options, fitted=fitted)
+    await app.run_async()

@@ -132,6 +132,13 @@ class Metric(Vertical):
             self.border_title = label
 
 
+def digit_scale(columns: int, rows: int) -> int:
+    """Return how many times larger than 3 rows the digits fit ("12:34" is 13 cells wide)."""
+    by_width = (columns // 3 - 6) // 13
+    by_height = (rows - 24) // 2
+    return max(1, min(by_width, by_height, 4))
+
+
 class PlanBar(Widget):
     """The whole workout as a bar: forward, backward and turns by glyph and colour, and where."""
 
@@ -145,6 +152,13 @@ class PlanBar(Widget):
         self.position_s = 0.0
         self._cells: tuple[int, list[tuple[float, str, str]]] = (0, [])  # width -> cells
         self._drawn: tuple[int, int, int] | None = None  # what render() last drew
+
+    def use_plan(self, plan: Plan) -> None:
+        """Draw `plan` from now on (the same workout, fitted to the machine)."""
+        self.plan = plan
+        self._cells = (0, [])
+        self._drawn = None
+        self.refresh()
 
     def show(self, position_s: float) -> None:
         """Mark `position_s` seconds into the planned timeline (redrawn only if a cell changes)."""

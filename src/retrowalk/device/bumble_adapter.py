@@ -205,6 +205,11 @@ class BumbleAdapter:
                 f"the Bluetooth controller at {self.spec} did not answer within "
                 f"{POWER_ON_TIMEOUT_S:g} s; is it a Bluetooth HCI transport?"
             ) from exc
+        except core.BaseBumbleError as exc:  # the transport closed, or the controller refused
+            raise DeviceError(
+                f"the Bluetooth controller at {self.spec} failed while starting ({exc}); "
+                "is it a Bluetooth HCI transport, and not in use by another program?"
+            ) from exc
 
     async def __aexit__(self, *exc_info: object) -> None:
         lost, self._state = self._state == "lost", "closed"

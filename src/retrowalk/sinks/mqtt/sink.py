@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from retrowalk.broker.client import MqttError, Will, connect, describe, wait_unbounded
 from retrowalk.broker.incoming import Discards
+from retrowalk.errors import first_error
 from retrowalk.sinks.mqtt.dispatch import Dispatcher
 from retrowalk.sinks.mqtt.inbox import CommandInbox, is_urgent
 from retrowalk.sinks.mqtt.outbox import Outbox
@@ -204,7 +205,7 @@ class _Connection:
             broker = group.subgroup(MqttError)
             if rest is not None or broker is None:
                 raise
-            raise _first(broker) from None
+            raise first_error(broker) from None
         except asyncio.CancelledError:
             await _best_effort_offline(client, self._s)
             raise
@@ -294,9 +295,3 @@ async def _best_effort_offline(client: Client, settings: MqttSettings) -> None:
     with contextlib.suppress(MqttError, TimeoutError):
         async with asyncio.timeout(1.0):
             await client.publish(settings.topic("status"), b"offline", qos=1, retain=True)
-
-
-def _first(group: BaseExceptionGroup[MqttError]) -> MqttError:
-    """Return the first broker error in a (possibly nested) group."""
-    first = group.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first

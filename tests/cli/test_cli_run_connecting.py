@@ -1,0 +1,280 @@
+"""The screen app from before the treadmill connects: CONNECTING at once, a stop gives up.
+
+A real treadmill takes seconds to be found and connected. The screen shows the workout and
+CONNECTING meanwhile; Esc or a quit there ends the run before anything started (exit 1, one
+line), and a connection that fails puts the error after the terminal is given back (exit 3).
+The process tests run `retrowalk run` in a pseudo-terminal against a Bluetooth "controller" that
+accepts the connection and never answers, so connecting lasts as long as the test wants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from retrowalk.cli.run_display import NOT_CONNECTED, EngineLink, StoppedBeforeStartError
+from retrowalk.cli.tui import RetrowalkApp
+from retrowalk.cli.tui_widgets import PlanBar
+from retrowalk.engine.bus import Bus
+from retrowalk.engine.commands import Command, CommandKind, CommandResult, Origin
+from screen_plans import intro_plan, toasts
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+LEAVE_SCREEN = b"\x1b[?1049l"  # the terminal's own screen back: the app has ended
+
+
+@contextlib.contextmanager
+def silent_controller() -> Iterator[int]:
+    """Yield the port of a TCP "HCI controller" that accepts connections and never answers."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.setblocking(False)
+        accepted: list[socket.socket] = []
+        yield server.getsockname()[1]
+        with contextlib.suppress(BlockingIOError):
+            accepted.append(server.accept()[0])
+        for conn in accepted:
+            conn.close()
+
+
+class Terminal:
+    """`retrowalk run` in a 100x30 pseudo-terminal: read what it draws, type keys."""
+
+    def __init__(self, tmp_path: Path, *argv: str) -> None:
+        self.data = tmp_path / "data"
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        env = {
+            **os.environ,
+            "RETROWALK_DATA_DIR": str(self.data),
+            "RETROWALK_CONFIG": os.devnull,
+            "TERM": "xterm-256color",
+        }
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--voice", "off", *argv],
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.seen = b""
+
+    def _read(self, timeout_s: float) -> bool:
+        """Read what is drawn within `timeout_s`; return False once the terminal has closed."""
+        if not select.select([self.master], [], [], timeout_s)[0]:
+            return True
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # EIO: the child has gone and closed its side
+            return False
+        self.seen += chunk
+        return bool(chunk)
+
+    def letters(self) -> bytes:
+        """Return the letters drawn so far (the screen puts cursor moves between words)."""
+        return re.sub(rb"\x1b\[[0-9;?<]*[A-Za-z]|[^A-Za-z]", b"", self.seen)
+
+    def wait_for(self, *words: bytes, deadline_s: float = 30.0) -> None:
+        """Read until every one of `words` has been drawn (fails if the run ends first)."""
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if all(word in self.letters() for word in words):
+                return
+            if not self._read(0.1):
+                break
+        pytest.fail(f"never drawn: {words!r}; the end of the output: {self.seen[-400:]!r}")
+
+    def type(self, keys: bytes) -> None:
+        """Type `keys` at the terminal."""
+        os.write(self.master, keys)
+
+    def exit_code(self, deadline_s: float = 30.0) -> int:
+        """Read to the end and return the exit code."""
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end and self._read(0.1) and self.child.poll() is None:
+            pass
+        while self._read(0.2):  # what it wrote on its way out
+            pass
+        try:
+            return self.child.wait(timeout=max(0.1, end - time.monotonic()))
+        finally:
+            self.child.kill()
+            os.close(self.master)
+
+    def after_screen(self) -> str:
+        """Return what was written after the app gave the terminal back."""
+        assert LEAVE_SCREEN in self.seen, "the app never gave the terminal back"
+        return self.seen.rsplit(LEAVE_SCREEN, 1)[1].decode(errors="replace")
+
+
+@pytest.mark.realtime
+@pytest.mark.parametrize(("keys", "how"), [(b"\x1b", "Esc"), (b"q", "quit")], ids=["esc", "quit"])
+def test_the_screen_shows_connecting_and_a_stop_there_ends_the_run(
+    tmp_path: Path, keys: bytes, how: str
+) -> None:
+    """While the treadmill cannot be reached yet, Esc or Quit ends the run: nothing started."""
+    with silent_controller() as port:
+        adapter = f"tcp-client:127.0.0.1:{port}"
+        term = Terminal(tmp_path, "--adapter", adapter, "--device", "00:11:22:33:44:55")
+        term.wait_for(b"RetroIntro", b"CONNECTING")
+        term.type(keys)
+        if how == "quit":
+            term.wait_for(b"Stop")  # the quit question ("Stop the workout and quit?")
+            term.type(b"y")
+        code = term.exit_code()
+    assert code == 1
+    after = term.after_screen()
+    assert "stopped before the treadmill connected" in after
+    assert "Traceback" not in term.seen.decode(errors="replace")
+    assert not list(term.data.glob("sessions/*.jsonl"))  # no session: nothing began
+
+
+@pytest.mark.realtime
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["kill", "hang-up"]
+)
+def test_a_stop_signal_while_connecting_ends_the_run_and_gives_the_terminal_back(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """`kill` or a closed window during the connection: the shell's code, nothing started."""
+    with silent_controller() as port:
+        adapter = f"tcp-client:127.0.0.1:{port}"
+        term = Terminal(tmp_path, "--adapter", adapter, "--device", "00:11:22:33:44:55")
+        term.wait_for(b"CONNECTING")
+        term.child.send_signal(signum)
+        assert term.exit_code() == code
+    if signum == signal.SIGTERM:  # after a hang-up nothing is written to the dead terminal
+        assert "stopped before the treadmill connected" in term.after_screen()
+    assert "Traceback" not in term.seen.decode(errors="replace")
+
+
+@pytest.mark.realtime
+def test_a_controller_that_hangs_up_while_starting_is_one_clear_line(tmp_path: Path) -> None:
+    """The HCI transport closes during power-on: exit 3, retrowalk's line, no traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        env = {**os.environ, "RETROWALK_DATA_DIR": str(tmp_path), "RETROWALK_CONFIG": os.devnull}
+        argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--plain"]
+        argv += ["--adapter", f"tcp-client:127.0.0.1:{port}", "--device", "x", "--voice", "off"]
+        child = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        conn, _ = server.accept()
+        conn.close()  # the controller goes away before it answers the reset
+        _, err = child.communicate(timeout=30)
+    assert child.returncode == 3
+    assert "failed while starting" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.realtime
+def test_a_connection_that_fails_under_the_screen_is_told_after_it(tmp_path: Path) -> None:
+    """The adapter refuses: exit 3, its error on the terminal the app gave back, no traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+    # The port is closed again: connecting to it is refused.
+    term = Terminal(tmp_path, "--adapter", f"tcp-client:127.0.0.1:{port}", "--device", "x")
+    code = term.exit_code()
+    assert code == 3
+    text = term.seen.decode(errors="replace")
+    assert "cannot open the Bluetooth adapter" in (
+        term.after_screen() if LEAVE_SCREEN in term.seen else text
+    )
+    assert "Traceback" not in text
+
+
+async def _never() -> None:
+    await asyncio.Event().wait()
+
+
+async def _refuse(command: Command) -> CommandResult:
+    return CommandResult(command, accepted=False, reason="not in this test")
+
+
+async def test_a_stop_while_connecting_abandons_the_connection() -> None:
+    """A stop cancels the connection under way and the run ends with StoppedBeforeStartError."""
+    link = EngineLink()
+    connecting = asyncio.create_task(link.connecting(_never()))
+    await asyncio.sleep(1.0)
+    assert not connecting.done()
+    result = await link.submit(Command(CommandKind.PAUSE, Origin.KEYBOARD))
+    assert not result.accepted
+    assert result.reason == NOT_CONNECTED
+    assert not connecting.done()  # a refused command leaves the connection alone
+    result = await link.submit(Command(CommandKind.EMERGENCY_STOP, Origin.KEYBOARD))
+    assert result.accepted
+    with pytest.raises(StoppedBeforeStartError):
+        await connecting
+
+
+async def test_a_stop_as_the_connection_comes_up_still_ends_before_the_start() -> None:
+    """Stopped after the connection finished but before the engine: no engine is started."""
+    link = EngineLink()
+
+    async def connect_then_stop() -> str:
+        await link.submit(Command(CommandKind.STOP, Origin.KEYBOARD))
+        return "connected"
+
+    with pytest.raises(StoppedBeforeStartError):
+        await link.connecting(connect_then_stop())
+
+
+async def test_once_attached_a_stop_reaches_the_engine() -> None:
+    """After attach, commands go to the engine itself; ending the link cancels the engine."""
+    link = EngineLink()
+    sent: list[Command] = []
+
+    async def submit(command: Command) -> object:
+        sent.append(command)
+        return "engine's answer"
+
+    engine = asyncio.create_task(_never())
+    plan = intro_plan()
+    link.attach(submit, engine, plan)  # type: ignore[arg-type]
+    assert await link.plan is plan
+    stop = Command(CommandKind.STOP, Origin.KEYBOARD)
+    assert await link.submit(stop) == "engine's answer"  # type: ignore[comparison-overlap]
+    assert sent == [stop]
+    assert link.running
+    await link.end()
+    assert engine.cancelled()
+
+
+async def test_the_screen_refuses_keys_while_connecting_then_draws_the_fitted_plan() -> None:
+    """Before the engine exists a key is refused on screen; the fitted plan replaces the plan."""
+    link = EngineLink()
+    bus = Bus()
+    plan = intro_plan()
+    app = RetrowalkApp(
+        bus.subscribe("tui"), link.submit, plan=plan, title="Retro intro", fitted=link.plan
+    )
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("enter")
+        assert await toasts(pilot) == [NOT_CONNECTED]
+        fitted = intro_plan()
+        assert fitted is not plan
+        link.attach(_refuse, asyncio.create_task(_never()), fitted)
+        await pilot.pause()
+        assert app.query_one("#plan", PlanBar).plan is fitted
+        assert app.plan is fitted
+        bus.close()
+        await link.end()

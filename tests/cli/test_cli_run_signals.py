@@ -195,12 +195,13 @@ def _lost_seconds(log: Path, killed_at: float, speedup: float) -> float:
 @pytest.mark.slow
 @pytest.mark.timeout(180)  # 20 processes started on a shared machine
 def test_sigkill_at_random_moments_loses_at_most_a_second(tmp_path: Path) -> None:
-    """20 kills at random moments: each log reads to within a second of the kill.
+    """10 kills at random moments: each log reads to within a second of the kill.
 
     In real time (a speed-up would multiply the machine's scheduling delays into workout
-    seconds), five runs at a time on a shared machine of two cores.
+    seconds), five runs at a time on a shared machine of two cores. `bench/bench_sessions.py
+    --kills N` measures as many as wanted; these ten keep the promise in every suite run.
     """
-    speedup, kills, at_once = 1.0, 20, 5
+    speedup, kills, at_once = 1.0, 10, 5
     rng = random.Random(11)  # noqa: S311 - random moments, not secrets
     lost: list[float] = []
     for batch in range(kills // at_once):

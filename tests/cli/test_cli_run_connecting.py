@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
-import re
-import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import termios
-import time
 from typing import TYPE_CHECKING
 
 import pytest
+from pty_terminal import LEAVE_SCREEN, Terminal
 
 from retrowalk.cli.run_display import NOT_CONNECTED, EngineLink, StoppedBeforeStartError
 from retrowalk.cli.tui import RetrowalkApp
@@ -36,8 +31,6 @@ from screen_plans import intro_plan, toasts
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-LEAVE_SCREEN = b"\x1b[?1049l"  # the terminal's own screen back: the app has ended
 
 
 @contextlib.contextmanager
@@ -53,77 +46,8 @@ def silent_controller() -> Iterator[int]:
             conn.close()
 
 
-class Terminal:
-    """`retrowalk run` in a 100x30 pseudo-terminal: read what it draws, type keys."""
-
-    def __init__(self, tmp_path: Path, *argv: str) -> None:
-        self.data = tmp_path / "data"
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        env = {
-            **os.environ,
-            "RETROWALK_DATA_DIR": str(self.data),
-            "RETROWALK_CONFIG": os.devnull,
-            "TERM": "xterm-256color",
-        }
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--voice", "off", *argv],
-            env=env,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.master = master
-        self.seen = b""
-
-    def _read(self, timeout_s: float) -> bool:
-        """Read what is drawn within `timeout_s`; return False once the terminal has closed."""
-        if not select.select([self.master], [], [], timeout_s)[0]:
-            return True
-        try:
-            chunk = os.read(self.master, 65536)
-        except OSError:  # EIO: the child has gone and closed its side
-            return False
-        self.seen += chunk
-        return bool(chunk)
-
-    def letters(self) -> bytes:
-        """Return the letters drawn so far (the screen puts cursor moves between words)."""
-        return re.sub(rb"\x1b\[[0-9;?<]*[A-Za-z]|[^A-Za-z]", b"", self.seen)
-
-    def wait_for(self, *words: bytes, deadline_s: float = 30.0) -> None:
-        """Read until every one of `words` has been drawn (fails if the run ends first)."""
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            if all(word in self.letters() for word in words):
-                return
-            if not self._read(0.1):
-                break
-        pytest.fail(f"never drawn: {words!r}; the end of the output: {self.seen[-400:]!r}")
-
-    def type(self, keys: bytes) -> None:
-        """Type `keys` at the terminal."""
-        os.write(self.master, keys)
-
-    def exit_code(self, deadline_s: float = 30.0) -> int:
-        """Read to the end and return the exit code."""
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end and self._read(0.1) and self.child.poll() is None:
-            pass
-        while self._read(0.2):  # what it wrote on its way out
-            pass
-        try:
-            return self.child.wait(timeout=max(0.1, end - time.monotonic()))
-        finally:
-            self.child.kill()
-            os.close(self.master)
-
-    def after_screen(self) -> str:
-        """Return what was written after the app gave the terminal back."""
-        assert LEAVE_SCREEN in self.seen, "the app never gave the terminal back"
-        return self.seen.rsplit(LEAVE_SCREEN, 1)[1].decode(errors="replace")
+def _run_in_terminal(tmp_path: Path, *args: str) -> Terminal:
+    return Terminal(tmp_path / "data", ["run", "retro-intro", "--voice", "off", *args])
 
 
 @pytest.mark.realtime
@@ -134,7 +58,7 @@ def test_the_screen_shows_connecting_and_a_stop_there_ends_the_run(
     """While the treadmill cannot be reached yet, Esc or Quit ends the run: nothing started."""
     with silent_controller() as port:
         adapter = f"tcp-client:127.0.0.1:{port}"
-        term = Terminal(tmp_path, "--adapter", adapter, "--device", "00:11:22:33:44:55")
+        term = _run_in_terminal(tmp_path, "--adapter", adapter, "--device", "00:11:22:33:44:55")
         term.wait_for(b"RetroIntro", b"CONNECTING")
         term.type(keys)
         if how == "quit":
@@ -158,7 +82,7 @@ def test_a_stop_signal_while_connecting_ends_the_run_and_gives_the_terminal_back
     """`kill` or a closed window during the connection: the shell's code, nothing started."""
     with silent_controller() as port:
         adapter = f"tcp-client:127.0.0.1:{port}"
-        term = Terminal(tmp_path, "--adapter", adapter, "--device", "00:11:22:33:44:55")
+        term = _run_in_terminal(tmp_path, "--adapter", adapter, "--device", "00:11:22:33:44:55")
         term.wait_for(b"CONNECTING")
         term.child.send_signal(signum)
         assert term.exit_code() == code
@@ -192,7 +116,7 @@ def test_a_connection_that_fails_under_the_screen_is_told_after_it(tmp_path: Pat
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
     # The port is closed again: connecting to it is refused.
-    term = Terminal(tmp_path, "--adapter", f"tcp-client:127.0.0.1:{port}", "--device", "x")
+    term = _run_in_terminal(tmp_path, "--adapter", f"tcp-client:127.0.0.1:{port}", "--device", "x")
     code = term.exit_code()
     assert code == 3
     text = term.seen.decode(errors="replace")

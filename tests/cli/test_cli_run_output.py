@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import select
 import socket
-import subprocess
-import sys
-import time
 from typing import TYPE_CHECKING
 
 import pytest
+from pty_terminal import Terminal
 
 from retrowalk.cli.main import main
 from retrowalk.history import list_sessions, read_log
@@ -69,99 +64,38 @@ def test_no_notice_without_remote_control(
 @pytest.mark.realtime
 def test_a_terminal_gone_without_a_hang_up_stops_the_belt(tmp_path: Path) -> None:
     """The screen app's terminal closes and no SIGHUP comes: belt stopped, log saved, exit 129."""
-    import pty  # noqa: PLC0415 - POSIX only, like the terminal it tests
-
-    master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-        "RETROWALK_CONFIG": os.devnull,
-        "TERM": "xterm-256color",
-    }
-    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
-    child = subprocess.Popen(
-        [*argv, "--voice", "off", "--speedup", "20"],
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,  # no controlling terminal: its closing sends no hang-up
-    )
-    os.close(slave)
-    sessions = tmp_path / "data" / "sessions"
-    end = time.monotonic() + 30
-    while time.monotonic() < end and not any(
-        '"StepStarted"' in p.read_text() for p in sessions.glob("*.jsonl")
-    ):
-        with contextlib.suppress(OSError):
-            os.read(master, 65536)  # keep the screen's output flowing, as a terminal does
-        time.sleep(0.1)
-    os.close(master)  # the terminal goes away; only the next write to it can tell
-    try:
-        code = child.wait(timeout=30)
-    finally:
-        child.kill()
+    term = Terminal(tmp_path / "data", [*_SCREEN_RUN, "retro-intro", *_FAST_ENOUGH])
+    term.wait_for_log('"StepStarted"')
+    term.close()  # the terminal goes away; only the next write to it can tell
+    code = term.exit_code()
     assert code == 129  # as after a hang-up
-    [session] = list_sessions(sessions)
+    [session] = list_sessions(term.sessions)
     assert session.ended == "aborted"
     summary = read_log(session.path).summary
     assert summary is not None
     assert summary.belt_stopped is True
 
 
-def _drain(master: int, child: subprocess.Popen[bytes], seconds: float) -> bytes:
-    """Return what the terminal showed until the child ended or `seconds` passed."""
-    seen = b""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if select.select([master], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed its end of the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif child.poll() is not None:
-            break
-    return seen
+_SCREEN_RUN = ["run", "--sim", "--yes", "--voice", "off"]
+_FAST_ENOUGH = ["--speedup", "20"]
+_SHORT = (
+    "version: 1\nname: Short\nprofile: standard\ncountdown: 0s\n"
+    "intervals:\n  - forward: 20s\n    speed: 2.0\n"
+)
 
 
 @pytest.mark.realtime
 def test_an_error_log_is_not_drawn_into(tmp_path: Path) -> None:
     """`run ... 2> log` in a terminal: lines on the terminal, no screen drawn into the log."""
-    import pty  # noqa: PLC0415 - POSIX only
-
     workout = tmp_path / "short.yaml"
-    workout.write_text(
-        "version: 1\nname: Short\nprofile: standard\ncountdown: 0s\n"
-        "intervals:\n  - forward: 20s\n    speed: 2.0\n"
-    )
-    master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-        "RETROWALK_CONFIG": os.devnull,
-        "TERM": "xterm-256color",
-    }
+    workout.write_text(_SHORT)
     log = tmp_path / "errors.log"
-    argv = [sys.executable, "-m", "retrowalk", "run", str(workout), "--sim", "--yes"]
     with log.open("wb") as errors:
-        child = subprocess.Popen(
-            [*argv, "--voice", "off", "--speedup", "20"],
-            env=env,
-            stdin=slave,
-            stdout=slave,
-            stderr=errors,
-            start_new_session=True,
+        term = Terminal(
+            tmp_path / "data", [*_SCREEN_RUN, str(workout), *_FAST_ENOUGH], stderr=errors
         )
-    os.close(slave)
-    try:
-        seen = _drain(master, child, 30)
-        code = child.wait(timeout=1)
-    finally:
-        child.kill()
-        os.close(master)
+    code = term.exit_code()
+    seen = term.seen
     assert code == 0
     assert b"Short: finished" in seen
     assert b"\x1b[" not in log.read_bytes()
@@ -170,44 +104,15 @@ def test_an_error_log_is_not_drawn_into(tmp_path: Path) -> None:
 @pytest.mark.realtime
 def test_a_signal_after_the_end_only_closes_the_screen(tmp_path: Path) -> None:
     """The workout finished, the screen waits for a key; `kill`: it closes, exit 0, log complete."""
-    import pty  # noqa: PLC0415 - POSIX only
-
     workout = tmp_path / "short.yaml"
-    workout.write_text(
-        "version: 1\nname: Short\nprofile: standard\ncountdown: 0s\n"
-        "intervals:\n  - forward: 20s\n    speed: 2.0\n"
-    )
-    master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-        "RETROWALK_CONFIG": os.devnull,
-        "TERM": "xterm-256color",
-    }
-    argv = [sys.executable, "-m", "retrowalk", "run", str(workout), "--sim", "--yes"]
-    child = subprocess.Popen(
-        [*argv, "--voice", "off", "--speedup", "20"],
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    sessions = tmp_path / "data" / "sessions"
+    workout.write_text(_SHORT)
+    term = Terminal(tmp_path / "data", [*_SCREEN_RUN, str(workout), *_FAST_ENOUGH])
     try:
-        end = time.monotonic() + 30
-        while time.monotonic() < end and not any(
-            '"kind":"summary"' in p.read_text() for p in sessions.glob("*.jsonl")
-        ):
-            _drain(master, child, 0.2)
-        assert child.poll() is None  # the app shows the end and waits for the person
-        child.terminate()
-        _drain(master, child, 10)
-        code = child.wait(timeout=10)
+        term.wait_for_log('"kind":"summary"')
+        assert term.child.poll() is None  # the app shows the end and waits for the person
+        term.child.terminate()
     finally:
-        child.kill()
-        os.close(master)
+        code = term.exit_code(deadline_s=10)
     assert code == 0
-    [session] = list_sessions(sessions)
+    [session] = list_sessions(term.sessions)
     assert session.ended == "finished"

@@ -6,7 +6,6 @@ realtime and kept short.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -18,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+from pty_terminal import Terminal
 
 from retrowalk.cli.main import main
 from retrowalk.history import LogState, list_sessions, read_log
@@ -126,43 +126,14 @@ def test_a_closed_output_stops_the_workout_without_a_traceback(tmp_path: Path) -
 
 def test_closing_the_terminal_of_the_screen_app_stops_the_belt_and_ends(tmp_path: Path) -> None:
     """The screen app's terminal hangs up mid-run: belt stopped, session saved, process gone."""
-    import pty  # noqa: PLC0415 - POSIX only, like the hang-up it tests
-
-    master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
-        "RETROWALK_CONFIG": os.devnull,
-        "TERM": "xterm-256color",
-        "COLUMNS": "100",
-        "LINES": "30",
-    }
-    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
-    child = subprocess.Popen(
-        [*argv, "--voice", "off", "--speedup", "20"],
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    sessions = tmp_path / "data" / "sessions"
-    end = time.monotonic() + 30
-    while time.monotonic() < end and not any(
-        '"StepStarted"' in p.read_text() for p in sessions.glob("*.jsonl")
-    ):
-        with contextlib.suppress(OSError):
-            os.read(master, 65536)  # keep the screen's output flowing, as a terminal does
-        time.sleep(0.1)
-    os.close(master)  # the terminal window closes...
-    child.send_signal(signal.SIGHUP)  # ...and the kernel hangs up its session
-    try:
-        code = child.wait(timeout=30)
-    finally:
-        child.kill()
+    args = ["run", "retro-intro", "--sim", "--yes", "--voice", "off", "--speedup", "20"]
+    term = Terminal(tmp_path / "data", args)
+    term.wait_for_log('"StepStarted"')
+    term.close()  # the terminal window closes...
+    term.child.send_signal(signal.SIGHUP)  # ...and the kernel hangs up its session
+    code = term.exit_code()
     assert code == 129
-    [session] = list_sessions(sessions)
+    [session] = list_sessions(term.sessions)
     assert session.ended == "aborted"
     summary = read_log(session.path).summary
     assert summary is not None

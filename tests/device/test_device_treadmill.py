@@ -16,7 +16,7 @@ from retrowalk.device.treadmill import FtmsTreadmill
 from retrowalk.errors import ConfigError, ControlRejected, DeviceError, Disconnected
 from retrowalk.ftms.models import TRAINING_STATUS_UUID, TrainingStatusCode, TreadmillData
 from retrowalk.ftms.training_status import decode_training_status
-from retrowalk_sim.bleak_backend import SimulatedClient
+from retrowalk_sim.bleak_backend import SimulatedClient, SimWorld
 from retrowalk_sim.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -303,3 +303,28 @@ def test_reconnect_policy_backoff_grows_and_is_capped() -> None:
         assert 0.75 * ceiling <= delay <= ceiling
     with pytest.raises(ConfigError):
         ReconnectPolicy(initial_delay_s=0)
+
+
+@NEEDS_A_DROP
+async def test_a_link_dropping_at_any_moment_of_the_connection_is_one_clear_error() -> None:
+    """Dropped while connecting or while reading what the machine is: Disconnected, never raw.
+
+    The moment sweeps the connect (250 ms) and the setup after it (subscriptions, ranges,
+    Device Information); every outcome is a working treadmill or Disconnected, and a failed
+    attempt leaves nothing written to the machine.
+    """
+    setup_failures = 0
+    for tenth_ms in range(0, 6000, 125):
+        world = SimWorld()
+        peripheral = world.add("home")
+        async with world:
+            loop = asyncio.get_running_loop()
+            loop.call_later(tenth_ms / 10_000, peripheral.model.drop_link)
+            client = BleakClient(peripheral.device, backend=SimulatedClient)
+            try:
+                async with FtmsTreadmill(client) as treadmill:
+                    assert treadmill.capabilities.speed_range is not None
+            except Disconnected as exc:
+                setup_failures += "while reading what the treadmill is" in str(exc)
+            assert peripheral.model.control_point_log == []
+    assert setup_failures >= 3  # the sweep did land inside the setup, not only in the connect

@@ -311,7 +311,17 @@ class FtmsTreadmill:
                     "Try `retrowalk scan`"
                 ) from exc
             self._we_connected = True
-        await self._setup()
+        try:
+            # A link that drops or stalls between the connect and the last read (subscribing,
+            # reading ranges and Device Information) is the same failure as a connect that fails.
+            async with asyncio.timeout(self._policy.connect_timeout_s):
+                await self._setup()
+        except (BleakError, TimeoutError, OSError) as exc:
+            raise Disconnected(
+                f"connected to {self._client.address}, but the link failed while reading what "
+                f"the treadmill is: {exc or 'it stopped answering'}. Is the treadmill within "
+                "reach, and no other app connected to it? Try again"
+            ) from exc
 
     async def _setup(self) -> None:
         """Find characteristics, subscribe (Control Point first), then read what the machine is."""

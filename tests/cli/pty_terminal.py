@@ -26,6 +26,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
+ENTER_SCREEN = b"\x1b[?1049h"  # the app takes the terminal's whole screen
 LEAVE_SCREEN = b"\x1b[?1049l"  # the terminal's own screen back: the app has ended
 ROWS, COLUMNS = 30, 100
 
@@ -33,7 +34,14 @@ ROWS, COLUMNS = 30, 100
 class Terminal:
     """One `retrowalk` child on a pseudo-terminal: read what it draws, type keys."""
 
-    def __init__(self, data_dir: Path, args: list[str], *, stderr: IO[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        args: list[str],
+        *,
+        stdin: int | IO[bytes] | None = None,
+        stderr: IO[bytes] | None = None,
+    ) -> None:
         self.data = data_dir
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
@@ -46,7 +54,7 @@ class Terminal:
         self.child = subprocess.Popen(
             [sys.executable, "-m", "retrowalk", *args],
             env=env,
-            stdin=slave,
+            stdin=slave if stdin is None else stdin,
             stdout=slave,
             stderr=slave if stderr is None else stderr,
             start_new_session=True,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from pty_terminal import Terminal
+from pty_terminal import ENTER_SCREEN, Terminal
 
 from retrowalk.cli.main import main
 from retrowalk.history import list_sessions, read_log
@@ -99,6 +100,18 @@ def test_an_error_log_is_not_drawn_into(tmp_path: Path) -> None:
     assert code == 0
     assert b"Short: finished" in seen
     assert b"\x1b[" not in log.read_bytes()
+
+
+@pytest.mark.realtime
+def test_no_screen_when_no_key_can_reach_it(tmp_path: Path) -> None:
+    """`run ... < /dev/null` in a terminal: lines, not a screen whose Esc could never arrive."""
+    workout = tmp_path / "short.yaml"
+    workout.write_text(_SHORT)
+    args = [*_SCREEN_RUN, str(workout), *_FAST_ENOUGH]
+    term = Terminal(tmp_path / "data", args, stdin=subprocess.DEVNULL)
+    assert term.exit_code() == 0
+    assert b"Short: finished" in term.seen
+    assert ENTER_SCREEN not in term.seen
 
 
 @pytest.mark.realtime

@@ -291,6 +291,8 @@ def _screen_possible() -> bool:
 
     The screen needs a terminal on standard output and on standard error (Textual draws on
     stderr): `run ... 2> log.txt` in a terminal prints lines instead of drawing into the log.
+    It also needs one on standard input, where its keys come from: a screen saying "Esc stops
+    the belt" that no key can reach would be a lie, so `run ... < /dev/null` prints lines.
     """
     try:
         terminal = sys.stdout.isatty()
@@ -300,7 +302,7 @@ def _screen_possible() -> bool:
             "or to /dev/null (> run.log) instead of closing it"
         ) from None
     try:
-        return terminal and sys.stderr.isatty()
+        return terminal and sys.stderr.isatty() and sys.stdin.isatty()
     except (AttributeError, ValueError, OSError):
         return False
 

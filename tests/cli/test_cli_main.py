@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from retrowalk import __version__
 from retrowalk.cli.main import COMMANDS, build_parser, main
+from retrowalk.errors import EXIT_INTERRUPTED
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "src" / "retrowalk" / "cli"
@@ -112,3 +114,16 @@ def test_library_lists_every_bundled_workout(capsys: pytest.CaptureFixture[str])
     assert sorted(rows) == sorted(p.stem for p in (ROOT / "workouts").glob("*.yaml"))
     assert rows["retro-intro"] == ["beginner", "24:30", "6:00"]  # the README's table
     assert rows["retro-hill-20"] == ["advanced", "33:48", "20:00"]
+
+
+def test_ctrl_c_while_a_command_is_still_loading_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in the first moments, while `run`'s modules are imported: 130, no traceback."""
+
+    def interrupted(name: str) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib, "import_module", interrupted)
+    assert main(["run", "retro-intro", "--sim"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "retrowalk: interrupted\n"

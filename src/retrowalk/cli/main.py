@@ -74,22 +74,29 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
     return parser
 
 
+_INTERRUPTED = 130  # errors.EXIT_INTERRUPTED, known before that module (and dataclasses) loads
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the exit code."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    """Run the CLI and return the exit code; Ctrl-C at any moment is one line and 130."""
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # also while a sub-command's modules are still being imported
+        print("retrowalk: interrupted", file=sys.stderr)
+        return _INTERRUPTED
+
+
+def _run(args_list: list[str]) -> int:
     parser = build_parser(full=_command_of(args_list))
     args = parser.parse_args(args_list)  # --help and usage errors exit here
     # Imported after parsing: `retrowalk --help` needs none of it (dataclasses are slow to load).
-    from retrowalk.errors import EXIT_INTERRUPTED, EXIT_OK, RetrowalkError  # noqa: PLC0415
+    from retrowalk.errors import EXIT_OK, RetrowalkError  # noqa: PLC0415
 
     try:
         return int(args.func(args))
     except RetrowalkError as exc:
         print(f"retrowalk: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("retrowalk: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`retrowalk validate ... | head`): not an error of ours. Point
         # stdout at devnull so the interpreter's final flush does not raise again.

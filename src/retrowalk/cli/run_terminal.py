@@ -19,6 +19,7 @@ import signal
 import stat
 import sys
 import threading
+import traceback
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -167,14 +168,16 @@ class OneLineFormatter(logging.Formatter):
     """A library's warning as one plain line: no traceback, no terminal colours.
 
     What went wrong reaches the person as retrowalk's own error line; the traceback of an error
-    a library handled itself (bumble logs one for a lost transport) would only bury it.
+    a library handled itself (bumble logs one for a lost transport) would only bury it. The
+    exception's own line stays, so "Exception while sending command:" does not end in nothing.
     """
 
     def formatException(self, ei: object) -> str:  # noqa: N802 - logging's own name
-        """Leave the traceback out."""
-        del ei
-        return ""
+        """Return only the exception's own line (its type and message), not the traceback."""
+        if not isinstance(ei, tuple) or len(ei) != 3 or ei[1] is None:
+            return ""
+        return traceback.format_exception_only(ei[1])[-1].strip()
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as one line without colour codes."""
-        return _COLOUR.sub("", super().format(record)).strip()
+        return _COLOUR.sub("", super().format(record)).strip().replace("\n", " ")

@@ -123,7 +123,7 @@ class Terminal:
         end = time.monotonic() + deadline_s
         while time.monotonic() < end and self.read(0.1) and self.child.poll() is None:
             pass
-        while self.read(0.2):  # what it wrote on its way out
+        while time.monotonic() < end and self.read(0.2):  # what it wrote on its way out
             pass
         try:
             return self.child.wait(timeout=max(0.1, end - time.monotonic()))

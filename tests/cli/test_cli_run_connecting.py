@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from pty_terminal import LEAVE_SCREEN, Terminal
+from sim_process import start_sim
 
 from retrowalk.cli.run_display import NOT_CONNECTED, EngineLink, StoppedBeforeStartError
 from retrowalk.cli.tui import RetrowalkApp
@@ -126,6 +127,25 @@ def test_a_connection_that_fails_under_the_screen_is_told_after_it(tmp_path: Pat
         term.after_screen() if LEAVE_SCREEN in term.seen else text
     )
     assert "Traceback" not in text
+
+
+@pytest.mark.realtime
+async def test_an_esc_typed_before_the_screen_is_up_starts_nothing(tmp_path: Path) -> None:
+    """Esc at once, while Textual loads and the simulator connects fast: given up, no Start.
+
+    The terminal holds the key until the app reads keys; the engine waits for that, so the
+    Esc ends the run before anything started, even with --yes (which confirms by itself).
+    """
+    sim, adapter = await start_sim(tmp_path / "sim", "home")
+    try:
+        term = _run_in_terminal(tmp_path, "--adapter", adapter, "--yes")
+        term.type(b"\x1b")
+        code = await asyncio.to_thread(term.exit_code)
+    finally:
+        await sim.close()
+    assert code == 1
+    assert "stopped before the treadmill connected" in term.after_screen()
+    assert not [line for line in sim.lines if "(start or resume)" in line]
 
 
 async def _never() -> None:

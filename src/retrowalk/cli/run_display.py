@@ -57,7 +57,9 @@ class EngineLink:
     Until `attach`, a stop or an emergency stop gives up connecting (no belt moves before the
     engine runs: there is nothing to stop, and the person does not want to start) and every
     other command is refused with NOT_CONNECTED. `plan` is the plan fitted to the machine,
-    known once connected.
+    known once connected. The engine is attached only once the display reads keys
+    (`listening`): a key typed while the screen was still loading waits in the terminal, and
+    an Esc among them must give up before anything starts, not stop a belt it let start.
     """
 
     def __init__(self) -> None:
@@ -66,6 +68,7 @@ class EngineLink:
         self._signum = 0  # the signal that gave up, if one did
         self._engine: tuple[Submit, asyncio.Task[object]] | None = None
         self._connecting: asyncio.Timeout | None = None
+        self._listening = asyncio.Event()
 
     async def connecting(self, connect: Awaitable[T]) -> T:
         """Await `connect`; raise StoppedBeforeStartError if the person stops meanwhile."""
@@ -84,6 +87,16 @@ class EngineLink:
         if self.given_up:  # stopped as the connection came up
             raise StoppedBeforeStartError(self._signum)
         return connected
+
+    def listening(self) -> None:
+        """Say that the display reads keys now (what was typed before has reached it)."""
+        self._listening.set()
+
+    async def until_listening(self) -> None:
+        """Wait until the display reads keys; StoppedBeforeStartError if a stop came first."""
+        await self._listening.wait()
+        if self.given_up:
+            raise StoppedBeforeStartError(self._signum)
 
     def attach(self, submit: Submit, engine_task: asyncio.Task[object], plan: Plan) -> None:
         """Reach the engine from now on (stopping it at once if the person gave up just now)."""
@@ -109,6 +122,7 @@ class EngineLink:
         """
         if not self.given_up:
             self.given_up, self._signum = True, signum
+        self._listening.set()  # nobody waits for keys that will not matter now
         if self._engine is not None:
             self._engine[1].cancel()
         elif self._connecting is not None:
@@ -144,6 +158,7 @@ async def show(
     """Show the workout until it ends; return False if the output closed and stopped it."""
     options = prepared.options
     if options.plain:
+        link.listening()  # its line reader starts with it
         closed = False
         try:
             await _plain(prepared, channel, link.submit)
@@ -157,7 +172,7 @@ async def show(
     try:
         # Textual's import (about half a second) runs in a thread while the treadmill connects.
         await asyncio.get_running_loop().run_in_executor(None, import_module, "retrowalk.cli.tui")
-        from retrowalk.cli.tui import run_app  # noqa: PLC0415 - textual only for a screen
+        from retrowalk.cli.tui import RetrowalkApp  # noqa: PLC0415 - textual only for a screen
         from retrowalk.cli.tui_view import ScreenOptions  # noqa: PLC0415 - likewise
         from retrowalk.sinks.speech import choose_voice  # noqa: PLC0415 - lazy
 
@@ -169,14 +184,16 @@ async def show(
             notes=ready_notes(prepared),
         )
         with terminal_guard():  # a terminal gone without a hang-up signal: one all the same
-            await run_app(
+            app = RetrowalkApp(
                 channel,
                 link.submit,
                 plan=prepared.plan,
                 title=prepared.plan.name,
                 options=screen,
-                fitted=link.plan,
+                fitted=link.plan,  # the plan fitted to the machine, once it has connected
+                listening=link.listening,  # keys reach it: the engine may start
             )
+            await app.run_async()
     except Exception:
         # A broken screen cannot show the belt: stop it before the error ends the session, so
         # the session log still gets the engine's last events.

@@ -136,6 +136,7 @@ async def _run(  # noqa: PLR0913 - the parts session() owns
     """Connect, then run the engine with every sink until it and the display are done."""
     options = prepared.options
     treadmill, heart_rate, world = await link.connecting(_connect(devices, options))
+    await link.until_listening()  # an Esc typed while the screen loaded: nothing starts
     # One plan: fitted to this treadmill once, and what the engine and every sink see.
     prepared, fitted = _fit(prepared, treadmill)
     engine = _engine(prepared, treadmill, bus, heart_rate, fitted)

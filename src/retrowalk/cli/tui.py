@@ -1,12 +1,13 @@
 """The gym screen: a Textual app showing the engine's latest Snapshot, sending keys as Commands.
 
-`run_app(channel, submit, plan=..., title=..., options=...)` follows one bus channel, folds each
-item into a `View` (cli/tui_view.py) and redraws with the words of cli/tui_words.py; every key
-becomes `submit(Command(kind, KEYBOARD, value))`. Esc (or S, or Ctrl+C) is an emergency stop in
-every state, also over the quit question; while the belt counts down to start by itself, every
-other key pauses it. With `--remote-keys` a handheld remote's keys confirm, pause and stop
-(cli/tui_keys.py). The app starts before the treadmill connects (CONNECTING; Esc or a quit then
-gives up connecting). It holds no workout logic: what the belt does is the engine's decision.
+`RetrowalkApp(channel, submit, plan=..., title=..., options=...).run_async()` follows one bus
+channel, folds each item into a `View` (cli/tui_view.py) and redraws with the words of
+cli/tui_words.py; every key becomes `submit(Command(kind, KEYBOARD, value))`. Esc (or S, or
+Ctrl+C) is an emergency stop in every state, also over the quit question; while the belt counts
+down to start by itself, every other key pauses it. With `--remote-keys` a handheld remote's
+keys confirm, pause and stop (cli/tui_keys.py). The app starts before the treadmill connects
+(CONNECTING; Esc or a quit then gives up connecting, and `listening` tells the engine when keys
+reach the app). It holds no workout logic: what the belt does is the engine's decision.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ ADVICE = (
 
 
 # Lines whose height tui.tcss fixes: a new text never changes the layout.
+# After the first screen, this long for keys typed while the app loaded (held by the terminal)
+# to be read and handled, before the engine may start: an Esc among them gives up instead.
+KEYS_SETTLE_S = 0.1
 FIXED_HEIGHT = frozenset({"#top", "#direction", "#next", "#stats"})
 
 
@@ -88,7 +92,7 @@ class RetrowalkApp(App[None]):
     ]
     PAIRED: ClassVar[dict[str, str]] = {"faster": "slower", "steeper": "flatter"}
 
-    def __init__(  # noqa: PLR0913 - as run_app
+    def __init__(  # noqa: PLR0913 - the bus, the engine, the plan before and after fitting
         self,
         channel: Channel,
         submit: Submit,
@@ -97,8 +101,10 @@ class RetrowalkApp(App[None]):
         title: str,
         options: ScreenOptions | None = None,
         fitted: Awaitable[Plan] | None = None,
+        listening: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        self._listening = listening  # told once keys typed before the app reached it
         self.channel = channel
         self.submit = submit
         self.plan = plan
@@ -150,6 +156,11 @@ class RetrowalkApp(App[None]):
         self.run_worker(self._follow(), name="follow-engine", group="engine", exit_on_error=True)
         if self._fitted is not None:
             self.run_worker(self._use_fitted(self._fitted), name="fitted-plan", group="engine")
+
+    def on_ready(self) -> None:
+        """Say that keys reach the app, once those typed while it loaded have been handled."""
+        if self._listening is not None:
+            self.set_timer(KEYS_SETTLE_S, self._listening)
 
     def on_resize(self, event: Resize) -> None:
         """Draw the digits as large as the terminal allows (3 rows at 80x24)."""
@@ -330,17 +341,3 @@ class RetrowalkApp(App[None]):
         if count.value != (main.count or ""):
             count.update(main.count or "")
         count.set_class(main.count is None, "hidden")
-
-
-async def run_app(  # noqa: PLR0913 - the bus, the engine, the plan before and after fitting
-    channel: Channel,
-    submit: Submit,
-    *,
-    plan: Plan,
-    title: str,
-    options: ScreenOptions | None = None,
-    fitted: Awaitable[Plan] | None = None,
-) -> None:
-    """Run the screen (from CONNECTING, `plan` until `fitted` is known) until the person quits."""
-    app = RetrowalkApp(channel, submit, plan=plan, title=title, options=options, fitted=fitted)
-    await app.run_async()

@@ -129,3 +129,30 @@ def test_a_closed_output_at_the_start_is_refused_in_one_line(tmp_path: Path, pla
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("retrowalk: standard output is closed")
     assert not (tmp_path / "data" / "sessions").exists()
+
+
+@pytest.mark.parametrize("stdin", ["devnull", "file", "closed"])
+def test_a_sim_run_nobody_could_confirm_is_refused_before_connecting(
+    tmp_path: Path, stdin: str
+) -> None:
+    """`run --sim < /dev/null` without --yes would wait at READY forever: exit 2, no log."""
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(tmp_path / "data"),
+        "RETROWALK_CONFIG": os.devnull,
+    }
+    typed = tmp_path / "typed.txt"  # Enter three times, in a file: read at once, then nothing
+    typed.write_text("\n\n\n")
+    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--plain"]
+    if stdin == "closed":
+        argv = ["sh", "-c", f"exec {shlex.join(argv)} <&-"]
+    with typed.open("rb") as file:
+        source = {"devnull": subprocess.DEVNULL, "file": file, "closed": None}[stdin]
+        done = subprocess.run(
+            argv, env=env, stdin=source, capture_output=True, text=True, timeout=30, check=False
+        )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert "add --yes" in line
+    assert "connected" not in done.stdout
+    assert not (tmp_path / "data" / "sessions").exists()

@@ -31,16 +31,26 @@ pytestmark = pytest.mark.realtime
 CLOCK = re.compile(r"^\s*(\d+):(\d\d)\s")
 
 
-def _start(tmp_path: Path, *extra: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path, *extra: str, stdout: int = subprocess.PIPE, typed: bool = False
+) -> subprocess.Popen[str]:
+    """Start `run retro-intro --sim --plain`; `typed`: the person confirms on a stdin pipe."""
     env = {
         **os.environ,
         "RETROWALK_DATA_DIR": str(tmp_path / "data"),
         "RETROWALK_CONFIG": os.devnull,
         "PYTHONUNBUFFERED": "1",
     }
-    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "--yes"]
-    argv += ["--plain", "--voice", "off", *extra]
-    return subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-m", "retrowalk", "run", "retro-intro", "--sim", "home"]
+    argv += ["--plain", "--voice", "off", *extra, *(() if typed else ("--yes",))]
+    return subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.PIPE if typed else None,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _read_until(child: subprocess.Popen[str], pattern: str, deadline_s: float = 30.0) -> str:
@@ -102,6 +112,37 @@ def test_a_killed_run_leaves_a_log_readable_up_to_its_last_second(tmp_path: Path
     assert log.samples[-1].t >= seen_at - 1
     assert 3.0 in [e.fields["speed_kmh"] for e in log.events_of("TargetSet")]
     assert log.summary is None
+
+
+def test_typed_input_that_ends_mid_run_stops_the_belt_instead_of_waiting_forever(
+    tmp_path: Path,
+) -> None:
+    """`echo | run --sim`: the start confirmed, then input ends; the workout stops at once.
+
+    Nothing else could confirm the first turn on the simulator, so without this the belt would
+    stop at the turn and the run wait there until killed. The simulator's trace is the truth.
+    """
+    trace = tmp_path / "trace.jsonl"
+    child = _start(tmp_path, "--speedup", "20", "--verbose", "--sim-trace", str(trace), typed=True)
+    assert child.stdin is not None
+    _read_until(child, "ready -> waiting_start")  # READY, as --verbose words it
+    child.stdin.write("\n")  # Enter: the start confirmed
+    child.stdin.flush()
+    _read_until(child, "set speed 3.0 km/h")  # the start ramp, a few seconds in
+    child.stdin.close()
+    assert child.stdout is not None
+    assert child.stderr is not None
+    with child.stdout, child.stderr:
+        out, err = child.stdout.read(), child.stderr.read()  # both end when it does
+    assert child.wait(timeout=60) == 1, err
+    assert "standard input ended" in out
+    assert "aborted: stopped (keyboard)" in out
+    assert "0 turn(s)" in out
+    belt = [
+        x["belt_kmh"] for x in map(json.loads, trace.read_text().splitlines()) if "belt_kmh" in x
+    ]
+    assert max(belt) > 1.0  # it walked
+    assert belt[-1] == 0.0  # and the belt stood still at the end
 
 
 def test_a_closed_output_stops_the_workout_without_a_traceback(tmp_path: Path) -> None:

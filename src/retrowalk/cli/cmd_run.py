@@ -20,6 +20,8 @@ from retrowalk.units import UNIT_SYSTEMS
 if TYPE_CHECKING:
     import argparse
 
+    from retrowalk.cli.run_options import RunOptions
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `retrowalk run`."""
@@ -141,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from retrowalk.engine import clock  # noqa: PLC0415 - lazy CLI import
 
     options = resolve_options(args, load_config())
+    _someone_can_confirm(options)
     if args.voice_test:
         from retrowalk.cli.cmd_voice import voice_test  # noqa: PLC0415 - lazy CLI import
 
@@ -152,6 +155,22 @@ def run(args: argparse.Namespace) -> int:
         lambda: run_session.session(prepared), fast=options.fast, speedup=options.speedup
     )
     return result.exit_code
+
+
+def _someone_can_confirm(options: RunOptions) -> None:
+    """Refuse a run whose start nobody could ever confirm (exit 2).
+
+    Only typed lines could confirm it, and standard input is /dev/null, a file or closed.
+    """
+    from retrowalk.cli.run_terminal import stdin_can_bring_lines  # noqa: PLC0415 - lazy
+    from retrowalk.errors import ConfigError  # noqa: PLC0415 - lazy
+
+    if options.confirmed_only_by_typing and not stdin_can_bring_lines():
+        raise ConfigError(
+            "--sim without --yes waits for you to confirm the start and each turn (Enter), and "
+            "standard input is not a terminal or a pipe, so nothing typed can reach it: add "
+            "--yes to let the simulated person confirm, or run it from a terminal"
+        )
 
 
 def _warn_if_password_in_url(url: str | None) -> None:

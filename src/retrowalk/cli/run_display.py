@@ -28,6 +28,7 @@ from retrowalk.errors import EXIT_FAILURE, RetrowalkError
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from retrowalk.cli.run_options import RunOptions
     from retrowalk.cli.run_prepare import Prepared
     from retrowalk.engine.bus import Channel
     from retrowalk.workout import Plan
@@ -213,7 +214,7 @@ async def _plain(prepared: Prepared, channel: Channel, submit: Submit) -> None:
     async with asyncio.TaskGroup() as tg:
         keys = None
         if not options.auto_confirm and (fd := stdin_fd()) is not None:
-            keys = tg.create_task(read_commands(submit, fd, sys.stdout), name="keys")
+            keys = tg.create_task(_read_until_the_end(options, submit, fd), name="keys")
         await print_events(
             channel,
             sys.stdout,
@@ -223,6 +224,28 @@ async def _plain(prepared: Prepared, channel: Channel, submit: Submit) -> None:
         )
         if keys is not None:
             keys.cancel()  # the workout is over: no more commands
+
+
+async def _read_until_the_end(options: RunOptions, submit: Submit, fd: int) -> None:
+    """Take typed commands; when standard input ends, say what still confirms and stops.
+
+    On the in-process simulator nothing else can confirm the next turn or rest, so the
+    workout stops there and then instead of waiting forever on a stopped belt.
+    """
+    await read_commands(submit, fd, sys.stdout)
+    if options.confirmed_only_by_typing:
+        print(
+            "standard input ended, and nothing else can confirm on the simulator: stopping the "
+            "workout (--yes lets the simulated person confirm)",
+            flush=True,
+        )
+        await submit(Command(CommandKind.STOP, Origin.KEYBOARD))
+    else:
+        print(
+            "standard input ended: from now on the treadmill's Start (or the remote control) "
+            "confirms; its Stop or Ctrl-C here stops",
+            flush=True,
+        )
 
 
 def ready_notes(prepared: Prepared) -> tuple[str, ...]:

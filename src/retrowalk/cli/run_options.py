@@ -69,6 +69,19 @@ class RunOptions:
     adapter: str | None = None  # --adapter: a bumble HCI transport instead of the system's
     mqtt_password: Password | None = field(default=None, repr=False)  # read once: may be a pipe
 
+    @property
+    def confirmed_only_by_typing(self) -> bool:
+        """Whether only lines typed on standard input can confirm this run.
+
+        The in-process simulator's console has no hands: only --yes, a remote control or a
+        --sim-script pressing its Start confirm besides the person's typed Enter.
+        """
+        if self.sim is None or self.adapter is not None or self.auto_confirm:
+            return False
+        script = self.sim_scenario
+        pressed = script is not None and any(a.do == "console_start" for a in script.events)
+        return not (self.remote_control or pressed)
+
 
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
     """Merge the command line over the config file; ConfigError for a forbidden combination."""

@@ -6,6 +6,7 @@ spot (by default SIGTERM and SIGHUP would, with the belt still running). After a
 dead terminal is detached; after a closed output, later writes go nowhere instead of failing.
 `terminal_guard()` turns a terminal that goes away without a hang-up signal into one.
 `OneLineFormatter` writes a library's warning as one plain line on stderr.
+`stdin_can_bring_lines()` says whether a person's typed confirmations could ever arrive.
 """
 
 from __future__ import annotations
@@ -109,6 +110,20 @@ def stdin_fd() -> int | None:
         return sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # replaced or closed stdin (tests, daemons)
         return None
+
+
+def stdin_can_bring_lines() -> bool:
+    """Return whether standard input is a terminal, a pipe or a socket: where a person types.
+
+    /dev/null, a regular file or a closed stdin never brings a line later: a run that waits for
+    the person's Enter on it would wait forever.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, ValueError, OSError):  # None, replaced or closed
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
 class _TerminalOutput:

@@ -41,6 +41,7 @@ class Terminal:
         *,
         stdin: int | IO[bytes] | None = None,
         stderr: IO[bytes] | None = None,
+        term: str = "xterm-256color",
     ) -> None:
         self.data = data_dir
         master, slave = os.openpty()
@@ -49,7 +50,7 @@ class Terminal:
             **os.environ,
             "RETROWALK_DATA_DIR": str(data_dir),
             "RETROWALK_CONFIG": os.devnull,
-            "TERM": "xterm-256color",
+            "TERM": term,
         }
         self.child = subprocess.Popen(
             [sys.executable, "-m", "retrowalk", *args],

@@ -103,12 +103,21 @@ def test_an_error_log_is_not_drawn_into(tmp_path: Path) -> None:
 
 
 @pytest.mark.realtime
-def test_no_screen_when_no_key_can_reach_it(tmp_path: Path) -> None:
-    """`run ... < /dev/null` in a terminal: lines, not a screen whose Esc could never arrive."""
+@pytest.mark.parametrize("how", ["stdin-devnull", "term-dumb"])
+def test_no_screen_when_no_key_can_reach_it_or_nothing_can_draw_it(
+    tmp_path: Path, how: str
+) -> None:
+    """`run ... < /dev/null`, or TERM=dumb (Emacs' shell): lines, not a screen app.
+
+    No Esc could arrive from /dev/null; a dumb terminal would print the app's escape codes.
+    """
     workout = tmp_path / "short.yaml"
     workout.write_text(_SHORT)
     args = [*_SCREEN_RUN, str(workout), *_FAST_ENOUGH]
-    term = Terminal(tmp_path / "data", args, stdin=subprocess.DEVNULL)
+    if how == "stdin-devnull":
+        term = Terminal(tmp_path / "data", args, stdin=subprocess.DEVNULL)
+    else:
+        term = Terminal(tmp_path / "data", args, term="dumb")
     assert term.exit_code() == 0
     assert b"Short: finished" in term.seen
     assert ENTER_SCREEN not in term.seen

@@ -9,11 +9,11 @@ on the default simulator).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retrowalk.cli.run_terminal import screen_possible
 from retrowalk.config import WEIGHT_KG_MAX, WEIGHT_KG_MIN, chosen_units
 from retrowalk.errors import ConfigError, did_you_mean
 from retrowalk.sinks.speech import KINDS as VOICE_KINDS
@@ -86,7 +86,7 @@ class RunOptions:
 def resolve_options(args: argparse.Namespace, config: UserConfig) -> RunOptions:  # noqa: C901, PLR0912 - one check per option, in the order of --help
     """Merge the command line over the config file; ConfigError for a forbidden combination."""
     workout, sim = workout_and_sim(args.workout, args.sim)
-    screen = _screen_possible()
+    screen = screen_possible()
     device = args.device if sim is None else None
     if args.device is not None and sim is not None:
         raise ConfigError(
@@ -297,27 +297,6 @@ def _close_to(word: str, profiles: list[str]) -> bool:
     if Path(word).expanduser().is_file() or word.removesuffix(".yaml") in library_names():
         return False
     return bool(did_you_mean(word, profiles)) and not did_you_mean(word, library_names())
-
-
-def _screen_possible() -> bool:
-    """Return whether the screen app can draw here; ConfigError if standard output is closed.
-
-    The screen needs a terminal on standard output and on standard error (Textual draws on
-    stderr): `run ... 2> log.txt` in a terminal prints lines instead of drawing into the log.
-    It also needs one on standard input, where its keys come from: a screen saying "Esc stops
-    the belt" that no key can reach would be a lie, so `run ... < /dev/null` prints lines.
-    """
-    try:
-        terminal = sys.stdout.isatty()
-    except (AttributeError, ValueError, OSError):  # None (closed before start) or closed file
-        raise ConfigError(
-            "standard output is closed, so nothing could show the workout: send it to a file "
-            "or to /dev/null (> run.log) instead of closing it"
-        ) from None
-    try:
-        return terminal and sys.stderr.isatty() and sys.stdin.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def workout_path(name: str) -> Path:

@@ -6,6 +6,7 @@ spot (by default SIGTERM and SIGHUP would, with the belt still running). After a
 dead terminal is detached; after a closed output, later writes go nowhere instead of failing.
 `terminal_guard()` turns a terminal that goes away without a hang-up signal into one.
 `OneLineFormatter` writes a library's warning as one plain line on stderr.
+`screen_possible()` says whether the screen app can draw and hear keys here;
 `stdin_can_bring_lines()` says whether a person's typed confirmations could ever arrive.
 """
 
@@ -22,6 +23,8 @@ import sys
 import threading
 import traceback
 from typing import TYPE_CHECKING, Any, TextIO
+
+from retrowalk.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -110,6 +113,30 @@ def stdin_fd() -> int | None:
         return sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # replaced or closed stdin (tests, daemons)
         return None
+
+
+def screen_possible() -> bool:
+    """Return whether the screen app can draw here; ConfigError if stdout is closed.
+
+    The screen needs a terminal on standard output and on standard error (Textual draws on
+    stderr): `run ... 2> log.txt` in a terminal prints lines instead of drawing into the log.
+    It also needs one on standard input, where its keys come from: a screen saying "Esc stops
+    the belt" that no key can reach would be a lie, so `run ... < /dev/null` prints lines. A
+    terminal that says it is dumb (TERM=dumb) gets lines too.
+    """
+    try:
+        terminal = sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):  # None (closed before start) or closed file
+        raise ConfigError(
+            "standard output is closed, so nothing could show the workout: send it to a file "
+            "or to /dev/null (> run.log) instead of closing it"
+        ) from None
+    if os.environ.get("TERM") == "dumb":  # Emacs' shell, some IDE consoles: no cursor to move
+        return False
+    try:
+        return terminal and sys.stderr.isatty() and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def stdin_can_bring_lines() -> bool:

@@ -145,10 +145,11 @@ def stdin_can_bring_lines() -> bool:
     /dev/null, a regular file or a closed stdin never brings a line later: a run that waits for
     the person's Enter on it would wait forever.
     """
+    if (fd := stdin_fd()) is None:
+        return False
     try:
-        fd = sys.stdin.fileno()
         mode = os.fstat(fd).st_mode
-    except (AttributeError, ValueError, OSError):  # None, replaced or closed
+    except OSError:  # closed
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 

@@ -64,10 +64,10 @@ ADVICE = (
 )
 
 
-# Lines whose height tui.tcss fixes: a new text never changes the layout.
 # After the first screen, this long for keys typed while the app loaded (held by the terminal)
 # to be read and handled, before the engine may start: an Esc among them gives up instead.
 KEYS_SETTLE_S = 0.1
+# Lines whose height tui.tcss fixes: a new text never changes the layout.
 FIXED_HEIGHT = frozenset({"#top", "#direction", "#next", "#stats"})
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
+from retrowalk.engine import clock
 from retrowalk.engine.bus import Bus, Channel
 from retrowalk.engine.events import EngineState, Hold, HoldCause, Notice
 from screen_plans import intro_plan, snapshot
@@ -71,3 +73,41 @@ async def test_iteration_ends_after_close_with_nothing_lost() -> None:
     bus.publish(Notice(t=1.0, message="after close"))
     seen = [item async for item in channel]
     assert [getattr(i, "message", "snapshot") for i in seen] == ["a", "snapshot"]
+
+
+async def test_latest_is_the_state_when_read_and_stays_once_the_source_goes() -> None:
+    """A sink sampling on its own deadline reads the state at that moment, built once per time."""
+    bus = Bus()
+    built: list[float] = []
+
+    def source() -> object:
+        built.append(clock.now())
+        return _snap(clock.now())
+
+    bus.snapshots_from(source)  # type: ignore[arg-type]
+    assert bus.latest is not None
+    assert bus.latest.t == clock.now()
+    assert len(built) == 1  # the second read at the same loop time is the same snapshot
+    await asyncio.sleep(0.5)
+    assert bus.latest is not None
+    assert bus.latest.t == built[-1] == clock.now()
+    await asyncio.sleep(0.25)
+    bus.snapshots_from(None)  # the engine is done: the state at this moment is kept
+    gone = clock.now()
+    await asyncio.sleep(0.5)
+    assert bus.latest is not None
+    assert bus.latest.t == gone
+    assert built == [gone - 0.75, gone - 0.25, gone]
+
+
+def test_snapshots_are_taken_only_while_a_channel_takes_them() -> None:
+    """The engine builds snapshots at its rate for the screen, not for sinks of events only."""
+    bus = Bus()
+    events_only = bus.subscribe("recorder", snapshots="none")
+    assert not bus.takes_snapshots
+    screen = bus.subscribe("screen")
+    assert bus.takes_snapshots
+    bus.unsubscribe(screen)
+    assert not bus.takes_snapshots
+    bus.unsubscribe(events_only)
+    assert not bus.takes_snapshots

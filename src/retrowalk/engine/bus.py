@@ -8,18 +8,25 @@ each sink iterates its own `Channel`. The policy, stated once here:
   one not yet taken (a slow screen skips snapshots, counted in `dropped`), "all" keeps every one,
   "none" delivers none (sinks that only need events cost nothing at the snapshot rate).
 Items come out in the order they were published.
+
+`latest` is the state now, for a sink that samples on its own deadline (the session log, once a
+second): while the engine runs it is built from the engine's source when read, at most once per
+loop time, so the engine builds snapshots at its rate only while a channel takes them
+(`takes_snapshots`). Once the engine is done, it is the last snapshot published.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from typing import TYPE_CHECKING, Literal
 
+from retrowalk.engine import clock
 from retrowalk.engine.events import Event, Snapshot
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
 Item = Event | Snapshot
 SnapshotPolicy = Literal["latest", "all", "none"]
@@ -89,26 +96,54 @@ class Bus:
 
     def __init__(self) -> None:
         self._channels: list[Channel] = []
-        self.latest: Snapshot | None = None
+        self.takes_snapshots = False  # whether any channel takes snapshots
+        self._latest: Snapshot | None = None
+        self._latest_at = math.nan  # the loop time `_latest` was built or published at
+        self._source: Callable[[], Snapshot] | None = None
+
+    @property
+    def latest(self) -> Snapshot | None:
+        """Return the newest snapshot: the state now while a source is set (see the module)."""
+        if self._source is not None:
+            now = clock.now()
+            if now != self._latest_at:
+                self._latest, self._latest_at = self._source(), now
+        return self._latest
+
+    def snapshots_from(self, source: Callable[[], Snapshot] | None) -> None:
+        """Build `latest` from `source` when read (the engine's state now).
+
+        None: no longer; `latest` keeps the state at this moment, or what is published after.
+        """
+        if source is None and self._source is not None:
+            self._latest = self.latest
+        self._source = source
+        self._latest_at = math.nan
 
     def subscribe(self, name: str, *, snapshots: SnapshotPolicy = "latest") -> Channel:
         """Return a new channel: every event, and snapshots under `snapshots` (see the module)."""
         channel = Channel(name, snapshots)
         self._channels.append(channel)
+        self._count_takers()
         return channel
 
     def unsubscribe(self, channel: Channel) -> None:
         """Stop delivering to `channel` and close it."""
         if channel in self._channels:
             self._channels.remove(channel)
+            self._count_takers()
         channel.close()
 
     def publish(self, item: Item) -> None:
         """Deliver `item` to every channel without waiting."""
         if isinstance(item, Snapshot):
-            self.latest = item
+            self._latest = item
+            self._latest_at = clock.now() if self._source is not None else math.nan
         for channel in self._channels:
             channel.put(item)
+
+    def _count_takers(self) -> None:
+        self.takes_snapshots = any(c.snapshots != "none" for c in self._channels)
 
     def close(self) -> None:
         """Close every channel (the engine is done)."""

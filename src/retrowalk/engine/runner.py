@@ -119,6 +119,7 @@ class Engine:
             raise RuntimeError("an Engine runs one workout: create a new Engine to run again")
         self._ran = True
         self._s.t0 = clock.now()
+        self._bus.snapshots_from(self._watch.snapshot)
         events = self._treadmill.events()
         try:
             try:
@@ -134,6 +135,7 @@ class Engine:
                 raise
             return await self._finish(outcome, events)
         finally:
+            self._bus.snapshots_from(None)  # read after the engine, latest is its last state
             await _aclose(events)
 
     # ---- phases ------------------------------------------------------------------------------
@@ -214,6 +216,7 @@ class Engine:
             self._walker.finish_current()
         belt_stopped, cancelled = await self._final_stop(outcome, events)
         s.set_state(EngineState.FINISHED if outcome.finished else EngineState.ABORTED)
+        self._bus.snapshots_from(None)  # from here, latest is what is published
         self._bus.publish(
             s.snapshot(
                 commanded_speed=0.0 if belt_stopped else self._control.commanded_speed,
@@ -287,17 +290,13 @@ class Engine:
 
     async def _snapshots(self) -> None:
         """Publish a snapshot every snapshot interval (no watching: the workout is over)."""
-        s, control = self._s, self._control
+        s = self._s
         deadline = clock.now()
         while True:
             deadline += self._options.snapshot_interval_s
             await clock.sleep_until(deadline)
-            s.bus.publish(
-                s.snapshot(
-                    commanded_speed=control.commanded_speed,
-                    commanded_incline=control.commanded_incline,
-                )
-            )
+            if s.bus.takes_snapshots:
+                s.bus.publish(self._watch.snapshot())
 
     async def _stop_and_see_rest(self) -> bool:
         s = self._s

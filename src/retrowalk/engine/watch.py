@@ -2,7 +2,8 @@
 
 Each tick integrates distance and energy, runs the guard's time-based checks, watches that the
 belt follows its target, that the heart rate stays under its limit and that a distance step does
-not run on without end (coach mode, a belt that never moves), and publishes a Snapshot.
+not run on without end (coach mode, a belt that never moves), and publishes a Snapshot while a
+sink takes them (the bus builds one when read otherwise).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from retrowalk.engine.guard import STILL_KMH
 if TYPE_CHECKING:
     from retrowalk.device.api import Capabilities
     from retrowalk.engine.belt import BeltMoves
+    from retrowalk.engine.events import Snapshot
     from retrowalk.engine.options import EngineOptions
     from retrowalk.engine.session import Session
 
@@ -53,7 +55,7 @@ class Watch:
         self._overdue_base = (-1, 0.0)  # (step index, step time a fresh bound counts from)
 
     async def tick(self) -> None:
-        """Integrate, watch and publish a Snapshot every snapshot_interval_s, forever."""
+        """Integrate, watch and (if taken) publish a Snapshot every snapshot_interval_s, forever."""
         interval = self.options.snapshot_interval_s
         deadline = last = clock.now()
         while True:
@@ -69,14 +71,17 @@ class Watch:
             self._watch_heart(now)
             self._watch_overdue(now)
             self._watch_blind(now)
-            self.s.bus.publish(
-                self.s.snapshot(
-                    commanded_speed=self.control.commanded_speed,
-                    commanded_incline=self.control.commanded_incline,
-                )
-            )
+            if self.s.bus.takes_snapshots:
+                self.s.bus.publish(self.snapshot())
             deadline += interval
             await clock.sleep_until(deadline)
+
+    def snapshot(self) -> Snapshot:
+        """Return the whole visible state now, with the targets last written."""
+        return self.s.snapshot(
+            commanded_speed=self.control.commanded_speed,
+            commanded_incline=self.control.commanded_incline,
+        )
 
     def _watch_speed(self, now: float) -> None:
         s = self.s

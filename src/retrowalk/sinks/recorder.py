@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from retrowalk.engine.bus import Channel, Item
 
 SAMPLE_INTERVAL_S = 1.0
-SAMPLE_PHASE_S = 0.02  # how long after the engine's snapshot the sample is taken
+SAMPLE_PHASE_S = 0.02  # how long after each whole second of engine time the sample is taken
 # fsync guards against power loss, which happens in wall-clock time: in fast mode an hour of
 # workout passes in a second, and one fsync per workout second would be thousands.
 FSYNC_MIN_WALL_S = 0.5
@@ -126,7 +126,7 @@ class SessionRecorder:
         closed = False
         try:
             async with asyncio.TaskGroup() as tg:
-                ticks = tg.create_task(self._every_second(newest), name="recorder-samples")
+                ticks = tg.create_task(self._every_second(channel, newest), name="recorder-samples")
                 syncs = tg.create_task(self._sync_when_asked(), name="recorder-fsync")
                 try:
                     async for item in channel:
@@ -208,24 +208,25 @@ class SessionRecorder:
 
     # --- writing ------------------------------------------------------------------------------
 
-    async def _every_second(self, newest: Callable[[], Snapshot | None]) -> None:
+    async def _every_second(self, channel: Channel, newest: Callable[[], Snapshot | None]) -> None:
         deadline = now()
         while True:
+            # Events published come first: the log keeps time order, and t=0 is known.
+            while (queued := channel.get_nowait()) is not None:
+                self._record(queued, newest)
             self._sample(newest())
             self._flush()
             deadline = self._next_deadline(deadline)
             await sleep_until(deadline)
 
     def _next_deadline(self, previous: float) -> float:
-        # Just after the engine publishes a snapshot (every 0.25 s, on its own absolute
-        # deadlines), once a second: the sample is then fresh, and a kill loses at most the
-        # second since it. Before the engine's first event, simply every second.
+        # SAMPLE_PHASE_S past each second of engine time (a snapshot published on the second is
+        # taken), never within half a second of the last: a kill loses at most a second.
+        # Before the engine's first event, simply every second.
         if self._engine_t0 is None:
             return previous + SAMPLE_INTERVAL_S
         phase = SAMPLE_PHASE_S
-        if self._sampled is not None:
-            phase += self._sampled.t % SAMPLE_INTERVAL_S  # the engine's snapshots keep step
-        since = now() - self._engine_t0 - phase
+        since = max(now(), previous + SAMPLE_INTERVAL_S / 2) - self._engine_t0 - phase
         seconds = math.floor(since + 1e-6) + 1  # 3.9999999 is 4: never the deadline just done
         return self._engine_t0 + phase + seconds * SAMPLE_INTERVAL_S
 
@@ -338,8 +339,7 @@ class SessionRecorder:
 def _fields(snapshot: Snapshot) -> dict[str, Any]:
     """Return the snapshot's fields as Snapshot.to_dict() does, fast where they are all scalars.
 
-    The usual case: numbers, None and strings (enum members are str), which JSON writes
-    exactly as to_dict() gives them, at a sixth of its cost (4000 samples an hour).
+    The usual case: numbers, None and str (enum members too), at a sixth of to_dict()'s cost.
     """
     fields = vars(snapshot)
     if all(isinstance(value, _SCALARS) for value in fields.values()):

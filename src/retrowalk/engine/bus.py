@@ -12,7 +12,7 @@ Items come out in the order they were published.
 `latest` is the state now, for a sink that samples on its own deadline (the session log, once a
 second): while the engine runs it is built from the engine's source when read, at most once per
 loop time, so the engine builds snapshots at its rate only while a channel takes them
-(`takes_snapshots`). Once the engine is done, it is the last snapshot published.
+(`takes_snapshots`). Once the engine is done, it is the engine's final state.
 """
 
 from __future__ import annotations

@@ -136,10 +136,7 @@ class SessionRecorder:
                     ticks.cancel()
                     syncs.cancel()
         finally:
-            # Cancelled (Ctrl-C) or done: keep what is already queued, then the summary.
-            while (queued := channel.get_nowait()) is not None:
-                self._record(queued, newest)
-            self._sample(newest())
+            self._catch_up(channel, newest)  # cancelled (Ctrl-C) or done: then the summary
             self._finish(interrupted=not closed)
         return self.path
 
@@ -211,13 +208,16 @@ class SessionRecorder:
     async def _every_second(self, channel: Channel, newest: Callable[[], Snapshot | None]) -> None:
         deadline = now()
         while True:
-            # Events published come first: the log keeps time order, and t=0 is known.
-            while (queued := channel.get_nowait()) is not None:
-                self._record(queued, newest)
-            self._sample(newest())
+            self._catch_up(channel, newest)
             self._flush()
             deadline = self._next_deadline(deadline)
             await sleep_until(deadline)
+
+    def _catch_up(self, channel: Channel, newest: Callable[[], Snapshot | None]) -> None:
+        # The events queued first, then a sample: the log keeps time order, and t=0 is known.
+        while (queued := channel.get_nowait()) is not None:
+            self._record(queued, newest)
+        self._sample(newest())
 
     def _next_deadline(self, previous: float) -> float:
         # SAMPLE_PHASE_S past each second of engine time (a snapshot published on the second is

@@ -140,9 +140,18 @@ def activity(log: SessionLog) -> Activity:
     )
     distance = _total(log, "distance_m", points)
     energy = _total(log, "energy_kcal", points)
+    # Lap boundaries come from every sample, also those before the first point: the first lap
+    # counts from the session's own zero and the last ends at its total, so the laps add up.
     totals = tuple(
         _lap_totals(
-            lap, points, held, time_of, last=(distance, energy) if lap is found[-1] else None
+            lap,
+            points,
+            held,
+            time_of,
+            bounds=(
+                _values_at(log.samples, lap.start_t),
+                (distance, energy) if lap is found[-1] else _values_at(log.samples, lap.end_t),
+            ),
         )
         for lap in found
     )
@@ -192,16 +201,10 @@ def _lap_totals(
     held: Sequence[Pause],
     time_of: Callable[[float], datetime],
     *,
-    last: tuple[float, float] | None,
+    bounds: tuple[tuple[float, float], tuple[float, float]],
 ) -> LapTotals:
-    """Return a lap's totals; `last` is the session's (distance, energy) for the last lap."""
-    distance_start = _at(points, lap.start_t, "distance_m")
-    energy_start = _at(points, lap.start_t, "energy_kcal")
-    if last is None:
-        distance_end = _at(points, lap.end_t, "distance_m")
-        energy_end = _at(points, lap.end_t, "energy_kcal")
-    else:
-        distance_end, energy_end = last
+    """Return a lap's totals; `bounds` is (distance, energy) at its start and at its end."""
+    (distance_start, energy_start), (distance_end, energy_end) = bounds
     inside = tuple(p for p in points if p.lap == lap.index)
     return LapTotals(
         lap=lap,
@@ -215,7 +218,11 @@ def _lap_totals(
     )
 
 
-def _at(points: Sequence[Point], t: float, name: str) -> float:
+def _values_at(samples: Sequence[Sample], t: float) -> tuple[float, float]:
+    return _at(samples, t, "distance_m"), _at(samples, t, "energy_kcal")
+
+
+def _at(points: Sequence[Point] | Sequence[Sample], t: float, name: str) -> float:
     """Return a cumulative value at engine time `t`, straight between the samples around it."""
     known = [(p.t, v) for p in points if (v := getattr(p, name)) is not None]
     if not known:

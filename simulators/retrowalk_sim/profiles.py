@@ -76,7 +76,9 @@ class MachineProfile:
     reports_kmh: bool = False  # with speed_in_mph: the data shows the real belt speed in km/h
     # -- notifications --
     advertisement_byte_swapped: bool = False  # `01 00 01` instead of `01 01 00`
-    notify_hz: float = 4.0
+    # Records a second. Real machines send 2-5 notifications a second (reference/ftms.md); a
+    # home record (22 bytes) takes two at the default MTU of 23, so 2 records are 4 notifications.
+    notify_hz: float = 2.0
     split_payload: int | None = None  # always split records at this payload size
     oversize: Literal["split", "truncate"] = "split"  # what a record too big for the MTU becomes
     energy_rates: bool = True  # False: energy per hour/minute sent as "not available"

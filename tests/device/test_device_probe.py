@@ -78,8 +78,8 @@ async def test_a_probe_records_the_declarations_a_minute_of_data_and_the_control
     assert capture.address is None  # not asked for
     assert capture.device_info.manufacturer == "retrowalk simulator"
     records = [p for p in capture.packets(TREADMILL_DATA_UUID) if p.t is not None and p.t <= 60]
-    # 4 records a second, each split over two notifications at the default MTU of 23.
-    assert len(records) == pytest.approx(2 * 4 * 60, abs=8)
+    # Every record of the minute, each split over two notifications at the default MTU of 23.
+    assert len(records) == pytest.approx(2 * HOME.notify_hz * 60, abs=8)
     assert [p.data for p in capture.packets(CONTROL_POINT_UUID, "write")] == CHECK
     assert room.model.control_point_log == CHECK  # the machine saw exactly these
     assert capture.control_check

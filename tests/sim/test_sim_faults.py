@@ -146,7 +146,7 @@ async def test_send_garbage_is_not_ftms(world: SimWorld) -> None:
 
 async def test_slow_belt_takes_longer(world: SimWorld) -> None:
     """slow_belt(0.25): the belt accelerates at a quarter of its rate."""
-    p = world.add("home")
+    p = world.add("home", tweaks={"notify_hz": 4.0})  # first motion seen within 0.25 s
     p.model.slow_belt(0.25)
     async with BleakClient(p.device, backend=SimulatedClient) as client:
         t = Traffic(client)

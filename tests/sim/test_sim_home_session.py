@@ -13,6 +13,7 @@ from retrowalk.ftms.models import (
     FEATURE_UUID,
     INCLINE_RANGE_UUID,
     SPEED_RANGE_UUID,
+    TREADMILL_DATA_UUID,
     InclineRange,
     ResultCode,
     SpeedRange,
@@ -56,8 +57,9 @@ async def test_home_session_follows_targets_and_stops(world: SimWorld) -> None:
         assert climbed - acked >= 3.0 / 1.75  # the deck moves slower than 1.75 %/s
         speeds = [s or 0.0 for _, s in t.speeds(acked)]
         assert speeds == sorted(speeds)  # a steady ramp up, no jumps back
-        rate = len(t.speeds(acked + 5)) / (now() - acked - 5)
-        assert 2.0 <= rate <= 5.0
+        since = acked + 5
+        sent = [at for at, uuid, _ in t.raw if uuid == TREADMILL_DATA_UUID and at >= since]
+        assert 2.0 <= len(sent) / (now() - since) <= 5.0  # notifications a second, as real ones
 
         stop_at = now()
         assert (await t.command(cp.stop())).result is ResultCode.SUCCESS

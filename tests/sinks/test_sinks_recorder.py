@@ -166,6 +166,32 @@ async def test_what_was_published_is_on_disk_within_a_second(tmp_path: Path) -> 
         bus.close()
 
 
+async def test_writes_spaced_in_wall_time_wait_for_it_and_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """min_write_wall_s (fast mode): no write until that much wall time passed; all at the end."""
+    wall = [100.0]
+    monkeypatch.setattr("retrowalk.sinks.recorder.time.monotonic", lambda: wall[0])
+    bus = Bus()
+    channel = bus.subscribe("recorder", snapshots="none")
+    recorder = SessionRecorder(tmp_path, min_write_wall_s=0.05)
+    async with recorder, asyncio.TaskGroup() as tg:
+        tg.create_task(recorder.run(channel, HEADER, latest=lambda: bus.latest))
+        await asyncio.sleep(0.3)  # the first pass writes the header
+        bus.publish(step_started(0.3, 0))
+        for second in range(1, 6):
+            bus.publish(snapshot(float(second)))
+            await asyncio.sleep(1.0)  # five workout seconds in no wall time at all
+        assert recorder.path is not None
+        assert _kinds(recorder.path) == ["header"]  # written once, when it began
+        wall[0] += 0.1
+        await asyncio.sleep(1.0)
+        assert "StepStarted" in recorder.path.read_text()
+        assert _kinds(recorder.path).count("sample") + _kinds(recorder.path).count("delta") >= 5
+        bus.close()
+    assert _kinds(recorder.path)[-1] == "summary"
+
+
 async def test_a_cancelled_recorder_keeps_what_was_queued_and_says_so(tmp_path: Path) -> None:
     """Cancelled (the wiring failed): queued events saved, summary "interrupted", belt unknown."""
     bus = Bus()

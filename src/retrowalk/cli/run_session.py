@@ -30,7 +30,7 @@ from retrowalk.cli.run_terminal import (
 from retrowalk.engine.bus import Bus
 from retrowalk.engine.events import Notice
 from retrowalk.errors import RetrowalkError, first_error
-from retrowalk.sinks.recorder import SessionRecorder
+from retrowalk.sinks.recorder import FAST_WRITE_WALL_S, SessionRecorder
 from retrowalk.sinks.tally import EventTally
 
 if TYPE_CHECKING:
@@ -141,7 +141,8 @@ async def _run(  # noqa: PLR0913 - the parts session() owns
     prepared, fitted = _fit(prepared, treadmill)
     engine = _engine(prepared, treadmill, bus, heart_rate, fitted)
     tally = EventTally()
-    recorder = SessionRecorder(on_problem=lambda message: _tell(bus, message))
+    spacing = FAST_WRITE_WALL_S if options.fast else 0.0
+    recorder = SessionRecorder(on_problem=lambda m: _tell(bus, m), min_write_wall_s=spacing)
     async with recorder, asyncio.TaskGroup() as tg:
         # Every sink subscribes before the engine runs, so none misses the first events.
         _start_sinks(

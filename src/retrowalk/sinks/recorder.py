@@ -4,7 +4,8 @@ Its channel carries events only (subscribe it with snapshots="none"): each is wr
 `Event.to_dict()`, the same JSON as MQTT. Samples are taken at 1 Hz on the recorder's own
 deadline from the bus's latest snapshot. Once a second the new lines go to the OS, so a killed
 process loses at most that second, and an fsync runs in a worker thread, off the event loop that
-times the emergency stop.
+times the emergency stop. `min_write_wall_s` spaces the writes in wall time as well: fast mode
+passes an hour in a second, where a write per workout second would be a tenth of the run's cost.
 
 A write failure (full disk, I/O error, a folder gone) never ends the run: `on_problem` hears of
 it once, the lines wait in memory (up to `max_pending_bytes`, then they are dropped and counted),
@@ -42,6 +43,7 @@ SAMPLE_PHASE_S = 0.02  # how long after each whole second of engine time the sam
 # fsync guards against power loss, which happens in wall-clock time: in fast mode an hour of
 # workout passes in a second, and one fsync per workout second would be thousands.
 FSYNC_MIN_WALL_S = 0.5
+FAST_WRITE_WALL_S = 0.05  # min_write_wall_s in fast mode: a kill loses at most this much
 MAX_PENDING_BYTES = 1024 * 1024  # about an hour of log kept in memory while the disk refuses it
 
 _log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class SessionRecorder:
         on_problem: Callable[[str], None] | None = None,
         io: LogIO | None = None,
         max_pending_bytes: int = MAX_PENDING_BYTES,
+        min_write_wall_s: float = 0.0,
     ) -> None:
         self.directory = directory
         self.on_problem = on_problem if on_problem is not None else _log.warning
@@ -69,6 +72,8 @@ class SessionRecorder:
         self.lost_s = 0.0  # seconds of samples the log does not have (write failures)
         self._io = io
         self._max_pending = max_pending_bytes
+        self._min_write_wall_s = min_write_wall_s
+        self._written_at = -math.inf  # time.monotonic() of the last write
         self._file: LogFile | None = None
         self._used = False
         self._encoder = fmt.SampleEncoder()
@@ -211,7 +216,8 @@ class SessionRecorder:
         def step() -> float:
             nonlocal deadline
             self._catch_up(channel, newest)
-            self._flush()
+            if time.monotonic() - self._written_at >= self._min_write_wall_s:
+                self._flush()
             deadline = self._next_deadline(deadline)
             return deadline
 
@@ -249,6 +255,7 @@ class SessionRecorder:
         """Hand the pending lines to the OS; return whether all of them were written."""
         assert self._file is not None
         had_data = self._file.pending_bytes > 0
+        self._written_at = time.monotonic()
         try:
             self._file.write_pending()
         except OSError as exc:

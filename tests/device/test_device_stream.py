@@ -76,6 +76,53 @@ async def test_closing_with_an_error_raises_it_after_the_queued_events() -> None
         await anext(events)
 
 
+async def test_dispatch_delivers_as_published_in_order_and_ends_as_iteration_does() -> None:
+    """Queued events first, then each at once (inside publish); the closing error at the end."""
+    hub = EventHub()
+    events = hub.subscribe()
+    hub.publish(speed(1.0))
+    got: list[DeviceEvent] = []
+
+    def handler(event: DeviceEvent) -> None:
+        got.append(event)
+        if event == speed(2.0):
+            hub.publish(SafetyKeyPulled())  # published while handled: delivered after it
+
+    task = asyncio.create_task(events.dispatch(handler))
+    await asyncio.sleep(0)
+    assert got == [speed(1.0)]
+    hub.publish(speed(2.0))
+    assert got == [speed(1.0), speed(2.0), SafetyKeyPulled()]  # no wait for a task to wake
+    hub.close(ConnectionError("gave up"))
+    with pytest.raises(ConnectionError, match="gave up"):
+        await task
+
+
+async def test_dispatch_raises_what_the_handler_raises_and_a_new_reader_gets_the_rest() -> None:
+    """A failing handler never breaks the publisher; a cancelled one leaves events queued."""
+    hub = EventHub()
+    events = hub.subscribe()
+
+    def failing(event: DeviceEvent) -> None:
+        raise ValueError(f"cannot apply {event}")
+
+    task = asyncio.create_task(events.dispatch(failing))
+    await asyncio.sleep(0)
+    hub.publish(speed(1.0))  # does not raise here, in the bleak callback's place
+    with pytest.raises(ValueError, match="cannot apply"):
+        await task
+    seen: list[DeviceEvent] = []
+    reader = asyncio.create_task(events.dispatch(seen.append))
+    await asyncio.sleep(0)
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    hub.publish(speed(3.0))
+    hub.close()
+    assert seen == []
+    assert [e async for e in events] == [speed(3.0)]  # queued for whoever reads next
+
+
 async def test_all_zero_record_after_a_stop_reaches_the_consumer() -> None:
     """The speed-0 record machines send after a stop is delivered, not dropped as empty."""
     hub = EventHub()

@@ -22,7 +22,7 @@ from retrowalk.ftms.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,30 @@ DeviceEvent = (
 )
 
 
+class DeviceEvents(Protocol):
+    """The events of a treadmill from now on, in order: by `async for`, or handed to a handler.
+
+    Iteration ends when the treadmill closes and raises its closing error (DeviceError) if any;
+    `dispatch` ends the same way.
+    """
+
+    def __aiter__(self) -> AsyncIterator[DeviceEvent]:
+        """Return the iterator (itself)."""
+        ...
+
+    async def __anext__(self) -> DeviceEvent:
+        """Return the next event."""
+        ...
+
+    async def dispatch(self, handler: Callable[[DeviceEvent], None]) -> None:
+        """Call `handler` with each event as it is published, until the treadmill closes.
+
+        For a consumer that only applies events: no task wakes per event. What `handler`
+        raises ends the dispatch and is raised here, never in the code that published.
+        """
+        ...
+
+
 class Treadmill(Protocol):
     """A connected FTMS treadmill. Control methods raise DeviceError subclasses on failure."""
 
@@ -207,6 +231,6 @@ class Treadmill(Protocol):
         """Return the incline this machine would be sent for `pct` (on its grid)."""
         ...
 
-    def events(self) -> AsyncIterator[DeviceEvent]:
-        """Iterate merged telemetry, status, training status and link events."""
+    def events(self) -> DeviceEvents:
+        """Return merged telemetry, status, training status and link events from now on."""
         ...

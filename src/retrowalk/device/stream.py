@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Self
 from retrowalk.device.api import Telemetry
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from retrowalk.device.api import DeviceEvent
@@ -28,6 +29,8 @@ class EventSubscription:
     """One consumer's bounded queue of device events; an async iterator and context manager.
 
     Iteration ends when the treadmill closes; it raises the hub's closing error if there is one.
+    `dispatch(handler)` delivers the same events in the same order as they are published, with
+    the same end: no task wakes per event (a telemetry record is a wake-up saved).
     """
 
     def __init__(self, hub: EventHub, maxsize: int) -> None:
@@ -35,6 +38,9 @@ class EventSubscription:
         self._maxsize = maxsize
         self._queue: deque[DeviceEvent] = deque()
         self._ready = asyncio.Event()
+        self._handler: Callable[[DeviceEvent], None] | None = None
+        self._dispatched: asyncio.Future[None] | None = None  # done: closed, or handler raised
+        self._delivering = False
         self.dropped = 0
 
     def __aiter__(self) -> EventSubscription:
@@ -50,6 +56,26 @@ class EventSubscription:
             self._ready.clear()
             await self._ready.wait()
         return self._queue.popleft()
+
+    async def dispatch(self, handler: Callable[[DeviceEvent], None]) -> None:
+        """Call `handler` with every event, queued ones first, until the treadmill closes.
+
+        Raises the hub's closing error as iteration does; what `handler` raises ends the
+        dispatch and is raised here, never in the publisher. An event published while `handler`
+        runs is delivered after it returns. Cancelled, events queue again for the next reader.
+        """
+        if self._handler is not None:
+            raise RuntimeError("this subscription already dispatches to a handler")
+        done = asyncio.get_running_loop().create_future()
+        self._handler, self._dispatched = handler, done
+        try:
+            self._deliver()
+            await done
+        finally:
+            self._handler = self._dispatched = None
+        self._hub.unsubscribe(self)
+        if self._hub.error is not None:
+            raise self._hub.error
 
     async def __aenter__(self) -> Self:
         return self
@@ -71,7 +97,7 @@ class EventSubscription:
         if len(self._queue) >= self._maxsize and isinstance(event, Telemetry):
             self._drop_oldest_record()
         self._queue.append(event)
-        self._ready.set()
+        self._wake()
 
     def _drop_oldest_record(self) -> None:
         for index, queued in enumerate(self._queue):
@@ -83,7 +109,27 @@ class EventSubscription:
                 return
 
     def _wake(self) -> None:
-        self._ready.set()
+        if self._handler is not None:
+            self._deliver()
+        else:
+            self._ready.set()
+
+    def _deliver(self) -> None:
+        handler, done = self._handler, self._dispatched
+        if handler is None or done is None or done.done() or self._delivering:
+            return  # delivering already: the loop below takes what was just queued
+        self._delivering = True
+        try:
+            while self._queue:
+                try:
+                    handler(self._queue.popleft())
+                except Exception as exc:  # noqa: BLE001 - raised by dispatch(), to its caller
+                    done.set_exception(exc)
+                    return
+        finally:
+            self._delivering = False
+        if self._hub.closed:
+            done.set_result(None)
 
 
 class EventHub:

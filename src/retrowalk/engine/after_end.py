@@ -18,13 +18,13 @@ from retrowalk.engine import clock
 from retrowalk.engine.guard_watch import STOP_BACKOFF
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Coroutine
+    from collections.abc import Callable, Coroutine
 
-    from retrowalk.device.api import DeviceEvent, Treadmill
+    from retrowalk.device.api import DeviceEvents, Treadmill
     from retrowalk.engine.guard import Guard
     from retrowalk.engine.session import Session
 
-    ReadDevice = Callable[[AsyncIterator[DeviceEvent]], Coroutine[Any, Any, None]]
+    ReadDevice = Callable[[DeviceEvents], Coroutine[Any, Any, None]]
 
 TRIES_S = 30.0  # Stop is re-sent this much longer than the belt may take to stop
 

@@ -34,9 +34,7 @@ from retrowalk.engine.events import (
 from retrowalk.errors import DeviceError, SafetyError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from retrowalk.device.api import DeviceEvent
+    from retrowalk.device.api import DeviceEvent, DeviceEvents
     from retrowalk.engine.control import Control
     from retrowalk.engine.guard import Guard
     from retrowalk.engine.session import Session
@@ -53,11 +51,10 @@ class Monitor:
         self.control = control
         self.guard = guard
 
-    async def read_device(self, events: AsyncIterator[DeviceEvent]) -> None:
-        """Consume device events until the treadmill closes."""
+    async def read_device(self, events: DeviceEvents) -> None:
+        """Apply device events as they come (no task wake-up each), until the treadmill closes."""
         try:
-            async for event in events:
-                self.on_event(event)
+            await events.dispatch(self.on_event)
         except DeviceError as exc:
             self.s.hold_for(HoldCause.DEVICE_ERROR, str(exc), "Check the treadmill, then resume.")
             return

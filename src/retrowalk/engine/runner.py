@@ -42,7 +42,7 @@ from retrowalk.engine.watch import Watch
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from retrowalk.device.api import DeviceEvent, Treadmill
+    from retrowalk.device.api import DeviceEvents, Treadmill
     from retrowalk.engine.bus import Bus
     from retrowalk.engine.commands import Command, CommandResult
     from retrowalk.workout.plan import Plan
@@ -169,7 +169,7 @@ class Engine:
             s.motion_writes = False
             self._walker.belt.enter_coach(f"{caps.name} has no control point")
 
-    async def _run_tasks(self, events: AsyncIterator[DeviceEvent]) -> Outcome:
+    async def _run_tasks(self, events: DeviceEvents) -> Outcome:
         commander = self._commander
         async with asyncio.TaskGroup() as tg:
             helpers = [
@@ -207,9 +207,7 @@ class Engine:
 
     # ---- the end -----------------------------------------------------------------------------
 
-    async def _finish(
-        self, outcome: Outcome, events: AsyncIterator[DeviceEvent]
-    ) -> Finished | Aborted:
+    async def _finish(self, outcome: Outcome, events: DeviceEvents) -> Finished | Aborted:
         s = self._s
         s.segment = None
         if not outcome.finished:
@@ -250,9 +248,7 @@ class Engine:
             raise asyncio.CancelledError
         return final
 
-    async def _final_stop(
-        self, outcome: Outcome, events: AsyncIterator[DeviceEvent]
-    ) -> tuple[bool, bool]:
+    async def _final_stop(self, outcome: Outcome, events: DeviceEvents) -> tuple[bool, bool]:
         """Stop the belt unless the person keeps walking; return (seen at rest, cancelled)."""
         s = self._s
         keep = self._options.keep_walking or s.keep_walking
@@ -274,7 +270,7 @@ class Engine:
                 cancelled = True  # finish the bounded stop first, then re-raise
         return task.result(), cancelled
 
-    async def _bounded_stop(self, events: AsyncIterator[DeviceEvent]) -> bool:
+    async def _bounded_stop(self, events: DeviceEvents) -> bool:
         """Stop the belt and see it at rest, both bounded; return whether telemetry showed rest."""
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._monitor.read_device(events), name="retrowalk-last-read")

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import random
 from typing import TYPE_CHECKING, Literal, Self
 
@@ -371,7 +372,7 @@ class FtmsTreadmill:
         while True:
             # A plain timer polls the link (no task wake-up per check): it re-arms itself
             # every link_check_s until the link is lost.
-            check = loop.call_later(self._link_check_s, self._check_link, loop)
+            check = loop.call_at(self._next_link_check(loop), self._check_link, loop)
             self._link_timer = check
             try:
                 await self._lost.wait()
@@ -385,7 +386,12 @@ class FtmsTreadmill:
         if not self._client.is_connected:
             self._mark_lost("the treadmill disconnected")
         if not self._lost.is_set():
-            self._link_timer = loop.call_later(self._link_check_s, self._check_link, loop)
+            self._link_timer = loop.call_at(self._next_link_check(loop), self._check_link, loop)
+
+    def _next_link_check(self, loop: asyncio.AbstractEventLoop) -> float:
+        # On whole multiples of the interval of loop time, where the engine's watch ticks: the
+        # checks share its passes of the loop instead of each waking it.
+        return (math.floor(loop.time() / self._link_check_s) + 1) * self._link_check_s
 
     async def _reconnect(self) -> bool:
         """Reconnect; return False if the policy gave up."""

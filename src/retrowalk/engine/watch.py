@@ -57,7 +57,10 @@ class Watch:
     async def tick(self) -> None:
         """Integrate, watch and (if taken) publish a Snapshot every snapshot_interval_s, forever."""
         interval = self.options.snapshot_interval_s
-        deadline = last = clock.now()
+        last = clock.now()
+        # Now, then on whole multiples of the interval of loop time: periodic timers elsewhere
+        # on that grid (a link check, a simulated treadmill's cadence) share its loop passes.
+        deadline = math.floor(last / interval) * interval
 
         def step() -> float:
             nonlocal deadline, last
@@ -135,7 +138,7 @@ class Watch:
 
     def _watch_heart(self, now: float) -> None:
         limit = self.options.hr_max_bpm
-        bpm = self.s.heart_rate()
+        bpm = self.s.heart_rate() if limit is not None else None
         active = self.s.state in {EngineState.RUNNING, EngineState.TURNING}
         if limit is None or bpm is None or bpm <= limit or not active:
             self._hr_since = None

@@ -300,7 +300,7 @@ class TreadmillModel(FtmsServer, ConsoleKeys):
     # ---- Treadmill Data ------------------------------------------------------------------------
 
     def _notify_now(self) -> None:
-        """Report a reached value at once, then restart the cadence from now."""
+        """Report a reached value at once (the cadence keeps its grid)."""
         self._data.now()
 
     def _record(self, now: float) -> TreadmillData:

@@ -1,15 +1,16 @@
 """Treadmill Data as a simulated treadmill sends it: cadence, silence, and fitting the MTU.
 
 Public API: `DataNotifier(profile, timers, record, port, send)`, composed into a
-`TreadmillModel`: `start(now)` begins the cadence (`profile.notify_hz`); `now()` reports at once
-and restarts the cadence (a reached value shows without waiting); `silence(seconds)` sends
-nothing for that long (the link stays up). A record too big for the link's payload is split over
-More Data parts, or cut to 20 bytes on a `truncate` profile; an unchanged record is not
-re-encoded.
+`TreadmillModel`: `start(now)` begins the cadence (`profile.notify_hz`, on whole multiples of its
+period of loop time); `now()` reports at once (a reached value shows without waiting), the
+cadence keeping its grid; `silence(seconds)` sends nothing for that long (the link stays up). A
+record too big for the link's payload is split over More Data parts, or cut to 20 bytes on a
+`truncate` profile; an unchanged record is not re-encoded.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from retrowalk.ftms.models import TREADMILL_DATA_UUID, TreadmillData
@@ -52,12 +53,16 @@ class DataNotifier:
         self._fits: dict[int, bool] = {}
 
     def start(self, now: float) -> None:
-        """Begin the cadence: the first record goes out one period from `now`."""
-        self._next = now + self._period
+        """Begin the cadence: records go out on whole multiples of the period of loop time.
+
+        A real machine's phase is its own; on the clock's grid, a fast-mode run's periodic
+        timers (the client's watch) share passes of the event loop instead of each adding one.
+        """
+        self._next = (math.floor(now / self._period) + 1) * self._period
         self._timers.set("tick", self._next, self._tick)
 
     def now(self) -> None:
-        """Report at once, then restart the cadence from now."""
+        """Report at once; the cadence goes on from the next multiple of its period."""
         now = self._timers.now()
         self.start(now)
         self._emit(now)

@@ -75,6 +75,25 @@ async def test_home_session_follows_targets_and_stops(world: SimWorld) -> None:
         assert StatusOp.STOPPED_OR_PAUSED_BY_USER in ops
 
 
+async def test_records_go_out_twice_a_second_on_the_clock_grid(world: SimWorld) -> None:
+    """A record every half second of loop time; a reached speed at once, off that grid."""
+    p = world.add("home")
+    async with BleakClient(p.device, backend=SimulatedClient) as client:
+        t = Traffic(client)
+        await t.subscribe_all()
+        await t.command(cp.request_control())
+        await t.command(cp.start_or_resume())
+        await asyncio.sleep(3.37)  # the countdown, the belt at its minimum; an odd phase
+        await t.command(cp.set_target_speed(0.73))
+        await asyncio.sleep(6.0)
+        reached = t.first_time(lambda r: r.speed_kmh == 0.7)
+        assert reached is not None
+        assert abs(reached * 2 - round(reached * 2)) > 0.01  # shown when reached
+        after = [at for at, _ in t.records if at > reached]
+        assert len(after) >= 10
+        assert all(abs(at * 2 - round(at * 2)) < 1e-9 for at in after), after
+
+
 async def test_small_step_shows_within_the_real_delay(world: SimWorld) -> None:
     """A 0.1 km/h step first shows in the data 0.7-0.85 s after its acknowledgement."""
     p = world.add("home")

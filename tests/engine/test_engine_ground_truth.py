@@ -3,6 +3,7 @@
 Every invariant is checked against the simulator's own ground truth (its trace of the real belt
 and of every control-point write), never against what the engine believed:
 - the belt never goes from rest to motion without a confirmation since it was last stopped;
+- nor while the workout is on hold (a Start the machine was still counting down is taken back);
 - it is never above the profile's cap for longer than the watch needs to write the cap back;
 - no turn window opens while it moves;
 - on hold it comes to rest within the bound, or the spoken warning repeats;
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+import pytest
 from engine_rig import BW, FW, REST, engine_rig, make_plan, until
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -130,6 +132,14 @@ def _check_no_start_without_a_go(rig) -> None:
     for start in rig.trace.motion_starts():
         last_halt = max((h for h in halts if h <= start), default=-math.inf)
         assert any(last_halt < g <= start + 1e-6 for g in goes), (start, last_halt, goes)
+
+
+def _check_no_start_while_held(rig) -> None:
+    resumed = [e.t for e in rig.events() if type(e).__name__ in {"Resumed", "Aborted", "Finished"}]
+    for hold in rig.events(Hold):
+        end = min((r for r in resumed if r > hold.t), default=math.inf)
+        moved = [s for s in rig.trace.motion_starts() if hold.t < s < end]
+        assert not moved, (hold, moved)
 
 
 def _check_caps(rig, end: float) -> None:
@@ -260,6 +270,7 @@ async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
     event(f"holds: {min(len(rig.events(Hold)), 3)}")
     event(f"heart-rate hold: {any(h.cause == HoldCause.HEART_RATE for h in rig.events(Hold))}")
     _check_no_start_without_a_go(rig)
+    _check_no_start_while_held(rig)
     _check_caps(rig, end)
     _check_windows(rig)
     _check_holds(rig)
@@ -269,3 +280,39 @@ async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
         assert any(n.safety for n in rig.events(Notice) if n.t >= end - 30.0)
     started, finished = rig.events(StepStarted), rig.events(StepFinished)
     assert len(started) == len(finished)
+
+
+@pytest.mark.parametrize("phase", [i / 20 for i in range(20)])
+async def test_a_hold_during_the_start_countdown_takes_the_start_back(phase: float) -> None:
+    """A hold during the machine's start countdown: Stop goes out anyway, the belt never moves.
+
+    A resume sends Start; a hold that stops at once (the incline above the cap) comes while the
+    machine counts down and still reports 0 km/h. Found by a hostile review; the phase moves the
+    workout against the machine's cadence.
+    """
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(math.ceil(loop.time() + 1) - loop.time() + phase)
+    t0 = loop.time()
+    steps = [(BW, 56, 2.5, 0), (BW, 57, 4.0, 0), (BW, 18, 2.5, 0), (BW, 18, 2.5, 0)]
+    scenario = Scenario(
+        events=(
+            Action(6.0, "hr_bpm", bpm=185),
+            Action(6.001, "console_incline", pct=8.0),
+            Action(6.002, "console_speed", kmh=2.0),
+            Action(33.003, "console_speed", kmh=6.5),
+        )
+    )
+    plan = make_plan(steps, window_s=10.0, confirm=True)
+    async with (
+        engine_rig(
+            plan, profile="standard", options=HEART_RATE_LIMIT, scenario=scenario, strap=True
+        ) as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        run = tg.create_task(rig.engine.run())
+        person = tg.create_task(_person(rig))
+        await until(lambda: loop.time() - t0 > 40)
+        run.cancel()
+        person.cancel()
+    assert rig.events(Hold)
+    _check_no_start_while_held(rig)

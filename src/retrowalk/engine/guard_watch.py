@@ -70,6 +70,9 @@ class GuardWatch:
         self.keeping: RestReason | None = None  # HOLD or emergency stop: keep the belt still
         self._keep_since = -math.inf
         self._next_stop_at = math.inf
+        # A Stop that goes out whatever telemetry shows: a machine counting down after a Start
+        # reports 0 km/h until its belt moves, so "at rest" is no reason to skip that Stop.
+        self._stop_owed = False
         self._attempt = 0
         self._warned_at = -math.inf
         self._rest_told = False
@@ -95,12 +98,14 @@ class GuardWatch:
         self.keeping = why
         wait = 0.0 if stop_now else self.guard.rest_bound(self.guard.observed_speed())
         self._next_stop_at = min(self._next_stop_at, now + wait)
+        self._stop_owed = self._stop_owed or stop_now
         self._work.set()
 
     def release(self) -> None:
         """Stop keeping the belt still (the person resumed)."""
         self.keeping = None
         self._next_stop_at = math.inf
+        self._stop_owed = False
 
     def link_restored(self) -> None:
         """The link is back: while keeping the belt still, request control and Stop at once."""
@@ -280,7 +285,7 @@ class GuardWatch:
             )
 
     def _check_kept(self, now: float) -> None:
-        if self.guard.at_rest(self._keep_since):
+        if self.guard.at_rest(self._keep_since) and not self._stop_owed:
             return
         if now >= self._next_stop_at:
             self._work.set()
@@ -291,7 +296,8 @@ class GuardWatch:
             self.guard.warn(BELT_MOVING_WARNING if seen else BELT_UNSEEN_WARNING, safety=True)
 
     async def _resend_stop(self) -> None:
-        if self.guard.at_rest(self._keep_since) or not self.s.link_up or not self.s.motion_writes:
+        at_rest = self.guard.at_rest(self._keep_since) and not self._stop_owed
+        if at_rest or not self.s.link_up or not self.s.motion_writes:
             self._next_stop_at = clock.now() + STOP_BACKOFF.initial_s
             return
         self._attempt += 1
@@ -299,6 +305,8 @@ class GuardWatch:
         self._next_stop_at = clock.now() + delay
         if failure := await self.stop_once():
             log.info("stop while keeping the belt still failed: %s", failure)
+        else:
+            self._stop_owed = False  # the machine took it: a Start it was counting down is gone
 
     async def stop_once(self) -> str:
         """Send Stop (bounded), requesting control first when needed; return "" or why not."""

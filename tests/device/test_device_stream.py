@@ -123,6 +123,28 @@ async def test_dispatch_raises_what_the_handler_raises_and_a_new_reader_gets_the
     assert [e async for e in events] == [speed(3.0)]  # queued for whoever reads next
 
 
+async def test_a_handler_that_cancels_its_dispatch_never_breaks_the_publisher() -> None:
+    """Cancelled from inside its handler: no more events reach it, publish and close still work."""
+    hub = EventHub()
+    events = hub.subscribe()
+    got: list[DeviceEvent] = []
+    task: asyncio.Task[None] | None = None
+
+    def handler(event: DeviceEvent) -> None:
+        got.append(event)
+        assert task is not None
+        task.cancel()
+        hub.publish(speed(2.0))  # published and the hub closed from inside the handler
+        hub.close()
+
+    task = asyncio.create_task(events.dispatch(handler))
+    await asyncio.sleep(0)
+    hub.publish(speed(1.0))  # the publisher (a bleak callback) never raises
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert got == [speed(1.0)]
+
+
 async def test_all_zero_record_after_a_stop_reaches_the_consumer() -> None:
     """The speed-0 record machines send after a stop is delivered, not dropped as empty."""
     hub = EventHub()

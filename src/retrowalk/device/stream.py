@@ -62,7 +62,8 @@ class EventSubscription:
 
         Raises the hub's closing error as iteration does; what `handler` raises ends the
         dispatch and is raised here, never in the publisher. An event published while `handler`
-        runs is delivered after it returns. Cancelled, events queue again for the next reader.
+        runs is delivered after it returns (to this subscription; other subscriptions may see
+        it before the one being handled). Cancelled, events queue again for the next reader.
         """
         if self._handler is not None:
             raise RuntimeError("this subscription already dispatches to a handler")
@@ -71,6 +72,12 @@ class EventSubscription:
         try:
             self._deliver()
             await done
+        except asyncio.CancelledError:
+            if done.done() and not done.cancelled() and done.exception() is not None:
+                log.exception(
+                    "a device event handler failed as it was cancelled", exc_info=done.exception()
+                )
+            raise
         finally:
             self._handler = self._dispatched = None
         self._hub.unsubscribe(self)
@@ -120,15 +127,18 @@ class EventSubscription:
             return  # delivering already: the loop below takes what was just queued
         self._delivering = True
         try:
-            while self._queue:
+            # done.done() again at each event: the handler may have cancelled its own dispatch.
+            while self._queue and not done.done():
                 try:
                     handler(self._queue.popleft())
                 except Exception as exc:  # noqa: BLE001 - raised by dispatch(), to its caller
-                    done.set_exception(exc)
+                    if not done.done():  # StopIteration cannot travel in a future: wrapped
+                        wrapped = RuntimeError(exc) if isinstance(exc, StopIteration) else exc
+                        done.set_exception(wrapped)
                     return
         finally:
             self._delivering = False
-        if self._hub.closed:
+        if self._hub.closed and not done.done():
             done.set_result(None)
 
 

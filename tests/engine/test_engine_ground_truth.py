@@ -14,6 +14,7 @@ and of every control-point write), never against what the engine believed:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 
 import pytest
@@ -106,6 +107,18 @@ async def _person(rig) -> None:
             rig.model.insert_safety_key()
             kind = CommandKind.STOP if holds > 6 else CommandKind.RESUME
             await rig.send(kind)
+
+
+@contextlib.asynccontextmanager
+async def _walked(plan, scenario):
+    """Yield (rig, engine run task, person task) on the standard profile with a strap."""
+    async with (
+        engine_rig(
+            plan, profile="standard", options=HEART_RATE_LIMIT, scenario=scenario, strap=True
+        ) as rig,
+        asyncio.TaskGroup() as tg,
+    ):
+        yield rig, tg.create_task(rig.engine.run()), tg.create_task(_person(rig))
 
 
 def _confirmations(rig) -> list[float]:
@@ -250,14 +263,7 @@ def _check_holds(rig) -> None:
 async def test_safety_promises_hold_on_the_real_belt(steps, scenario):
     """Confirmation, caps, windows, holds and the end, checked on the simulator's trace."""
     plan = make_plan(steps, window_s=10.0, confirm=True)
-    async with (
-        engine_rig(
-            plan, profile="standard", options=HEART_RATE_LIMIT, scenario=scenario, strap=True
-        ) as rig,
-        asyncio.TaskGroup() as tg,
-    ):
-        run = tg.create_task(rig.engine.run())
-        person = tg.create_task(_person(rig))
+    async with _walked(plan, scenario) as (rig, run, person):
         done, _ = await asyncio.wait({run}, timeout=3000)
         if not done:
             await until(lambda: rig.treadmill.is_connected, timeout_s=300)
@@ -303,14 +309,7 @@ async def test_a_hold_during_the_start_countdown_takes_the_start_back(phase: flo
         )
     )
     plan = make_plan(steps, window_s=10.0, confirm=True)
-    async with (
-        engine_rig(
-            plan, profile="standard", options=HEART_RATE_LIMIT, scenario=scenario, strap=True
-        ) as rig,
-        asyncio.TaskGroup() as tg,
-    ):
-        run = tg.create_task(rig.engine.run())
-        person = tg.create_task(_person(rig))
+    async with _walked(plan, scenario) as (rig, run, person):
         await until(lambda: loop.time() - t0 > 40)
         run.cancel()
         person.cancel()

@@ -285,7 +285,7 @@ class GuardWatch:
             )
 
     def _check_kept(self, now: float) -> None:
-        if self.guard.at_rest(self._keep_since) and not self._stop_owed:
+        if self._kept_at_rest():
             return
         if now >= self._next_stop_at:
             self._work.set()
@@ -295,9 +295,12 @@ class GuardWatch:
             seen = self.guard.observed_speed() is not None
             self.guard.warn(BELT_MOVING_WARNING if seen else BELT_UNSEEN_WARNING, safety=True)
 
+    def _kept_at_rest(self) -> bool:
+        """Return whether the held belt is seen at rest and no Stop is owed to it."""
+        return self.guard.at_rest(self._keep_since) and not self._stop_owed
+
     async def _resend_stop(self) -> None:
-        at_rest = self.guard.at_rest(self._keep_since) and not self._stop_owed
-        if at_rest or not self.s.link_up or not self.s.motion_writes:
+        if self._kept_at_rest() or not self.s.link_up or not self.s.motion_writes:
             self._next_stop_at = clock.now() + STOP_BACKOFF.initial_s
             return
         self._attempt += 1

@@ -186,7 +186,9 @@ class SessionRecorder:
         if self._dropping:
             self._dropped.add(snapshot.t, sample=True)
             return
-        values = fmt.rounded_scalars(vars(snapshot)) or fmt.rounded(snapshot.to_dict())
+        values = fmt.rounded_scalars(vars(snapshot))
+        if values is None:  # a field that is not a scalar: its JSON form, rounded
+            values = fmt.rounded(snapshot.to_dict())
         self._backward.add(values)
         extra = {"backward_s": self._backward.backward_s, "wall": time.time()}
         if self._engine_t0 is not None:

@@ -73,7 +73,25 @@ class _JumpingSelector(_DelegatingSelector):
         super().__init__(real)
         self._advance = advance
         self._polled = 0.0
-        self.quiet_fd: int | None = None
+        self._quiet: bool | None = None  # whether only quiet_fd is watched (None: look again)
+        self._quiet_fd: int | None = None
+
+    def set_quiet_fd(self, fd: int) -> None:
+        """Name the loop's own wake-up pipe, the one file whose watch allows throttled polls."""
+        self._quiet_fd, self._quiet = fd, None
+
+    def register(
+        self,
+        fileobj: FileDescriptorLike,
+        events: int,
+        data: Any = None,  # noqa: ANN401 - selector API
+    ) -> selectors.SelectorKey:
+        self._quiet = None
+        return super().register(fileobj, events, data)
+
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
+        self._quiet = None
+        return super().unregister(fileobj)
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout == 0 or (timeout is not None and self._only_quiet()):
@@ -98,8 +116,11 @@ class _JumpingSelector(_DelegatingSelector):
         return []
 
     def _only_quiet(self) -> bool:
-        keys = self._real.get_map()
-        return len(keys) == 1 and self.quiet_fd in keys
+        # Asked on every pass; what is watched changes only through register and unregister.
+        if self._quiet is None:
+            keys = self._real.get_map()
+            self._quiet = len(keys) == 1 and self._quiet_fd in keys
+        return self._quiet
 
 
 class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
@@ -109,7 +130,7 @@ class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
         self._virtual_now = start
         selector = _JumpingSelector(selectors.DefaultSelector(), self._advance)
         super().__init__(selector)
-        selector.quiet_fd = self._ssock.fileno()  # type: ignore[attr-defined]  # the wake-up pipe
+        selector.set_quiet_fd(self._ssock.fileno())  # type: ignore[attr-defined]  # wake-up pipe
 
     def time(self) -> float:
         """Return the virtual time in seconds."""

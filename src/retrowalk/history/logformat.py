@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrowalk.errors import SessionError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
@@ -117,27 +120,75 @@ def rounded_scalars(values: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class SampleEncoder:
-    """Turn 1 Hz snapshot dicts into "sample" (full) and "delta" lines."""
+    """Turn 1 Hz snapshot dicts into "sample" (full) and "delta" lines.
+
+    A full line leaves out the recorder's part: the caller adds it (RECORDER) to a SAMPLE line.
+    """
 
     def __init__(self, full_every_s: float = FULL_SAMPLE_EVERY_S) -> None:
         self._full_every_s = full_every_s
-        self._previous: dict[str, Any] | None = None
+        self._previous: dict[str, Any] | None = None  # the last sample, rounded
+        self._raw: dict[str, Any] | None = None  # the fields it was rounded from, if known
         self._full_t = 0.0
 
-    def encode(self, values: dict[str, Any], recorder: dict[str, float]) -> dict[str, Any]:
-        """Return the line for a rounded sample (see rounded()); `recorder` goes in full lines."""
-        t = float(values["t"])
+    def encode(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Return the line for a rounded sample (see rounded())."""
         previous = self._previous
-        self._previous = values
-        if previous is None or not 0 <= t - self._full_t < self._full_every_s:
+        t = float(values["t"])
+        self._previous, self._raw = values, None
+        if self._full(t, previous):
             self._full_t = t
-            return {"kind": SAMPLE, **values, RECORDER: rounded(recorder)}
+            return {"kind": SAMPLE, **values}
+        assert previous is not None
         changed = {k: v for k, v in values.items() if k != "t" and previous.get(k, _MISSING) != v}
         return {"kind": DELTA, "t": t, **changed}
 
+    def encode_raw(
+        self, raw: dict[str, Any], json_form: Callable[[], dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return (line, rounded sample) for a snapshot's own fields: encode(rounded(raw)).
+
+        Only the fields that differ from the previous call's are rounded and compared: at 1 Hz
+        most of a snapshot stands still. If a field is not a number, None or str, the sample
+        is `json_form()` (the snapshot's to_dict()), rounded.
+        """
+        previous, before = self._previous, self._raw
+        t = round(raw["t"], DECIMALS)
+        if previous is None or before is None or self._full(t, previous):
+            values = rounded_scalars(raw)
+            if values is None:
+                return self._encode_json(json_form)
+            line = self.encode(values)
+            self._raw = raw
+            return line, values
+        changed: dict[str, Any] = {}
+        for key, field in raw.items():
+            if key == "t" or field == before.get(key, _MISSING):
+                continue
+            kept = field
+            if field.__class__ is float:
+                kept = round(field, DECIMALS) if math.isfinite(field) else None
+            elif not isinstance(field, _SCALARS):
+                return self._encode_json(json_form)
+            if previous.get(key, _MISSING) != kept:
+                changed[key] = kept
+        values = {**previous, "t": t, **changed}
+        self._previous, self._raw = values, raw
+        return {"kind": DELTA, "t": float(t), **changed}, values
+
     def restart(self) -> None:
         """Make the next line a full sample (after lines were lost)."""
-        self._previous = None
+        self._previous = self._raw = None
+
+    def _encode_json(
+        self, json_form: Callable[[], dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        values = rounded(json_form())
+        return self.encode(values), values
+
+    def _full(self, t: float, previous: dict[str, Any] | None) -> bool:
+        """Return whether the sample at `t` is written in full."""
+        return previous is None or not 0 <= t - self._full_t < self._full_every_s
 
 
 class SampleDecoder:

@@ -186,14 +186,13 @@ class SessionRecorder:
         if self._dropping:
             self._dropped.add(snapshot.t, sample=True)
             return
-        values = fmt.rounded_scalars(vars(snapshot))
-        if values is None:  # a field that is not a scalar: its JSON form, rounded
-            values = fmt.rounded(snapshot.to_dict())
+        line, values = self._encoder.encode_raw(vars(snapshot), snapshot.to_dict)
         self._backward.add(values)
-        extra = {"backward_s": self._backward.backward_s, "wall": time.time()}
-        if self._engine_t0 is not None:
-            extra["wall_t"] = now() - self._engine_t0  # the engine's time at that wall time
-        line = self._encoder.encode(values, extra)
+        if line["kind"] == fmt.SAMPLE:
+            extra = {"backward_s": self._backward.backward_s, "wall": time.time()}
+            if self._engine_t0 is not None:
+                extra["wall_t"] = now() - self._engine_t0  # the engine's time at that wall time
+            line[fmt.RECORDER] = fmt.rounded(extra)
         if self._append(fmt.dumps_line(line), snapshot.t, sample=True):
             self.samples += 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
@@ -45,3 +46,26 @@ async def test_repeat_raises_what_its_step_raises() -> None:
     with pytest.raises(RuntimeError, match="watch failed"):
         await clock.repeat(step)
     assert calls == 3
+
+
+def test_fast_mode_reads_what_has_arrived_before_it_jumps_ahead() -> None:
+    """A terminal's key or a socket's bytes are read at the time they came, not an hour later."""
+
+    async def main() -> tuple[list[tuple[float, bytes]], float]:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        seen: list[tuple[float, bytes]] = []
+        await asyncio.sleep(10)  # the loop has just polled: the next poll could be skipped
+        loop.add_reader(ours.fileno(), lambda: seen.append((loop.time(), ours.recv(16))))
+        theirs.send(b"key")
+        await asyncio.sleep(3600)
+        loop.remove_reader(ours.fileno())
+        theirs.send(b"unwatched")  # nobody reads it: virtual time goes on jumping
+        await asyncio.sleep(3600)
+        ours.close()
+        theirs.close()
+        return seen, loop.time()
+
+    seen, end = clock.run(main, fast=True)
+    assert seen == [(10.0, b"key")]
+    assert end == 7210.0

@@ -157,9 +157,8 @@ class GuardWatch:
                 f"The belt runs at {speed:.1f} km/h, {limit}: slowing it down.", safety=True
             )
 
-    def check(self) -> None:
-        """Time-based watch, called at the snapshot rate."""
-        now = clock.now()
+    def check(self, now: float) -> None:
+        """Time-based watch, called at the snapshot rate (`now`: the loop's time)."""
         self._check_caps(now)
         self._check_units(now)
         self._check_quiet(now)
@@ -232,7 +231,7 @@ class GuardWatch:
 
     def _check_units(self, now: float) -> None:
         c = self.control
-        speed = self.guard.observed_speed()
+        speed = self.s.telemetry.fresh_speed(now)
         steady = now - c.speed_changed_at >= _MPH_STEADY_S
         if speed is None or c.belt != "running" or c.commanded_speed < 0.8 or not steady:
             self._ratio_since = None

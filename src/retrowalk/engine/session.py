@@ -216,11 +216,10 @@ class Session:
 
     # ---- integration -------------------------------------------------------------------------
 
-    def integrate(self, dt: float, commanded_speed: float) -> None:
-        """Add `dt` seconds of distance and energy (reported speed, else the commanded one)."""
+    def integrate(self, dt: float, commanded_speed: float, now: float) -> None:
+        """Add the `dt` seconds to `now` of distance and energy (reported, else commanded speed)."""
         if dt <= 0:
             return
-        now = clock.now()
         speed = self.telemetry.fresh_speed(now)
         if speed is None:
             speed = commanded_speed

@@ -67,11 +67,11 @@ class Watch:
             now = clock.now()
             running = self.control.belt == "running"
             distance = self.s.step_distance_m
-            self.s.integrate(now - last, self.control.commanded_speed if running else 0.0)
+            self.s.integrate(now - last, self.control.commanded_speed if running else 0.0, now)
             if self.s.step_distance_m > distance or self.s.state != EngineState.RUNNING:
                 self.s.step_progress_at = now
             last = now
-            self.guard.watch.check()
+            self.guard.watch.check(now)
             self._watch_speed(now)
             self._watch_heart(now)
             self._watch_overdue(now)

@@ -10,6 +10,7 @@ with the error's code (2 for bad input); a traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING, Protocol, cast
@@ -115,7 +116,12 @@ def _command_of(argv: Sequence[str]) -> set[str]:
 
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # All the run wrote is closed by now. The interpreter's last garbage collection would walk
+    # every object the run left (a fast hour in a fresh process: 25 ms of its 0.9 s); frozen,
+    # they are freed as ever when the modules are cleared, and the std streams still flushed.
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

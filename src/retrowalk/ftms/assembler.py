@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrowalk.ftms.models import TREADMILL_FIELDS, TreadmillData
 from retrowalk.ftms.treadmill_data import reading_of
+from retrowalk.ftms.treadmill_layout import READINGS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -70,7 +71,10 @@ class TreadmillDataAssembler:
 
     def feed(self, data: bytes, now: float) -> TreadmillData | None:
         """Return a merged record when this part completes one; ProtocolError on bad bytes."""
-        found = reading_of(data)
+        try:  # the hot path: a flags and length seen before
+            found = READINGS[data[0] | data[1] << 8 | len(data) << 16]
+        except (KeyError, IndexError):
+            found = reading_of(data)
         pending = self._pending
         if not found.more_data and pending is None:
             return found.decode(data)  # a whole record in one notification: the common case
@@ -80,7 +84,7 @@ class TreadmillDataAssembler:
             pending.update(values)
             truncated = found.truncated or self._truncated
             ambiguous = _joined(self._ambiguous, found.ambiguous)
-            doubtful = (self._doubtful - values.keys()) | found.doubtful
+            doubtful = _doubt(self._doubtful, values.keys(), found.doubtful)
             self._pending, self._count = None, 0
             return TreadmillData.from_values(
                 pending, truncated=truncated, ambiguous=ambiguous, doubtful=doubtful
@@ -98,7 +102,7 @@ class TreadmillDataAssembler:
             self._pending.update(values)
             self._truncated = self._truncated or found.truncated
             self._ambiguous = _joined(self._ambiguous, found.ambiguous)
-            self._doubtful = (self._doubtful - values.keys()) | found.doubtful
+            self._doubtful = _doubt(self._doubtful, values.keys(), found.doubtful)
         self._count += 1
         if self._count >= self.max_parts:
             assert out is None  # only possible with max_parts == 1, when nothing was held
@@ -126,9 +130,20 @@ class TreadmillDataAssembler:
         )
 
 
-def _joined(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
+def _joined(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
     """Return the reasons of both, each once, in order."""
+    if not second:  # the common case: a part with nothing in doubt
+        return first
     return tuple(dict.fromkeys([*first, *second]))
+
+
+def _doubt(
+    held: frozenset[str], supplied: Iterable[str], doubtful: frozenset[str]
+) -> frozenset[str]:
+    """Return the doubt of merged parts: a value a later part supplies replaces its doubt."""
+    if not held:  # the common case
+        return doubtful
+    return (held - set(supplied)) | doubtful
 
 
 __all__ = ["TreadmillDataAssembler", "merge"]

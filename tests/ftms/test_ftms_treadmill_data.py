@@ -136,6 +136,14 @@ def test_encoder_refuses_values_that_do_not_fit() -> None:
         encode_treadmill_data(TreadmillData(total_distance_m=-1))
 
 
+def test_encoder_refuses_a_value_that_would_read_as_not_available() -> None:
+    """An incline of 3276.7 % is the 0x7FFF marker on the wire: refused, not sent as "none"."""
+    with pytest.raises(ProtocolError, match=r"incline_pct.*reserved"):
+        encode_treadmill_data(TreadmillData(speed_kmh=1.0, incline_pct=3276.7))
+    with pytest.raises(ProtocolError, match="energy_per_minute_kcal"):
+        encode_treadmill_data(TreadmillData(speed_kmh=1.0, energy_per_minute_kcal=255))
+
+
 @settings(max_examples=200, deadline=None)
 @given(record=treadmill_records())
 def test_encode_then_decode_gives_the_record_back(record: TreadmillData) -> None:

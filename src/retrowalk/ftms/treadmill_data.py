@@ -9,23 +9,19 @@ the FTMS 1.0 layout (uint8 pace).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from retrowalk.errors import ProtocolError
-from retrowalk.ftms._wire import BOUNDS, Field, to_int
+from retrowalk.ftms._writer import compile_flags, compile_writer
 from retrowalk.ftms.treadmill_layout import GROUPS, MORE_DATA, READINGS, Reading, layout, reading
 
 if TYPE_CHECKING:
-    import struct
-
+    from retrowalk.ftms._writer import Writer
     from retrowalk.ftms.models import TreadmillData
 
 CHARACTERISTIC: Final = "Treadmill Data (0x2ACD)"
 
 STEP_COUNT: Final = 1 << 13  # vendor extension (reserved in the spec)
-
-_GROUP_NAMES: Final = tuple((bit, tuple(f.name for f in group)) for bit, group in GROUPS)
 
 
 def reading_of(data: bytes) -> Reading:
@@ -53,70 +49,30 @@ def decode_part(data: bytes) -> tuple[TreadmillData, bool]:
     return found.decode(data), found.more_data
 
 
-@dataclass(frozen=True, slots=True)
-class _Encoder:
-    """The FTMS 1.0 layout of a flags value, ready to pack."""
-
-    packer: struct.Struct
-    # (field, lowest raw, highest raw, raw written for None or -1 if the field has none)
-    steps: tuple[tuple[Field, int, int, int], ...]
+_WRITERS: dict[int, Writer] = {}
+_WRITER_LIMIT: Final = 4096
 
 
-_ENCODERS: dict[int, _Encoder] = {}
-_ENCODER_LIMIT: Final = 4096
-
-
-def _encoder(flags: int) -> _Encoder:
-    """Return the (cached) encoder of a flags value."""
-    found = _ENCODERS.get(flags)
+def _writer(flags: int) -> Writer:
+    """Return the (cached) compiled writer of a flags value's FTMS 1.0 layout."""
+    found = _WRITERS.get(flags)
     if found is None:
         chosen = layout(flags)
-        found = _Encoder(
-            chosen.packer,
-            tuple(
-                (f, *BOUNDS[f.wire], -1 if f.encode_marker is None else f.encode_marker)
-                for f in chosen.fields
-            ),
-        )
-        if len(_ENCODERS) < _ENCODER_LIMIT:
-            _ENCODERS[flags] = found
+        head = flags.to_bytes(2, "little")
+        found = compile_writer(chosen.fields, chosen.packer, head, CHARACTERISTIC)
+        if len(_WRITERS) < _WRITER_LIMIT:
+            _WRITERS[flags] = found
     return found
 
 
-def record_flags(record: TreadmillData) -> int:
-    """Return the flags of one notification holding every present field of `record`."""
-    flags = 0
-    for bit, names in _GROUP_NAMES:
-        for name in names:
-            if getattr(record, name) is not None:
-                flags |= 1 << bit
-                break
-    return flags ^ MORE_DATA  # inverted: bit 0 set means speed absent
-
-
-def _raw_values(record: TreadmillData, encoder: _Encoder) -> list[int]:
-    """Return the struct values of the encoder's fields (absent group members as N/A markers)."""
-    raws: list[int] = []
-    for f, low, high, marker in encoder.steps:
-        value = getattr(record, f.name)
-        if value is None:
-            raw = marker
-        else:
-            raw = to_int(value, f.divisor)
-            if raw < low or raw > high or raw in f.not_available:
-                f.to_raw(value, CHARACTERISTIC)  # raises with the full explanation
-        if f.wire == "u24":
-            raws += (raw & 0xFFFF, raw >> 16)
-        else:
-            raws.append(raw)
-    return raws
+# The flags of one notification holding every present field of a record: straight-line code
+# from GROUPS (a test per group), as every record encoded goes through it.
+record_flags: Final = compile_flags(GROUPS, MORE_DATA)
 
 
 def encode_treadmill_data(record: TreadmillData) -> bytes:
     """Return one notification with every present field (absent group members as N/A markers)."""
-    flags = record_flags(record)
-    encoder = _encoder(flags)
-    return flags.to_bytes(2, "little") + encoder.packer.pack(*_raw_values(record, encoder))
+    return _writer(record_flags(record))(record)
 
 
 __all__ = [

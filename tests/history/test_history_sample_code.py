@@ -63,3 +63,17 @@ def test_a_change_below_the_rounding_is_not_written() -> None:
     assert line == {"kind": fmt.DELTA, "t": 1.0}
     line, _ = encoder.encode_raw({"t": 2.0, "distance_m": 10.0006, "state": "hold"}, dict)
     assert line == {"kind": fmt.DELTA, "t": 2.0, "distance_m": 10.001, "state": "hold"}
+
+
+class _Reading(float):
+    """A float subclass, as numpy's float64 is."""
+
+
+def test_a_float_subclass_is_rounded_in_a_delta_as_in_a_full_line() -> None:
+    """A value of a float subclass goes to the log rounded, and NaN as null, in every line."""
+    encoder = fmt.SampleEncoder()
+    encoder.encode_raw({"t": 0.0, "speed": 1.0}, dict)
+    line, _ = encoder.encode_raw({"t": 1.0, "speed": _Reading(1.23456)}, dict)
+    assert line == {"kind": fmt.DELTA, "t": 1.0, "speed": 1.235}
+    line, _ = encoder.encode_raw({"t": 2.0, "speed": _Reading("nan")}, dict)
+    assert line == {"kind": fmt.DELTA, "t": 2.0, "speed": None}

@@ -166,7 +166,7 @@ class SampleEncoder:
             if key == "t" or field == before.get(key, _MISSING):
                 continue
             kept = field
-            if field.__class__ is float:
+            if isinstance(field, float):  # a float subclass (numpy's) is rounded too
                 kept = round(field, DECIMALS) if math.isfinite(field) else None
             elif not isinstance(field, _SCALARS):
                 return self._encode_json(json_form)

@@ -61,10 +61,10 @@ class _JumpingSelector(_DelegatingSelector):
 
     The real selector is polled at most once per `_POLL_EVERY_S` of wall time while callbacks
     are ready (`timeout == 0`), and likewise before virtual time jumps while the loop watches
-    nothing but its own wake-up pipe (`quiet_fd`: signals and other threads' call_soon_threadsafe
-    write to it, and both can wait that long). An hour of workout is about 25,000 passes of the
-    loop, most of them jumps. Once the loop watches anything else (a socket, a terminal) it is
-    polled before every jump, so no I/O that has arrived is jumped over.
+    nothing but its own wake-up pipe (`set_quiet_fd`: signals and other threads'
+    call_soon_threadsafe write to it, and both can wait that long). An hour of workout is about
+    25,000 passes of the loop, most of them jumps. Once the loop watches anything else (a socket,
+    a terminal) it is polled before every jump, so no I/O that has arrived is jumped over.
     """
 
     _POLL_EVERY_S = 0.002

@@ -30,8 +30,7 @@ def merge(earlier: TreadmillData, later: TreadmillData) -> TreadmillData:
         values,
         truncated=earlier.truncated or later.truncated,
         ambiguous=_joined(earlier.ambiguous, later.ambiguous),
-        # A value the later part supplies replaces the earlier one, and so does its doubt.
-        doubtful=(earlier.doubtful - _present(later)) | later.doubtful,
+        doubtful=_doubt(earlier.doubtful, _present(later), later.doubtful),
     )
 
 
@@ -143,7 +142,7 @@ def _doubt(
     """Return the doubt of merged parts: a value a later part supplies replaces its doubt."""
     if not held:  # the common case
         return doubtful
-    return (held - set(supplied)) | doubtful
+    return held.difference(supplied) | doubtful
 
 
 __all__ = ["TreadmillDataAssembler", "merge"]

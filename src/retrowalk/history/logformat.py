@@ -165,11 +165,9 @@ class SampleEncoder:
         for key, field in raw.items():
             if key == "t" or field == before.get(key, _MISSING):
                 continue
-            kept = field
-            if isinstance(field, float):  # a float subclass (numpy's) is rounded too
-                kept = round(field, DECIMALS) if math.isfinite(field) else None
-            elif not isinstance(field, _SCALARS):
+            if not isinstance(field, _SCALARS):
                 return self._encode_json(json_form)
+            kept = _rounded(field)  # the one rule: a float subclass (numpy's) is rounded too
             if previous.get(key, _MISSING) != kept:
                 changed[key] = kept
         values = {**previous, "t": t, **changed}
